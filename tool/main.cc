@@ -1,6 +1,4 @@
-#include <cstdio>
+// bpstress: stress and fuzz testing for byte-buffer pools. Everything is in tool/cli.cc.
+#include "tool/cli.h"
 
-int main() {
-  std::puts("bpstress");
-  return 0;
-}
+int main(int argc, char** argv) { return bp::Main(argc, argv); }

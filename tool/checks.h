@@ -1,0 +1,160 @@
+// Detectors of the stress runner: what a broken pool looks like from the outside.
+//
+//   OwnershipRegistry — who holds which buffer. A buffer claimed while another holder still has it
+//                       is a double hand-out. Sharded open-addressing tables behind tiny spinlocks:
+//                       no allocation after construction, one uncontended lock per claim/release.
+//   FillPattern / FirstMismatch — the bytes a holder writes are a function of a 64-bit tag derived
+//                       from (thread, op), so whoever puts the buffer back can check that nobody
+//                       else wrote into it meanwhile (corruption: scribbles, shared buffers).
+//   Violations        — counts per kind and the first few examples (thread, op, address, size).
+//
+// Thread safety: OwnershipRegistry is safe from any thread; Violations is per thread (merged after
+// join); the pattern functions are pure.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace bp {
+
+enum class Violation : uint8_t {
+  kShortCapacity,  // Cap() < n from a pool that promises capacity
+  kNotEmpty,       // Len() != 0 on a buffer fresh from Get
+  kDoubleHandout,  // a buffer handed to a second holder while the first still holds it
+  kCorruption,     // the holder's bytes changed between its write and its Put
+  kLeak,           // buffers never put back, or heap not returned after the pool is destroyed
+  kTruncated,      // a fixed-capacity pool's documented truncation (counted, not a failure)
+  kCount,
+};
+inline constexpr size_t kViolationKinds = static_cast<size_t>(Violation::kCount);
+inline constexpr const char* kViolationNames[kViolationKinds] = {
+    "short_capacity", "not_empty", "double_handout", "corruption", "leak", "truncated"};
+// Truncation is what FixedPool documents; every other kind fails the run.
+inline constexpr bool IsFailure(Violation v) { return v != Violation::kTruncated; }
+
+struct ViolationExample {
+  Violation kind;
+  uint32_t thread;
+  uint64_t op;
+  uintptr_t address;
+  uint64_t size;      // bytes asked for
+  uint64_t capacity;  // capacity handed out
+  uint64_t detail;    // kind-specific: offset of the first bad byte, length found, ...
+};
+
+class Violations {
+ public:
+  static constexpr size_t kMaxExamples = 4;
+
+  void Add(const ViolationExample& e) {
+    uint64_t& c = counts_[static_cast<size_t>(e.kind)];
+    ++c;
+    if (c <= kMaxExamples) examples_[num_examples_++ % kExampleSlots] = e;
+  }
+  void AddCount(Violation kind, uint64_t n) { counts_[static_cast<size_t>(kind)] += n; }
+  uint64_t count(Violation v) const { return counts_[static_cast<size_t>(v)]; }
+  uint64_t failures() const {
+    uint64_t sum = 0;
+    for (size_t i = 0; i < kViolationKinds; ++i) {
+      if (IsFailure(static_cast<Violation>(i))) sum += counts_[i];
+    }
+    return sum;
+  }
+  size_t num_examples() const { return num_examples_ < kExampleSlots ? num_examples_ : kExampleSlots; }
+  const ViolationExample& example(size_t i) const { return examples_[i]; }
+  // Adds other's counts; keeps up to kMaxExamples examples per kind in total.
+  void Merge(const Violations& other);
+
+ private:
+  static constexpr size_t kExampleSlots = kMaxExamples * kViolationKinds;
+  std::array<uint64_t, kViolationKinds> counts_{};
+  std::array<ViolationExample, kExampleSlots> examples_{};
+  size_t num_examples_ = 0;
+};
+
+// Writes the pattern of `tag` into [p, p+n). 8-byte stores of tag + i*K, so it runs at memset
+// speed; any single changed byte shows in FirstMismatch.
+inline uint64_t PatternWord(uint64_t tag, size_t i) { return tag + i * 0x9E3779B97F4A7C15ull; }
+inline void FillPattern(uint8_t* p, size_t n, uint64_t tag) {
+  size_t words = n / 8;
+  for (size_t i = 0; i < words; ++i) {
+    const uint64_t w = PatternWord(tag, i);
+    std::memcpy(p + i * 8, &w, 8);
+  }
+  if (n % 8 != 0) {
+    const uint64_t w = PatternWord(tag, words);
+    std::memcpy(p + words * 8, &w, n % 8);
+  }
+}
+// The offset of the first byte that differs from the pattern of `tag`, or n when all match.
+inline size_t FirstMismatch(const uint8_t* p, size_t n, uint64_t tag) {
+  size_t words = n / 8;
+  for (size_t i = 0; i < words; ++i) {
+    uint64_t w;
+    std::memcpy(&w, p + i * 8, 8);
+    const uint64_t want = PatternWord(tag, i);
+    if (w != want) return i * 8 + std::countr_zero(w ^ want) / 8;
+  }
+  const size_t rest = n % 8;
+  if (rest != 0) {
+    uint64_t w = 0, want = PatternWord(tag, words);
+    std::memcpy(&w, p + words * 8, rest);
+    const uint64_t mask = (uint64_t{1} << (rest * 8)) - 1;
+    if ((w ^ want) & mask) return words * 8 + std::countr_zero((w ^ want) & mask) / 8;
+  }
+  return n;
+}
+
+// A tag that differs for every (thread, op) pair, from a splitmix64 finaliser.
+inline uint64_t MakeTag(uint32_t thread, uint64_t op) {
+  uint64_t z = (uint64_t{thread} << 40) ^ op ^ 0xD1B54A32D192ED03ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+class OwnershipRegistry {
+ public:
+  // `max_held`: the most buffers that can be held at once across all threads (sizes the tables).
+  explicit OwnershipRegistry(size_t max_held);
+
+  // Records that a holder now has the buffer at `address`. Returns false when someone else already
+  // holds it: a double hand-out (the second claim is still recorded, so both releases balance).
+  bool Claim(uintptr_t address);
+  // The holder gives the buffer back (just before Put).
+  void Release(uintptr_t address);
+  // Addresses still claimed (at the end of a run: buffers got and never put).
+  size_t Held() const;
+
+ private:
+  static constexpr size_t kShards = 64;
+  struct Entry {
+    uintptr_t address;  // 0 = empty
+    uint32_t holders;
+  };
+  struct alignas(64) Shard {
+    std::atomic<bool> locked{false};
+    std::unique_ptr<Entry[]> slots;
+    size_t mask = 0;
+    size_t used = 0;
+    void Lock() {
+      while (locked.exchange(true, std::memory_order_acquire)) {
+        while (locked.load(std::memory_order_relaxed)) std::this_thread::yield();
+      }
+    }
+    void Unlock() { locked.store(false, std::memory_order_release); }
+  };
+  static size_t Hash(uintptr_t a) { return static_cast<size_t>((a >> 4) * 0x9E3779B97F4A7C15ull >> 20); }
+  Shard& ShardOf(uintptr_t a) { return shards_[(a >> 4) * 0x9E3779B97F4A7C15ull >> 58]; }
+
+  std::array<Shard, kShards> shards_;
+};
+
+}  // namespace bp

@@ -1,0 +1,217 @@
+#include "tool/run_command.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+#include <variant>
+
+#include "build_info.h"
+#include "pool/registry.h"
+#include "tool/cli.h"
+#include "tool/dispatch.h"
+#include "tool/report.h"
+#include "tool/sysinfo.h"
+#include "tool/units.h"
+
+namespace bp {
+namespace {
+
+std::string FormatRate(double per_s) {
+  char out[32];
+  if (per_s >= 1e6) {
+    std::snprintf(out, sizeof out, "%.2fM", per_s / 1e6);
+  } else if (per_s >= 1e3) {
+    std::snprintf(out, sizeof out, "%.1fK", per_s / 1e3);
+  } else {
+    std::snprintf(out, sizeof out, "%.0f", per_s);
+  }
+  return out;
+}
+
+std::string FormatNanos(uint64_t ns) {
+  char out[32];
+  if (ns >= 1000000) {
+    std::snprintf(out, sizeof out, "%.1fms", static_cast<double>(ns) / 1e6);
+  } else if (ns >= 1000) {
+    std::snprintf(out, sizeof out, "%.1fus", static_cast<double>(ns) / 1e3);
+  } else {
+    std::snprintf(out, sizeof out, "%lluns", static_cast<unsigned long long>(ns));
+  }
+  return out;
+}
+
+std::string Percent(double r) {
+  char out[16];
+  std::snprintf(out, sizeof out, "%.1f%%", 100 * r);
+  return out;
+}
+
+void PrintTable(const Report& report) {
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"pool", "ops/s", "p50", "p99", "hit rate", "waste", "peak RSS", "violations",
+                  "outcome", "verdict"});
+  for (const PoolRun& p : report.pools) {
+    const ThreadResult& t = p.total;
+    const double rate = p.seconds > 0 ? static_cast<double>(t.ops) / p.seconds : 0;
+    const double hit = p.stats.gets ? static_cast<double>(p.stats.hits) / p.stats.gets : 0;
+    const double waste =
+        t.bytes_capacity > t.bytes_requested
+            ? static_cast<double>(t.bytes_capacity - t.bytes_requested) / t.bytes_capacity
+            : 0;
+    std::string violations = std::to_string(t.violations.failures());
+    if (t.violations.count(Violation::kTruncated) != 0) {
+      violations += " (+" + std::to_string(t.violations.count(Violation::kTruncated)) + " trunc)";
+    }
+    rows.push_back({p.name, FormatRate(rate), FormatNanos(t.latency.Percentile(50)),
+                    FormatNanos(t.latency.Percentile(99)), p.pool_counters ? Percent(hit) : "-",
+                    Percent(waste), FormatBytes(p.peak_rss_bytes), violations,
+                    OutcomeName(p.outcome), PoolPassed(p) ? "pass" : "FAIL"});
+  }
+  std::vector<size_t> width(rows[0].size(), 0);
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      // Names left-aligned, numbers right-aligned.
+      const size_t pad = width[i] - row[i].size();
+      if (i == 0 || i >= 8) {
+        line += row[i] + std::string(pad, ' ');
+      } else {
+        line += std::string(pad, ' ') + row[i];
+      }
+      if (i + 1 < row.size()) line += "  ";
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    std::printf("%s\n", line.c_str());
+  }
+}
+
+int ExitCodeOf(const Report& report) {
+  if (report.interrupted) return kExitInterrupted;
+  bool limit = false, failed = false;
+  for (const PoolRun& p : report.pools) {
+    if (p.outcome == Outcome::kHung || p.outcome == Outcome::kLimit) limit = true;
+    if (!PoolPassed(p)) failed = true;
+  }
+  if (limit) return kExitLimit;
+  return failed ? kExitCheckFailed : kExitOk;
+}
+
+}  // namespace
+
+int ExecuteRun(RunCommand& cmd) {
+  auto parsed = Distribution::Parse(cmd.dist);
+  if (const DistError* e = std::get_if<DistError>(&parsed)) {
+    std::fprintf(stderr, "bpstress: %s\n", e->message.c_str());
+    return e->exit_code;
+  }
+  const Distribution dist = std::get<Distribution>(std::move(parsed));
+
+  std::vector<PoolSpec> specs;
+  for (const std::string& text : cmd.pools) {
+    if (text == "all") {
+      for (const PoolEntry& e : PoolEntries()) {
+        if (e.in_all) specs.push_back(*ParsePoolSpec(e.name, nullptr));
+      }
+      continue;
+    }
+    std::string error;
+    auto spec = ParsePoolSpec(text, &error);
+    if (!spec) {
+      std::fprintf(stderr, "bpstress: --pool %s: %s\n", text.c_str(), error.c_str());
+      return kExitUsage;
+    }
+    if (auto problem = ValidatePoolSpec(*spec)) {
+      std::fprintf(stderr, "bpstress: --pool %s: %s\n", text.c_str(), problem->c_str());
+      return kExitUsage;
+    }
+    specs.push_back(*spec);
+  }
+  if (specs.empty()) {
+    std::fprintf(stderr, "bpstress: --pool: no pool selected\n");
+    return kExitUsage;
+  }
+  if (std::string error; !CanWriteFile(cmd.report_path, &error)) {
+    std::fprintf(stderr, "bpstress: --report: %s\n", error.c_str());
+    return kExitUsage;
+  }
+
+  Report report;
+  report.started_at = UtcTimestamp();
+  report.host = GetHostInfo();
+  report.dist = dist.spec();
+  report.seed_given = cmd.seed_given;
+  for (const PoolSpec& s : specs) report.pool_specs.push_back(s.Canonical());
+  if (std::string_view(build::kSanitizers).find("thread") != std::string_view::npos &&
+      !cmd.duration_given && cmd.options.ops_per_thread == 0) {
+    // ThreadSanitizer costs 5-15x in time: a shorter default keeps sanitizer jobs bounded.
+    cmd.options.duration = std::chrono::seconds(1);
+    report.notes.push_back("ThreadSanitizer build: default --duration scaled from 2s to 1s");
+  }
+  if (cmd.options.deadline.count() == 0) {
+    // The watchdog is always on: a pool that hangs must not hang bpstress.
+    cmd.options.deadline = cmd.options.ops_per_thread != 0
+                               ? std::chrono::nanoseconds(std::chrono::minutes(10))
+                               : cmd.options.duration + std::chrono::seconds(30);
+  }
+  report.options = cmd.options;
+
+  const bool progress = cmd.progress == ProgressMode::kAlways ||
+                        (cmd.progress == ProgressMode::kAuto && isatty(STDERR_FILENO));
+  InstallSignalHandlers();
+  bool hung = false;
+  for (const PoolSpec& spec : specs) {
+    if (PendingSignal().load() != 0) {
+      report.interrupted = true;
+      break;
+    }
+    RunOptions options = cmd.options;
+    const std::string name = spec.entry->name;
+    if (progress) {
+      options.on_progress = [&name](uint64_t ops, double seconds) {
+        std::fprintf(stderr, "\r%-12s %6.1fs  %10s ops/s ", name.c_str(), seconds,
+                     FormatRate(seconds > 0 ? ops / seconds : 0).c_str());
+        std::fflush(stderr);
+      };
+    }
+    PoolRun run = RunSpec(spec, dist, options);
+    if (progress) std::fprintf(stderr, "\r%60s\r", "");
+    run.spec = spec.Canonical();
+    if (run.outcome == Outcome::kHung) hung = true;
+    const bool interrupted = run.stop_reason == StopReason::kSignal;
+    report.pools.push_back(std::move(run));
+    if (interrupted) {
+      report.interrupted = true;
+      break;
+    }
+  }
+  report.exit_code = ExitCodeOf(report);
+
+  const std::string json = RenderReport(report);
+  int code = report.exit_code;
+  if (json.empty()) {
+    std::fprintf(stderr, "bpstress: internal error: the report could not be rendered\n");
+    code = kExitCheckFailed;
+  } else if (std::string error; !WriteFileAtomic(cmd.report_path, json, &error)) {
+    std::fprintf(stderr, "bpstress: --report: %s\n", error.c_str());
+    code = kExitUsage;
+  }
+  if (cmd.format == OutputFormat::kJson) {
+    std::fputs(json.c_str(), stdout);
+  } else {
+    PrintTable(report);
+    std::printf("report: %s (seed %llu)%s\n", cmd.report_path.c_str(),
+                static_cast<unsigned long long>(cmd.options.seed),
+                report.interrupted ? ", interrupted" : "");
+  }
+  std::fflush(stdout);
+  std::fflush(stderr);
+  // A hung pool still has a thread inside it: the process cannot wind down normally.
+  if (hung) _exit(code);
+  return code;
+}
+
+}  // namespace bp
