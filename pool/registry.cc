@@ -75,7 +75,7 @@ const std::vector<PoolEntry>& PoolEntries() {
        true,
        false,
        "",
-       {{"capacity", "1K", "capacity of a new buffer"}}},
+       {}},
       {"malloc", "no pooling: a new buffer every get, freed on put (the baseline)", true, false, "",
        {}},
       {"null", "the harness floor: a per-thread preallocated buffer, no pooling work", false, false,

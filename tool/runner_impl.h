@@ -408,16 +408,18 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
   }
   for (std::thread& t : pool_threads) t.join();
 
+  run.stats = pool->Stats();
+  pool.reset();
+  // Read before the results are copied: from here on the runner allocates again.
+  const uint64_t heap_after = HeapInUse();
+  run.heap_leaked_bytes = heap_after > heap_before ? heap_after - heap_before : 0;
+  run.threads.reserve(threads);
   for (auto& w : ctx->workers) {
     run.total.Merge(w->result);
     run.seconds = std::max(run.seconds, w->result.seconds);
     run.threads.push_back(w->result);
   }
-  run.stats = pool->Stats();
   run.outstanding = run.total.gets - std::min(run.total.gets, run.total.puts);
-  pool.reset();
-  const uint64_t heap_after = HeapInUse();
-  run.heap_leaked_bytes = heap_after > heap_before ? heap_after - heap_before : 0;
   run.peak_rss_bytes = std::max(peak_rss, peak_reset ? PeakRss() : 0);
 
   if (o.checks != CheckLevel::kNone) {

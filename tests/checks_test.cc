@@ -1,0 +1,107 @@
+#include "tool/checks.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+#include <vector>
+
+namespace bp {
+namespace {
+
+TEST(Pattern, FillThenVerifyMatches) {
+  for (size_t n : {0, 1, 7, 8, 9, 63, 64, 65, 4096, 4099}) {
+    std::vector<uint8_t> buf(n + 1, 0xEE);
+    FillPattern(buf.data(), n, MakeTag(3, 17));
+    EXPECT_EQ(FirstMismatch(buf.data(), n, MakeTag(3, 17)), n) << n;
+    EXPECT_EQ(buf[n], 0xEE) << "wrote past n=" << n;
+  }
+}
+
+TEST(Pattern, FindsTheFirstChangedByte) {
+  for (size_t n : {1, 8, 13, 100, 4096}) {
+    for (size_t bad : {size_t{0}, n / 2, n - 1}) {
+      std::vector<uint8_t> buf(n);
+      const uint64_t tag = MakeTag(1, 2);
+      FillPattern(buf.data(), n, tag);
+      buf[bad] ^= 0x01;
+      EXPECT_EQ(FirstMismatch(buf.data(), n, tag), bad) << "n=" << n;
+    }
+  }
+}
+
+TEST(Pattern, AnotherHoldersPatternDoesNotPass) {
+  std::vector<uint8_t> buf(256);
+  FillPattern(buf.data(), buf.size(), MakeTag(0, 1));
+  EXPECT_LT(FirstMismatch(buf.data(), buf.size(), MakeTag(0, 2)), buf.size());
+  EXPECT_LT(FirstMismatch(buf.data(), buf.size(), MakeTag(1, 1)), buf.size());
+}
+
+TEST(OwnershipRegistry, SecondClaimIsADoubleHandout) {
+  OwnershipRegistry reg(16);
+  EXPECT_TRUE(reg.Claim(0x1000));
+  EXPECT_TRUE(reg.Claim(0x2000));
+  EXPECT_FALSE(reg.Claim(0x1000));
+  EXPECT_EQ(reg.Held(), 2u);
+  reg.Release(0x1000);
+  reg.Release(0x1000);
+  EXPECT_EQ(reg.Held(), 1u);
+  EXPECT_TRUE(reg.Claim(0x1000));  // released twice: free again
+}
+
+TEST(OwnershipRegistry, DeletionKeepsProbeChains) {
+  // Many addresses in few shards: collisions force probe chains, and deleting from their middle
+  // must not hide the rest.
+  OwnershipRegistry reg(64);
+  std::vector<uintptr_t> addrs;
+  for (uintptr_t i = 1; i <= 200; ++i) addrs.push_back(i * 4096);
+  for (uintptr_t a : addrs) ASSERT_TRUE(reg.Claim(a));
+  for (size_t i = 0; i < addrs.size(); i += 2) reg.Release(addrs[i]);
+  for (size_t i = 1; i < addrs.size(); i += 2) EXPECT_FALSE(reg.Claim(addrs[i])) << i;
+  for (size_t i = 0; i < addrs.size(); i += 2) EXPECT_TRUE(reg.Claim(addrs[i])) << i;
+}
+
+TEST(OwnershipRegistry, ConcurrentClaimsOfDistinctBuffersNeverCollide) {
+  OwnershipRegistry reg(8 * 64);
+  std::atomic<int> false_alarms{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 2000; ++round) {
+        for (uintptr_t i = 0; i < 64; ++i) {
+          if (!reg.Claim((t * 64 + i + 1) * 64)) ++false_alarms;
+        }
+        for (uintptr_t i = 0; i < 64; ++i) reg.Release((t * 64 + i + 1) * 64);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(false_alarms.load(), 0);
+  EXPECT_EQ(reg.Held(), 0u);
+}
+
+TEST(Violations, CountsAndKeepsFewExamples) {
+  Violations v;
+  for (uint64_t i = 0; i < 10; ++i) v.Add({Violation::kCorruption, 1, i, 0x10, 5, 8, 2});
+  v.Add({Violation::kTruncated, 0, 0, 0, 0, 0, 0});
+  EXPECT_EQ(v.count(Violation::kCorruption), 10u);
+  EXPECT_EQ(v.failures(), 10u);  // truncation is not a failure
+  EXPECT_EQ(v.num_examples(), Violations::kMaxExamples + 1);
+}
+
+TEST(Violations, MergeAddsCountsAndCapsExamplesPerKind) {
+  Violations a, b;
+  for (uint64_t i = 0; i < 3; ++i) a.Add({Violation::kDoubleHandout, 0, i, 1, 1, 1, 0});
+  for (uint64_t i = 0; i < 3; ++i) b.Add({Violation::kDoubleHandout, 1, i, 1, 1, 1, 0});
+  b.Add({Violation::kNotEmpty, 1, 9, 1, 1, 1, 4});
+  a.Merge(b);
+  EXPECT_EQ(a.count(Violation::kDoubleHandout), 6u);
+  EXPECT_EQ(a.count(Violation::kNotEmpty), 1u);
+  size_t double_examples = 0;
+  for (size_t i = 0; i < a.num_examples(); ++i) {
+    double_examples += a.example(i).kind == Violation::kDoubleHandout;
+  }
+  EXPECT_EQ(double_examples, Violations::kMaxExamples);
+}
+
+}  // namespace
+}  // namespace bp

@@ -1,0 +1,184 @@
+// The bpstress command line, run as a user would: exit codes, error lines, reports, signals.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/subprocess.h"
+
+namespace bp {
+namespace {
+
+using bp::testing::ProcessResult;
+using bp::testing::ReadFile;
+using bp::testing::TempPath;
+using nlohmann::json;
+
+ProcessResult Bpstress(const std::vector<std::string>& args) {
+  return bp::testing::Run(BPSTRESS_EXE, args);
+}
+
+size_t Lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n'); }
+
+// Every bad value: exit 2 and exactly one line on stderr that names the option.
+struct BadArgs {
+  std::vector<std::string> args;
+  std::string mentions;
+};
+
+class CliUsageError : public ::testing::TestWithParam<BadArgs> {};
+
+TEST_P(CliUsageError, ExitsTwoWithOneLine) {
+  const BadArgs& p = GetParam();
+  std::vector<std::string> args = p.args;
+  args.push_back("--report");
+  args.push_back(TempPath("usage.json"));
+  const ProcessResult r = Bpstress(args);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(Lines(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find(p.mentions), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.rfind("bpstress: ", 0), 0u) << r.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    BadValues, CliUsageError,
+    ::testing::Values(BadArgs{{"--threads", "0"}, "--threads"},
+                      BadArgs{{"--threads", "many"}, "--threads"},
+                      BadArgs{{"--duration", "5x"}, "--duration"},
+                      BadArgs{{"--duration", "0s"}, "--duration"},
+                      BadArgs{{"--duration", "1s", "--ops", "5"}, "--ops"},
+                      BadArgs{{"--dist", "foo"}, "foo"},
+                      BadArgs{{"--dist", "uniform:10:5"}, "uniform:10:5"},
+                      BadArgs{{"--pool", "nosuchpool"}, "nosuchpool"},
+                      BadArgs{{"--pool", "sized:mn=1"}, "mn"},
+                      BadArgs{{"--pool", "sized:min=1M,max=1K"}, "min"},
+                      BadArgs{{"--pool", "fixed:count=0"}, "count"},
+                      BadArgs{{"--touch", "some"}, "--touch"},
+                      BadArgs{{"--checks", "paranoid"}, "--checks"},
+                      BadArgs{{"--format", "xml"}, "--format"},
+                      BadArgs{{"--max-rss", "lots"}, "--max-rss"},
+                      BadArgs{{"--cross-thread", "1.5"}, "--cross-thread"},
+                      BadArgs{{"--deadline", "0"}, "--deadline"},
+                      BadArgs{{"--frobnicate"}, "frobnicate"}));
+
+TEST(Cli, UnwritableReportIsAUsageError) {
+  const ProcessResult r =
+      Bpstress({"--pool", "sized", "--ops", "10", "--report", "/nonexistent-dir/r.json"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(Lines(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("--report"), std::string::npos) << r.err;
+}
+
+TEST(Cli, MissingTraceFileIsBadInput) {
+  const ProcessResult r = Bpstress({"--pool", "sized", "--ops", "10", "--dist",
+                                    "trace:/nonexistent/trace.txt", "--report",
+                                    TempPath("trace.json")});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(Lines(r.err), 1u) << r.err;
+}
+
+TEST(Cli, ListNamesPoolsAndDistributions) {
+  const ProcessResult r = Bpstress({"list"});
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* name : {"sized", "fixed", "sync", "naive", "malloc", "faulty:double-handout",
+                           "random65k", "zipf", "trace"}) {
+    EXPECT_NE(r.out.find(name), std::string::npos) << name;
+  }
+}
+
+TEST(Cli, VersionNamesTheBuild) {
+  const ProcessResult r = Bpstress({"--version"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("bpstress"), std::string::npos);
+  EXPECT_NE(r.out.find("sanitizers:"), std::string::npos);
+}
+
+TEST(Cli, RunWritesAReportThatParses) {
+  const std::string path = TempPath("ok.json");
+  const ProcessResult r = Bpstress({"--threads", "4", "--duration", "200ms", "--pool", "sized",
+                                    "--pool", "fixed:count=8,capacity=64K", "--seed", "7",
+                                    "--report", path, "--progress", "never"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json report = json::parse(ReadFile(path));
+  EXPECT_EQ(report["schema"], "bpstress-report/1");
+  EXPECT_EQ(report["verdict"], "pass");
+  EXPECT_EQ(report["config"]["seed"], 7);
+  EXPECT_EQ(report["config"]["threads"], 4);
+  ASSERT_EQ(report["pools"].size(), 2u);
+  for (const json& p : report["pools"]) {
+    EXPECT_EQ(p["outcome"], "ok");
+    EXPECT_GT(p["ops"].get<uint64_t>(), 0u);
+    EXPECT_EQ(p["gets"], p["puts"]);
+    EXPECT_EQ(p["threads"].size(), 4u);
+  }
+  // The table names each pool on stdout.
+  EXPECT_NE(r.out.find("sized"), std::string::npos);
+  EXPECT_NE(r.out.find("fixed"), std::string::npos);
+}
+
+TEST(Cli, JsonFormatPrintsTheReport) {
+  const std::string path = TempPath("fmt.json");
+  const ProcessResult r = Bpstress({"--threads", "2", "--ops", "500", "--pool", "malloc",
+                                    "--format", "json", "--report", path});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out), json::parse(ReadFile(path)));
+}
+
+TEST(Cli, SameSeedSameSizeSequence) {
+  auto bytes_per_thread = [](const std::string& seed) {
+    const std::string path = TempPath("seed" + seed + ".json");
+    const ProcessResult r =
+        Bpstress({"--threads", "3", "--ops", "2000", "--pool", "malloc", "--dist", "pow2:1:1M",
+                  "--seed", seed, "--report", path});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::vector<uint64_t> out;
+    const json report = json::parse(ReadFile(path));
+    for (const json& t : report["pools"][0]["threads"]) {
+      out.push_back(t["bytes_requested"].get<uint64_t>());
+    }
+    return out;
+  };
+  const auto a = bytes_per_thread("11"), b = bytes_per_thread("11"), c = bytes_per_thread("12");
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+  ASSERT_EQ(a.size(), 3u);
+  EXPECT_NE(a[0], a[1]);  // threads draw different sequences
+}
+
+TEST(Cli, SigintWritesAnInterruptedReport) {
+  const std::string path = TempPath("sigint.json");
+  const std::string out = TempPath("sigint.out"), err = TempPath("sigint.err");
+  const pid_t pid = bp::testing::Spawn(BPSTRESS_EXE,
+                                       {"--threads", "4", "--duration", "60s", "--pool", "sized",
+                                        "--pool", "malloc", "--report", path},
+                                       out, err);
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  kill(pid, SIGINT);
+  const int code = bp::testing::Wait(pid, std::chrono::seconds(30));
+  EXPECT_EQ(code, 130) << ReadFile(err);
+  const json report = json::parse(ReadFile(path));
+  EXPECT_TRUE(report["interrupted"].get<bool>());
+  EXPECT_EQ(report["exit_code"], 130);
+  ASSERT_EQ(report["pools"].size(), 1u);  // the second pool never started
+  EXPECT_EQ(report["pools"][0]["outcome"], "interrupted");
+  EXPECT_EQ(report["pools"][0]["stop_reason"], "signal");
+  EXPECT_EQ(report["pools"][0]["gets"], report["pools"][0]["puts"]);  // drained, nothing lost
+}
+
+TEST(Cli, MaxRssStopsBeforeTheCap) {
+  // malloc with 2048 held 64 KiB buffers per thread would reach 512 MiB; the cap is 160 MiB.
+  const std::string path = TempPath("rss.json");
+  const ProcessResult r =
+      Bpstress({"--threads", "4", "--duration", "20s", "--pool", "malloc", "--dist", "fixed:64K",
+                "--hold", "2048", "--max-rss", "160M", "--report", path});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  const json report = json::parse(ReadFile(path));
+  const json& pool = report["pools"][0];
+  EXPECT_EQ(pool["outcome"], "limit");
+  EXPECT_EQ(pool["stop_reason"], "max_rss");
+  EXPECT_LE(pool["peak_rss_bytes"].get<uint64_t>(), uint64_t{160} << 20);
+  EXPECT_LT(pool["seconds"].get<double>(), 20.0);
+}
+
+}  // namespace
+}  // namespace bp
