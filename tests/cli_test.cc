@@ -59,6 +59,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadArgs{{"--max-rss", "lots"}, "--max-rss"},
                       BadArgs{{"--cross-thread", "1.5"}, "--cross-thread"},
                       BadArgs{{"--deadline", "0"}, "--deadline"},
+                      BadArgs{{"--pool", "null", "--cross-thread", "0.5"}, "null"},
                       BadArgs{{"--frobnicate"}, "frobnicate"}));
 
 TEST(Cli, UnwritableReportIsAUsageError) {
@@ -178,6 +179,28 @@ TEST(Cli, MaxRssStopsBeforeTheCap) {
   EXPECT_EQ(pool["stop_reason"], "max_rss");
   EXPECT_LE(pool["peak_rss_bytes"].get<uint64_t>(), uint64_t{160} << 20);
   EXPECT_LT(pool["seconds"].get<double>(), 20.0);
+}
+
+}  // namespace
+}  // namespace bp
+
+namespace bp {
+namespace {
+
+TEST(Cli, HungPoolIsReportedWithinTheDeadline) {
+  const std::string path = TempPath("hang.json");
+  const auto start = std::chrono::steady_clock::now();
+  const ProcessResult r = Bpstress({"--threads", "2", "--duration", "1s", "--deadline", "3s",
+                                    "--pool", "faulty:hang", "--pool", "malloc", "--report", path});
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_LT(seconds, 30.0);
+  const json report = json::parse(ReadFile(path));
+  ASSERT_EQ(report["pools"].size(), 2u);
+  EXPECT_EQ(report["pools"][0]["outcome"], "hung");
+  EXPECT_EQ(report["pools"][0]["verdict"], "fail");
+  EXPECT_EQ(report["pools"][1]["outcome"], "ok");  // the next pool still ran
 }
 
 }  // namespace

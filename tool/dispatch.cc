@@ -70,6 +70,13 @@ std::optional<std::string> ValidatePoolSpec(const PoolSpec& spec) {
   return std::nullopt;
 }
 
+std::optional<std::string> ValidateRunOptions(const PoolSpec& spec, const RunOptions& options) {
+  if (std::string_view(spec.entry->name) == "null" && options.cross_thread > 0) {
+    return std::string("--cross-thread is not supported: the floor has no cross-thread path");
+  }
+  return std::nullopt;
+}
+
 PoolRun RunSpec(const PoolSpec& spec, const Distribution& dist, const RunOptions& options) {
   PoolRun run = RunByName(spec, dist, options);
   run.name = spec.entry->name;

@@ -15,6 +15,9 @@ namespace bp {
 // preallocating pool would take). Returns a one-line problem, or nullopt when the spec is fine.
 std::optional<std::string> ValidatePoolSpec(const PoolSpec& spec);
 
+// Checks that the run options suit the pool (the null pool has no cross-thread path).
+std::optional<std::string> ValidateRunOptions(const PoolSpec& spec, const RunOptions& options);
+
 // Runs the pool the spec names. The spec must have passed ValidatePoolSpec.
 PoolRun RunSpec(const PoolSpec& spec, const Distribution& dist, const RunOptions& options);
 

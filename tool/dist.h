@@ -65,7 +65,7 @@ class Distribution {
   // lognormal, whose bounds are those of the sampler's most extreme normal deviates (|z| < 8.2).
   uint64_t min_size() const { return min_; }
   uint64_t max_size() const { return max_; }
-  // Exact for all but zipf above 2^20 sizes (Euler-Maclaurin, relative error < 1e-6) and
+  // Exact for all but zipf above 2^20 sizes (Euler-Maclaurin, relative error < 1e-10) and
   // lognormal (the clamped continuous distribution; rounding to whole bytes is ignored).
   double mean() const { return mean_; }
 

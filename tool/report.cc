@@ -156,6 +156,11 @@ void WritePool(JsonWriter& w, const PoolRun& p) {
     w.EndObject();
   }
   w.EndArray();
+  if (p.outcome == Outcome::kCrashed || p.outcome == Outcome::kSanitizer ||
+      p.outcome == Outcome::kHung) {
+    w.Key("signal").Int(p.signal);
+    w.Key("stderr_tail").String(p.stderr_tail);
+  }
   w.Key("verdict").String(PoolPassed(p) ? "pass" : "fail");
   w.EndObject();
 }

@@ -134,6 +134,12 @@ int ExecuteRun(RunCommand& cmd) {
     std::fprintf(stderr, "bpstress: --pool: no pool selected\n");
     return kExitUsage;
   }
+  for (const PoolSpec& spec : specs) {
+    if (auto problem = ValidateRunOptions(spec, cmd.options)) {
+      std::fprintf(stderr, "bpstress: --pool %s: %s\n", spec.entry->name, problem->c_str());
+      return kExitUsage;
+    }
+  }
   if (std::string error; !CanWriteFile(cmd.report_path, &error)) {
     std::fprintf(stderr, "bpstress: --report: %s\n", error.c_str());
     return kExitUsage;

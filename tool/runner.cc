@@ -56,6 +56,10 @@ const char* OutcomeName(Outcome o) {
       return "interrupted";
     case Outcome::kLimit:
       return "limit";
+    case Outcome::kCrashed:
+      return "crashed";
+    case Outcome::kSanitizer:
+      return "sanitizer";
   }
   return "?";
 }

@@ -71,7 +71,8 @@ struct alignas(64) ThreadResult {
   void Merge(const ThreadResult& other);
 };
 
-enum class Outcome : uint8_t { kOk, kViolations, kHung, kInterrupted, kLimit };
+// kCrashed (a signal) and kSanitizer (a sanitizer report) come from isolated child processes.
+enum class Outcome : uint8_t { kOk, kViolations, kHung, kInterrupted, kLimit, kCrashed, kSanitizer };
 const char* OutcomeName(Outcome o);
 
 struct PoolRun {
@@ -88,6 +89,9 @@ struct PoolRun {
   uint64_t outstanding = 0;        // got and not put at the end
   uint64_t peak_rss_bytes = 0;
   uint64_t heap_leaked_bytes = 0;  // heap not returned once the pool was destroyed
+  // Isolated runs only: the signal that ended the child (0 if none) and its last stderr lines.
+  int signal = 0;
+  std::string stderr_tail;
 };
 
 // Stop requests from outside the run (SIGINT/SIGTERM): set from a signal handler.

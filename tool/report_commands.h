@@ -1,0 +1,64 @@
+// The commands that read stress reports — `bpstress verify`, `compare` and `report --html` — and
+// the reading they share.
+//
+// Reading: ParseReport accepts any bytes and either yields a JSON object whose "schema" is
+// kReportSchema or one line saying why not (with the byte offset of a JSON syntax error). Input
+// nested deeper than kMaxReportDepth is refused by a linear pre-scan before the parser runs, so
+// hostile input cannot exhaust the stack in nlohmann's recursive copy and compare. Nothing here
+// throws: every nlohmann exception is caught at this boundary, and the field accessors check types
+// before they read (nlohmann's get<> would throw type_error).
+//
+// Exit codes of the commands (tool/cli.h): 0 ok, 1 a check failed, 2 bad options, 3 unreadable
+// or invalid input.
+//
+// Thread safety: the functions are pure apart from reading files and printing to stdout/stderr.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace CLI {
+class App;
+}
+
+namespace bp {
+
+// Adds the `verify`, `compare` and `report` subcommands to app (CLI11 2.1). Returns a function to
+// call after app.parse(): it runs whichever of them was selected and returns its exit code, or
+// std::nullopt when none of them was selected.
+std::function<std::optional<int>()> AddReportCommands(CLI::App& app);
+
+// Deeper than any report (which nests 5 levels); shallow enough for recursive code.
+inline constexpr int kMaxReportDepth = 256;
+
+// Parses `text` as a report. On failure returns false and sets *error to one line ("not valid
+// JSON at byte 17: ...", "nested deeper than 256 levels", "not a bpstress report: ...").
+bool ParseReport(std::string_view text, nlohmann::json* out, std::string* error);
+// Reads and parses the file at `path`; unreadable files fail like invalid ones.
+bool LoadReport(const std::string& path, nlohmann::json* out, std::string* error);
+
+// Never-throwing field access: nullptr/nullopt when `obj` is not an object, the key is missing or
+// the value has another type. UintField accepts integers >= 0; NumberField any finite number.
+const nlohmann::json* Field(const nlohmann::json& obj, std::string_view key);
+std::optional<uint64_t> UintField(const nlohmann::json& obj, std::string_view key);
+std::optional<double> NumberField(const nlohmann::json& obj, std::string_view key);
+std::optional<std::string> StringField(const nlohmann::json& obj, std::string_view key);
+std::optional<bool> BoolField(const nlohmann::json& obj, std::string_view key);
+
+// Untrusted text for a terminal: bytes outside printable ASCII (and '\') as \xNN, cut after
+// max_bytes.
+std::string Printable(std::string_view text, size_t max_bytes = 200);
+// A pool's name for messages: "pool 'sized'" (Printable).
+std::string PoolLabel(const nlohmann::json& pool);
+
+// Thresholds given on the verify command line, parsed: "10us" or a bare number of nanoseconds;
+// a ratio "0.25" or "25%"; a rate "250000", "250K", "1.5M" (decimal suffixes K, M, G).
+std::optional<uint64_t> ParseLatencyBound(std::string_view text);
+std::optional<double> ParseRatio(std::string_view text);
+std::optional<double> ParseRate(std::string_view text);
+
+}  // namespace bp
