@@ -12,9 +12,11 @@ BIN := build/release/bpstress
 REPORT ?= bpstress-report.json
 # The main job: the GWS article's workload from 64 threads against every built-in pool.
 RUN_ARGS ?= --threads 64 --dist random65k
+include sanitizers/options.mk
+FUZZ_SMOKE_SECONDS ?= 10
 
 .PHONY: all deps build release debug asan tsan fuzz run test test-release test-asan test-tsan \
-        bench format format-check clean
+        fuzz-smoke fuzz-run selftest bench format format-check clean
 
 all: build
 
@@ -46,11 +48,66 @@ fuzz: deps build/fuzz/CMakeCache.txt
 
 run: build
 	$(BIN) $(RUN_ARGS) --report $(REPORT)
+	@if $(BIN) verify --help > /dev/null 2>&1; then \
+	  echo "make run: verifying $(REPORT)"; $(BIN) verify $(REPORT); fi
 
+selftest: build
+	$(BIN) selftest
+
+# Each test job prints one summary line; `make test` runs them all (the README's test command).
 test-release: build
-	cd build/release && ctest --output-on-failure -j $(JOBS)
+	@start=$$SECONDS; \
+	(cd build/release && ctest --output-on-failure -j $(JOBS)); \
+	build/release/bpstress selftest; \
+	echo "== test-release: passed in $$(( SECONDS - start ))s"
 
-test: test-release format-check
+test-asan: asan
+	@start=$$SECONDS; \
+	(cd build/asan && ctest --output-on-failure -j $(JOBS)); \
+	build/asan/bpstress selftest; \
+	sanitizers/stress-matrix.sh build/asan 1; \
+	echo "== test-asan: passed in $$(( SECONDS - start ))s"
+
+test-tsan: tsan
+	@start=$$SECONDS; \
+	(cd build/tsan && ctest --output-on-failure -j $(JOBS)); \
+	build/tsan/bpstress selftest; \
+	sanitizers/stress-matrix.sh build/tsan 1; \
+	echo "== test-tsan: passed in $$(( SECONDS - start ))s"
+
+# Every fuzz target for a short bounded time on a copy of its corpus.
+fuzz-smoke: fuzz
+	@start=$$SECONDS; \
+	for f in build/fuzz/*_fuzzer; do \
+	  [ -x "$$f" ] || continue; n=$$(basename $$f _fuzzer); \
+	  work=build/fuzz/smoke/$$n; rm -rf $$work; mkdir -p $$work; \
+	  cp -r fuzz/corpus/$$n/. $$work/ 2>/dev/null || true; \
+	  dict=""; [ -f fuzz/dict/$$n.dict ] && dict="-dict=fuzz/dict/$$n.dict"; \
+	  $$f -max_total_time=$(FUZZ_SMOKE_SECONDS) -timeout=10 -rss_limit_mb=2048 $$dict \
+	      -artifact_prefix=build/fuzz/smoke/$$n- $$work > build/fuzz/smoke/$$n.log 2>&1 \
+	    || { tail -40 build/fuzz/smoke/$$n.log; echo "fuzz-smoke: $$n FAILED"; exit 1; }; \
+	  echo "fuzz-smoke: $$n ok ($$(grep -c . $$work/* 2>/dev/null | wc -l) inputs)"; \
+	done; \
+	echo "== fuzz-smoke: passed in $$(( SECONDS - start ))s"
+
+# A campaign: make fuzz-run TARGET=json_writer SECONDS=600 JOBS=2
+TARGET ?= json_writer
+SECONDS ?= 600
+fuzz-run: fuzz
+	@mkdir -p build/fuzz/campaign/$(TARGET) fuzz/crashes/$(TARGET)
+	build/fuzz/$(TARGET)_fuzzer -fork=$(JOBS) -max_total_time=$(SECONDS) -timeout=10 \
+	    $$( [ -f fuzz/dict/$(TARGET).dict ] && echo -dict=fuzz/dict/$(TARGET).dict ) \
+	    -artifact_prefix=fuzz/crashes/$(TARGET)/ build/fuzz/campaign/$(TARGET) fuzz/corpus/$(TARGET)
+	build/fuzz/$(TARGET)_fuzzer -merge=1 fuzz/corpus/$(TARGET) build/fuzz/campaign/$(TARGET)
+
+test: deps
+	@start=$$SECONDS; \
+	$(MAKE) --no-print-directory test-release; \
+	$(MAKE) --no-print-directory test-asan; \
+	$(MAKE) --no-print-directory test-tsan; \
+	$(MAKE) --no-print-directory fuzz-smoke; \
+	$(MAKE) --no-print-directory format-check; \
+	echo "== make test: all jobs passed in $$(( SECONDS - start ))s"
 
 bench: build
 	@mkdir -p build/bench-results

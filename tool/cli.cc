@@ -12,6 +12,7 @@
 #include "pool/registry.h"
 #include "tool/dist.h"
 #include "tool/run_command.h"
+#include "tool/selftest.h"
 #include "tool/units.h"
 
 namespace bp {
@@ -134,6 +135,15 @@ int Main(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "stress pools from many threads (the default)");
   AddRunOptions(run, cmd, duration, max_rss, deadline, touch, checks, format, progress);
   CLI::App* list = app.add_subcommand("list", "list pools and size distributions");
+  SelftestOptions selftest_options;
+  CLI::App* selftest = app.add_subcommand(
+      "selftest", "prove every detector of this build catches its planted bug");
+  selftest->add_option("--threads", selftest_options.threads, "threads of each child run")
+      ->capture_default_str()
+      ->check(CLI::Range(2u, 256u));
+  selftest->add_option("--work-dir", selftest_options.work_dir,
+                       "where the child reports go (default: a new temporary directory)");
+  selftest->add_flag("--verbose", selftest_options.verbose, "show each child's stderr");
 
   std::vector<std::string> args = WithDefaultSubcommand(argc, argv);
   std::reverse(args.begin(), args.end());  // CLI11 takes the vector back to front
@@ -146,6 +156,7 @@ int Main(int argc, char** argv) {
   }
 
   if (list->parsed()) return ListCommand();
+  if (selftest->parsed()) return RunSelftest(selftest_options);
   if (run->parsed()) {
     cmd.options.duration = *ParseDuration(duration);
     if (cmd.options.ops_per_thread == 0 && cmd.options.duration.count() == 0) {
