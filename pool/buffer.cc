@@ -76,8 +76,11 @@ size_t Buffer::GrowSlow(size_t n) {
 }
 
 void Buffer::Grow(size_t n) {
-  const size_t at = Extend(n) - buf_;
-  len_ = at;  // Go: b.buf = b.buf[:m] — the room stays, the length does not
+  // Not through Extend: Go's Grow is no write, so it leaves the UnreadByte window open. Unlike
+  // Write it goes straight to grow(), which first reclaims the front of an emptied buffer.
+  if (Len() == 0 && off_ != 0) Reset();
+  if (n <= cap_ - len_) return;
+  len_ = GrowSlow(n);  // Go: b.buf = b.buf[:m] — the room stays, the length does not
 }
 
 size_t Buffer::Read(void* dst, size_t n) {

@@ -11,7 +11,8 @@
 // Allocations and bytes copied by growth are counted per buffer so tests can assert them.
 //
 // Thread safety: none. A Buffer belongs to one holder at a time; pools hand it between threads.
-// Errors never throw: out-of-range calls return false, and memory exhaustion terminates (new).
+// Misuse never throws: out-of-range calls return false. Memory exhaustion, or a size whose doubled
+// capacity would overflow (Go's ErrTooLarge panic), throws std::bad_alloc.
 #pragma once
 
 #include <cstddef>
@@ -38,26 +39,26 @@ class Buffer {
 
   // Appends all of p, growing as needed. Returns n (Go's Write never writes short).
   size_t Write(const void* p, size_t n) {
-    last_read_ = ReadOp::kInvalid;
     uint8_t* dst = Extend(n);
     if (n != 0) std::memcpy(dst, p, n);
     return n;
   }
   size_t WriteString(std::string_view s) { return Write(s.data(), s.size()); }
-  void WriteByte(uint8_t c) {
-    last_read_ = ReadOp::kInvalid;
-    *Extend(1) = c;
-  }
+  void WriteByte(uint8_t c) { *Extend(1) = c; }
 
   // Appends n bytes left for the caller to fill and returns where they start. This is the
-  // reslice-or-grow step every write goes through: one compare on the fast path.
+  // reslice-or-grow step every write goes through: one compare on the fast path. Like every
+  // write it ends the window in which UnreadByte is allowed.
   uint8_t* Extend(size_t n) {
+    last_read_ = ReadOp::kInvalid;
     if (n <= cap_ - len_) {
       uint8_t* p = buf_ + len_;
       len_ += n;
       return p;
     }
-    return buf_ + GrowSlow(n);
+    // GrowSlow may replace buf_, so it must run before buf_ is read.
+    const size_t at = GrowSlow(n);
+    return buf_ + at;
   }
 
   // Copies up to n unread bytes into dst and consumes them; returns how many (0 at end of data,

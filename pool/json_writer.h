@@ -61,8 +61,28 @@ class JsonWriter {
   bool Complete() const;
 
  private:
-  // Implementation detail, see json_writer.cc.
-  struct Sink;
+  // Bits of one open level in stack_.
+  static constexpr uint8_t kObject = 1;     // an object (else an array)
+  static constexpr uint8_t kHasMember = 2;  // a member was written: the next one needs a comma
+  static constexpr uint8_t kValueDue = 4;   // a key was written: a value must come next
+  // Deeper nesting than this is refused whatever Options::max_depth says (it is clamped).
+  static constexpr int kMaxTrackedDepth = 1024;
+
+  // Checks that a value may start here and updates the level. Returns false (and fails) on
+  // misuse; *comma tells whether a separator must precede the value.
+  bool BeginValue(bool* comma);
+  // Marks the top-level value written when the value just closed was at depth 0.
+  void EndValue() {
+    if (depth_ == 0) top_level_done_ = true;
+  }
+  // Appends n bytes. On a FixedBuffer a cut fails the writer with kOverflow.
+  void Put(const char* p, size_t n);
+  // Writes a value whose text is [p, end); p has one spare byte in front for the comma.
+  JsonWriter& Scalar(char* p, char* end);
+  // Writes s as a quoted, escaped JSON string (invalid UTF-8 replaced by U+FFFD).
+  void PutString(std::string_view s);
+  JsonWriter& Begin(uint8_t kind, char open);
+  JsonWriter& End(uint8_t kind, char close);
   JsonWriter& Fail(Error e);
 
   Buffer* buffer_ = nullptr;
@@ -71,8 +91,6 @@ class JsonWriter {
   Error error_ = Error::kNone;
   int depth_ = 0;
   bool top_level_done_ = false;
-  // Per open level: is it an object, has it a first member, is a value due after a key.
-  static constexpr int kMaxTrackedDepth = 1024;
   uint8_t stack_[kMaxTrackedDepth] = {};
 };
 

@@ -1,0 +1,113 @@
+// bp::NullPool — the harness floor: what the stress loop costs around a pool that does nothing.
+//
+// Each thread has its own kPerThread preallocated Buffers in this pool (kept in a per-ThreadSlot
+// array, created on the thread's first Get). Get(n) hands out a free one, grown to n if it is
+// smaller (so capacities settle at the largest size asked); Put marks it free again. When all
+// kPerThread are out (holding more at once), or for threads beyond kMaxSlots, Get allocates a
+// transient Buffer that Put frees. Counting keeps the identities: a hand-out of a buffer with
+// storage is a hit, of one without (first use) or a transient one a miss; every Put of a per-thread
+// buffer is kept, of a transient one a drop.
+//
+// Thread safety: Get and Stats from any thread, but Put must come from the thread that got the
+// buffer (there is no cross-thread path: that is what keeps the floor free of atomics). A put from
+// another thread is outside what NullPool supports; the runner uses it without cross-thread
+// hand-offs. The destructor needs quiescence.
+#pragma once
+
+#include <atomic>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "pool/buffer.h"
+#include "pool/pool.h"
+
+namespace bp {
+
+class NullPool {
+ public:
+  using Item = Buffer;
+  static constexpr PoolTraits kTraits{
+      .promises_capacity = true, .fixed_capacity = false, .pools = true};
+  static constexpr const char* kName = "null";
+  static constexpr unsigned kPerThread = 16;
+  static constexpr unsigned kMaxSlots = 1024;
+
+  NullPool() = default;
+  ~NullPool() {
+    for (unsigned i = 0; i < kMaxSlots; ++i) {
+      PerThread* t = slots_[i].load(std::memory_order_acquire);
+      if (t == nullptr) continue;
+      for (Buffer& b : t->buffers) UnpoisonRegion(b.data(), b.Cap());
+      delete t;
+    }
+  }
+  NullPool(const NullPool&) = delete;
+  NullPool& operator=(const NullPool&) = delete;
+
+  Buffer* Get(size_t n) {
+    PerThread* t = Local();
+    if (t != nullptr && t->free_mask != 0) [[likely]] {
+      const int i = std::countr_zero(t->free_mask);
+      t->free_mask &= ~(1u << i);
+      Buffer& b = t->buffers[i];
+      if (b.Cap() == 0) {
+        counters_.Miss();
+      } else {
+        counters_.Hit(b.Cap());
+        UnpoisonRegion(b.data(), b.Cap());
+      }
+      if (b.Cap() < n) b.Grow(n);
+      b.Reset();
+      return &b;
+    }
+    counters_.Miss();
+    return new Buffer(n);
+  }
+
+  void Put(Buffer* b) {
+    if (b == nullptr) return;
+    PerThread* t = Local();
+    const auto at = reinterpret_cast<uintptr_t>(b);
+    const auto first = t == nullptr ? 0 : reinterpret_cast<uintptr_t>(&t->buffers[0]);
+    if (t != nullptr && at >= first && at < first + sizeof(t->buffers)) [[likely]] {
+      b->Reset();
+      counters_.Kept(b->Cap());
+      PoisonRegion(b->data(), b->Cap());
+      t->free_mask |= 1u << ((at - first) / sizeof(Buffer));
+      return;
+    }
+    counters_.Dropped();
+    delete b;
+  }
+
+  PoolStats Stats() const { return counters_.Snapshot(); }
+
+ private:
+  struct PerThread {
+    uint32_t free_mask = (uint32_t{1} << kPerThread) - 1;
+    Buffer buffers[kPerThread];
+  };
+  static_assert(kPerThread <= 32);
+
+  // The owner creates its own entry, so the only other reader is the destructor.
+  PerThread* Local() {
+    const unsigned slot = ThreadSlot();
+    if (slot >= kMaxSlots) [[unlikely]] {
+      return nullptr;
+    }
+    PerThread* t = slots_[slot].load(std::memory_order_relaxed);
+    if (t == nullptr) [[unlikely]] {
+      t = new PerThread;
+      slots_[slot].store(t, std::memory_order_release);
+    }
+    return t;
+  }
+
+  std::unique_ptr<std::atomic<PerThread*>[]> slots_ =
+      std::make_unique<std::atomic<PerThread*>[]>(kMaxSlots);
+  PoolCounters counters_;
+};
+
+}  // namespace bp
