@@ -11,6 +11,7 @@
 #include "build_info.h"
 #include "pool/registry.h"
 #include "tool/dist.h"
+#include "tool/report_commands.h"
 #include "tool/run_command.h"
 #include "tool/selftest.h"
 #include "tool/units.h"
@@ -145,6 +146,8 @@ int Main(int argc, char** argv) {
                        "where the child reports go (default: a new temporary directory)");
   selftest->add_flag("--verbose", selftest_options.verbose, "show each child's stderr");
 
+  const auto run_report_command = AddReportCommands(app);
+
   std::vector<std::string> args = WithDefaultSubcommand(argc, argv);
   std::reverse(args.begin(), args.end());  // CLI11 takes the vector back to front
   try {
@@ -156,6 +159,7 @@ int Main(int argc, char** argv) {
   }
 
   if (list->parsed()) return ListCommand();
+  if (std::optional<int> code = run_report_command()) return *code;
   if (selftest->parsed()) return RunSelftest(selftest_options);
   if (run->parsed()) {
     cmd.options.duration = *ParseDuration(duration);

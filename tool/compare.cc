@@ -60,6 +60,9 @@ std::string Fixed(double v, const char* format) {
   return out;
 }
 
+// Bounds are compared exactly, so their messages must not round 99.94% up to the 99.99% bound.
+std::string PrecisePercent(double ratio) { return Fixed(100 * ratio, "%.4g%%"); }
+
 }  // namespace
 
 std::string HumanRate(double per_s) {
@@ -116,8 +119,8 @@ void CheckThresholds(const json& report, const Thresholds& t, Findings* f) {
     }
     if (t.max_waste) {
       if (const auto v = NumberField(p, "waste_ratio")) {
-        f->Check(*v <= *t.max_waste, label + ": waste_ratio " + HumanPercent(*v) +
-                                         " > --max-waste " + HumanPercent(*t.max_waste));
+        f->Check(*v <= *t.max_waste, label + ": waste_ratio " + PrecisePercent(*v) +
+                                         " > --max-waste " + PrecisePercent(*t.max_waste));
       } else {
         missing("--max-waste", "waste_ratio");
       }
@@ -127,8 +130,8 @@ void CheckThresholds(const json& report, const Thresholds& t, Findings* f) {
       if (BoolField(p, "pool_counters") == false) {
         f->Note(label + ": the pool keeps no counters, --min-hit-rate not checked");
       } else if (v) {
-        f->Check(*v >= *t.min_hit_rate, label + ": hit_rate " + HumanPercent(*v) +
-                                            " < --min-hit-rate " + HumanPercent(*t.min_hit_rate));
+        f->Check(*v >= *t.min_hit_rate, label + ": hit_rate " + PrecisePercent(*v) +
+                                            " < --min-hit-rate " + PrecisePercent(*t.min_hit_rate));
       } else {
         missing("--min-hit-rate", "hit_rate");
       }
@@ -147,7 +150,7 @@ void CheckThresholds(const json& report, const Thresholds& t, Findings* f) {
 void CheckBaseline(const json& report, const json& baseline, double max_regression,
                    const std::vector<std::string>& names, Findings* f) {
   const std::vector<KeyedPool> now = KeyedPools(report), before = KeyedPools(baseline);
-  const std::string bound = HumanPercent(max_regression);
+  const std::string bound = PrecisePercent(max_regression);
   for (const KeyedPool& k : before) {
     if (Selected(*k.pool, names) && FindPool(now, k.key) == nullptr) {
       f->Note(Label(k.key) + " is in the baseline but not in the report");
@@ -168,7 +171,7 @@ void CheckBaseline(const json& report, const json& baseline, double max_regressi
     const auto ops = NumberField(*k.pool, "ops_per_s"), old_ops = NumberField(*old, "ops_per_s");
     if (ops && old_ops && *old_ops > 0) {
       const double drop = 1 - *ops / *old_ops;
-      f->Check(drop <= max_regression, label + ": ops_per_s fell " + HumanPercent(drop) +
+      f->Check(drop <= max_regression, label + ": ops_per_s fell " + PrecisePercent(drop) +
                                            " below the baseline (" + HumanRate(*old_ops) +
                                            " -> " + HumanRate(*ops) + "), more than " + bound);
     } else {
@@ -177,7 +180,7 @@ void CheckBaseline(const json& report, const json& baseline, double max_regressi
     const auto p99 = P99(*k.pool), old_p99 = P99(*old);
     if (p99 && old_p99 && *old_p99 > 0) {
       const double rise = static_cast<double>(*p99) / static_cast<double>(*old_p99) - 1;
-      f->Check(rise <= max_regression, label + ": latency p99 rose " + HumanPercent(rise) +
+      f->Check(rise <= max_regression, label + ": latency p99 rose " + PrecisePercent(rise) +
                                            " above the baseline (" + HumanNanos(*old_p99) +
                                            " -> " + HumanNanos(*p99) + "), more than " + bound);
     } else {

@@ -10,10 +10,10 @@
 // Every string taken from the report (pool names, specs, notes, config values) is untrusted and
 // HTML-escaped; control characters are replaced. Missing or mistyped fields render as "-".
 //
-// To look at a page the way the tests do (headless Chromium, no network):
-//   chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-//     --disable-background-networking --disable-component-update --disable-sync \
-//     --user-data-dir=$(mktemp -d) --window-size=1200,2000 --screenshot=report.png \
+// To look at a page the way the tests do (headless Chromium, no network), run as one line:
+//   chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run
+//     --disable-background-networking --disable-component-update --disable-sync
+//     --user-data-dir=$(mktemp -d) --window-size=1200,2000 --screenshot=report.png
 //     file://$PWD/report.html
 //
 // Thread safety: a pure function of its arguments.

@@ -290,6 +290,9 @@ PoolResult CheckPool(const json& pool, bool interrupted, U64 config_threads, Fin
   const Counts totals = ReadViolations(p.Object("violations"), r.label(), need, f, "violations.");
   p.Array("violation_examples");
   const json* threads = p.Array("threads");
+  Reader isolated(pool, r.label(), false, f);  // only pools of isolated child runs have these
+  isolated.Uint("signal");
+  isolated.String("stderr_tail");
   if (partial) {
     r.Check(verdict == "fail", "outcome '" + *outcome + "' but verdict is not 'fail'");
     return result;
