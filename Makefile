@@ -8,6 +8,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # llvm-symbolizer for readable sanitizer stacks, the four libraries, clang-format for CI.
 DEPS := cmake make g++ clang-14 libclang-rt-14-dev llvm-14 clang-format-14 \
         libcli11-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev python3
+# The test jobs also render the HTML report in a real browser.
+TEST_DEPS := chromium
 BIN := build/release/bpstress
 REPORT ?= bpstress-report.json
 # The main job: the GWS article's workload from 64 threads against every built-in pool.
@@ -16,12 +18,12 @@ include sanitizers/options.mk
 FUZZ_SMOKE_SECONDS ?= 10
 
 .PHONY: all deps build release debug asan tsan fuzz run test test-release test-asan test-tsan \
-        fuzz-smoke fuzz-run selftest bench format format-check clean
+        fuzz-smoke fuzz-run selftest test-deps bench format format-check clean
 
 all: build
 
-deps:
-	@missing=""; for p in $(DEPS); do \
+define install_missing
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}\n' "$$p" 2>/dev/null | grep -q "install ok installed" \
 	    || missing="$$missing $$p"; \
 	done; \
@@ -30,6 +32,13 @@ deps:
 	  $(SUDO) apt-get update -qq; \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	else echo "make deps: all packages present"; fi
+endef
+
+deps:
+	$(call install_missing,$(DEPS))
+
+test-deps: deps
+	$(call install_missing,$(TEST_DEPS))
 
 # One configure+build per preset; cmake re-runs itself when CMakeLists.txt changes.
 build/%/CMakeCache.txt: | deps
@@ -100,7 +109,7 @@ fuzz-run: fuzz
 	    -artifact_prefix=fuzz/crashes/$(TARGET)/ build/fuzz/campaign/$(TARGET) fuzz/corpus/$(TARGET)
 	build/fuzz/$(TARGET)_fuzzer -merge=1 fuzz/corpus/$(TARGET) build/fuzz/campaign/$(TARGET)
 
-test: deps
+test: test-deps
 	@start=$$SECONDS; \
 	$(MAKE) --no-print-directory test-release; \
 	$(MAKE) --no-print-directory test-asan; \

@@ -58,13 +58,20 @@ CLI::Validator DurationValidator() {
       "TIME");
 }
 
-void AddRunOptions(CLI::App* run, RunCommand& cmd, std::string& duration, std::string& max_rss,
+void AddRunOptions(CLI::App* run, RunCommand& cmd, bool& isolate, std::string& duration,
+                   std::string& max_rss,
                    std::string& deadline, std::string& touch, std::string& checks,
                    std::string& format, std::string& progress) {
   run->add_option("--pool", cmd.pools,
                   "pool to stress, NAME[:key=value,...]; repeatable; 'all' = every built-in "
                   "correct pool (see `bpstress list`)")
       ->capture_default_str();
+  run->add_option("--plugin", cmd.plugins,
+                  "load a pool from a shared library (C ABI, pool/plugin_abi.h), PATH[:OPTIONS]; "
+                  "repeatable; without --pool only plugins run");
+  run->add_flag("--isolate,!--no-isolate", isolate,
+                "run each pool in its own child process, so a crash or hang loses nothing "
+                "(default: on when more than one pool runs)");
   run->add_option("--dist", cmd.dist, "size distribution (see `bpstress list`)")
       ->capture_default_str();
   run->add_option("--threads", cmd.options.threads, "worker threads")
@@ -134,7 +141,8 @@ int Main(int argc, char** argv) {
   std::string duration = "2s", max_rss, deadline, touch = "full", checks = "full",
               format = "table", progress = "auto";
   CLI::App* run = app.add_subcommand("run", "stress pools from many threads (the default)");
-  AddRunOptions(run, cmd, duration, max_rss, deadline, touch, checks, format, progress);
+  bool isolate = false;
+  AddRunOptions(run, cmd, isolate, duration, max_rss, deadline, touch, checks, format, progress);
   CLI::App* list = app.add_subcommand("list", "list pools and size distributions");
   SelftestOptions selftest_options;
   CLI::App* selftest = app.add_subcommand(
@@ -168,6 +176,10 @@ int Main(int argc, char** argv) {
       return kExitUsage;
     }
     cmd.duration_given = run->count("--duration") != 0;
+    cmd.pools_given = run->count("--pool") != 0;
+    if (run->count("--isolate") + run->count("--no-isolate") != 0) {
+      cmd.isolate = isolate ? RunCommand::Isolate::kOn : RunCommand::Isolate::kOff;
+    }
     if (run->count("--seed") != 0) {
       cmd.seed_given = true;
     } else {

@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <variant>
 
@@ -10,6 +12,8 @@
 #include "pool/registry.h"
 #include "tool/cli.h"
 #include "tool/dispatch.h"
+#include "tool/isolate.h"
+#include "tool/plugin_run.h"
 #include "tool/report.h"
 #include "tool/sysinfo.h"
 #include "tool/units.h"
@@ -110,12 +114,53 @@ int ExecuteRun(RunCommand& cmd) {
   }
   const Distribution dist = std::get<Distribution>(std::move(parsed));
 
+  // Plugins first: their names can be selected with --pool.
+  std::vector<PluginSpec> plugins;
+  for (const std::string& arg : cmd.plugins) {
+    std::string error;
+    auto plugin = LoadPluginSpec(arg, &error);
+    if (!plugin) {
+      std::fprintf(stderr, "bpstress: --plugin %s: %s\n", arg.c_str(), error.c_str());
+      return kExitBadInput;
+    }
+    // Names are how --pool selects and how reports tell pools apart: make them unique.
+    const std::string base = plugin->name;
+    for (int k = 2; FindPool(plugin->name) != nullptr ||
+                    std::any_of(plugins.begin(), plugins.end(),
+                                [&](const PluginSpec& p) { return p.name == plugin->name; });
+         ++k) {
+      plugin->name = base + "#" + std::to_string(k);
+    }
+    plugins.push_back(std::move(*plugin));
+  }
+
+  // What runs: built-in specs and plugins, in the order given.
+  struct Job {
+    std::string name;
+    std::string spec;
+    std::function<PoolRun()> body;
+  };
+  std::vector<Job> jobs;
   std::vector<PoolSpec> specs;
-  for (const std::string& text : cmd.pools) {
+  auto add_builtin = [&](const PoolSpec& spec) {
+    specs.push_back(spec);
+    jobs.push_back({spec.entry->name, spec.Canonical(), nullptr});
+  };
+  auto add_plugin = [&](const PluginSpec& plugin) {
+    jobs.push_back({plugin.name, PluginSpecText(plugin), nullptr});
+  };
+  const bool only_plugins = !plugins.empty() && !cmd.pools_given;
+  for (const std::string& text : only_plugins ? std::vector<std::string>{} : cmd.pools) {
     if (text == "all") {
       for (const PoolEntry& e : PoolEntries()) {
-        if (e.in_all) specs.push_back(*ParsePoolSpec(e.name, nullptr));
+        if (e.in_all) add_builtin(*ParsePoolSpec(e.name, nullptr));
       }
+      continue;
+    }
+    if (auto it = std::find_if(plugins.begin(), plugins.end(),
+                               [&](const PluginSpec& p) { return p.name == text; });
+        it != plugins.end()) {
+      add_plugin(*it);
       continue;
     }
     std::string error;
@@ -128,17 +173,18 @@ int ExecuteRun(RunCommand& cmd) {
       std::fprintf(stderr, "bpstress: --pool %s: %s\n", text.c_str(), problem->c_str());
       return kExitUsage;
     }
-    specs.push_back(*spec);
-  }
-  if (specs.empty()) {
-    std::fprintf(stderr, "bpstress: --pool: no pool selected\n");
-    return kExitUsage;
-  }
-  for (const PoolSpec& spec : specs) {
-    if (auto problem = ValidateRunOptions(spec, cmd.options)) {
-      std::fprintf(stderr, "bpstress: --pool %s: %s\n", spec.entry->name, problem->c_str());
+    if (auto problem = ValidateRunOptions(*spec, cmd.options)) {
+      std::fprintf(stderr, "bpstress: --pool %s: %s\n", text.c_str(), problem->c_str());
       return kExitUsage;
     }
+    add_builtin(*spec);
+  }
+  if (only_plugins) {
+    for (const PluginSpec& p : plugins) add_plugin(p);
+  }
+  if (jobs.empty()) {
+    std::fprintf(stderr, "bpstress: --pool: no pool selected\n");
+    return kExitUsage;
   }
   if (std::string error; !CanWriteFile(cmd.report_path, &error)) {
     std::fprintf(stderr, "bpstress: --report: %s\n", error.c_str());
@@ -150,7 +196,7 @@ int ExecuteRun(RunCommand& cmd) {
   report.host = GetHostInfo();
   report.dist = dist.spec();
   report.seed_given = cmd.seed_given;
-  for (const PoolSpec& s : specs) report.pool_specs.push_back(s.Canonical());
+  for (const Job& j : jobs) report.pool_specs.push_back(j.spec);
   if (std::string_view(build::kSanitizers).find("thread") != std::string_view::npos &&
       !cmd.duration_given && cmd.options.ops_per_thread == 0) {
     // ThreadSanitizer costs 5-15x in time: a shorter default keeps sanitizer jobs bounded.
@@ -168,26 +214,41 @@ int ExecuteRun(RunCommand& cmd) {
   const bool progress = cmd.progress == ProgressMode::kAlways ||
                         (cmd.progress == ProgressMode::kAuto && isatty(STDERR_FILENO));
   InstallSignalHandlers();
-  bool hung = false;
-  for (const PoolSpec& spec : specs) {
+  const bool isolate = cmd.isolate == RunCommand::Isolate::kOn ||
+                       (cmd.isolate == RunCommand::Isolate::kAuto && jobs.size() > 1);
+  bool hung_in_process = false;
+  for (Job& job : jobs) {
     if (PendingSignal().load() != 0) {
       report.interrupted = true;
       break;
     }
     RunOptions options = cmd.options;
-    const std::string name = spec.entry->name;
     if (progress) {
-      options.on_progress = [&name](uint64_t ops, double seconds) {
+      options.on_progress = [name = job.name](uint64_t ops, double seconds) {
         std::fprintf(stderr, "\r%-12s %6.1fs  %10s ops/s ", name.c_str(), seconds,
                      FormatRate(seconds > 0 ? ops / seconds : 0).c_str());
         std::fflush(stderr);
       };
     }
-    PoolRun run = RunSpec(spec, dist, options);
+    std::function<PoolRun()> body;
+    if (auto it = std::find_if(plugins.begin(), plugins.end(),
+                               [&](const PluginSpec& p) { return p.name == job.name; });
+        it != plugins.end()) {
+      body = [&dist, &options, plugin = *it] {
+        PoolRun run = RunPlugin(plugin, dist, options);
+        run.name = plugin.name;
+        return run;
+      };
+    } else {
+      const PoolSpec spec = *ParsePoolSpec(job.spec, nullptr);
+      body = [&dist, &options, spec] { return RunSpec(spec, dist, options); };
+    }
+    PoolRun run = isolate ? RunIsolated(job.name, job.spec, options, body) : body();
     if (progress) std::fprintf(stderr, "\r%60s\r", "");
-    run.spec = spec.Canonical();
-    if (run.outcome == Outcome::kHung) hung = true;
-    const bool interrupted = run.stop_reason == StopReason::kSignal;
+    run.name = job.name;
+    run.spec = job.spec;
+    if (run.outcome == Outcome::kHung && !isolate) hung_in_process = true;
+    const bool interrupted = run.stop_reason == StopReason::kSignal || PendingSignal().load() != 0;
     report.pools.push_back(std::move(run));
     if (interrupted) {
       report.interrupted = true;
@@ -216,7 +277,7 @@ int ExecuteRun(RunCommand& cmd) {
   std::fflush(stdout);
   std::fflush(stderr);
   // A hung pool still has a thread inside it: the process cannot wind down normally.
-  if (hung) _exit(code);
+  if (hung_in_process) _exit(code);
   return code;
 }
 

@@ -14,6 +14,10 @@ enum class ProgressMode { kAuto, kAlways, kNever };
 
 struct RunCommand {
   std::vector<std::string> pools{"all"};
+  bool pools_given = false;
+  std::vector<std::string> plugins;  // PATH[:OPTIONS]
+  // Each pool in its own child process; default: on when more than one pool runs.
+  enum class Isolate { kAuto, kOn, kOff } isolate = Isolate::kAuto;
   std::string dist = "random65k";
   RunOptions options;
   bool seed_given = false;
