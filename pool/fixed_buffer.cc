@@ -30,13 +30,6 @@ FixedBuffer& FixedBuffer::operator=(FixedBuffer&& other) noexcept {
   return *this;
 }
 
-bool FixedBuffer::Position(size_t n) {
-  if (n > cap_) return false;
-  len_ = n;
-  read_ = std::min(read_, len_);
-  return true;
-}
-
 bool FixedBuffer::TrimLastIf(uint8_t c) {
   if (len_ == 0 || raw_[len_ - 1] != c) return false;
   --len_;

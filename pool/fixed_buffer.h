@@ -49,7 +49,13 @@ class FixedBuffer {
   }
 
   // Sets the length to n (0 <= n <= Cap()); the read cursor is clamped to it. False if n > Cap().
-  bool Position(size_t n);
+  // Inline: bp::JsonWriter formats numbers in place and then moves the length with it.
+  bool Position(size_t n) {
+    if (n > cap_) return false;
+    len_ = n;
+    if (read_ > n) read_ = n;
+    return true;
+  }
   // Drops the last byte if it equals c (the Viki JSON item trims its trailing comma this way).
   bool TrimLastIf(uint8_t c);
   // Copies up to n bytes from the read cursor and advances it; 0 when drained.

@@ -13,14 +13,62 @@
 // Thread safety: none; a writer and its output belong to one thread.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include "pool/buffer.h"
 #include "pool/fixed_buffer.h"
 
 namespace bp {
+namespace json_internal {
+
+// "00" "01" ... "99": two digits per division by 100 halves the divisions of a digit-at-a-time
+// loop.
+inline constexpr std::array<char, 200> kDigitPairs = [] {
+  std::array<char, 200> t{};
+  for (int i = 0; i < 100; ++i) {
+    t[2 * i] = static_cast<char>('0' + i / 10);
+    t[2 * i + 1] = static_cast<char>('0' + i % 10);
+  }
+  return t;
+}();
+
+// Number of decimal digits of v: four compares per four digits (the libstdc++ to_chars method).
+// A template so that numbers below 2^32 use 32-bit multiplications for the divisions.
+template <class U>
+inline size_t DigitCount(U v) {
+  size_t n = 1;
+  for (;;) {
+    if (v < 10) return n;
+    if (v < 100) return n + 1;
+    if (v < 1000) return n + 2;
+    if (v < 10000) return n + 3;
+    v /= 10000;
+    n += 4;
+  }
+}
+
+// Writes the decimal digits of v so that they end at `end`.
+template <class U>
+inline void FormatDigits(char* end, U v) {
+  while (v >= 100) {
+    const U r = v % 100;
+    v /= 100;
+    end -= 2;
+    std::memcpy(end, &kDigitPairs[2 * r], 2);
+  }
+  if (v >= 10) {
+    end -= 2;
+    std::memcpy(end, &kDigitPairs[2 * v], 2);
+  } else {
+    *--end = static_cast<char>('0' + v);
+  }
+}
+
+}  // namespace json_internal
 
 class JsonWriter {
  public:
@@ -79,6 +127,28 @@ class JsonWriter {
   void Put(const char* p, size_t n);
   // Writes a value whose text is [p, end); p has one spare byte in front for the comma.
   JsonWriter& Scalar(char* p, char* end);
+  // Int and Uint: formats the number directly into the output.
+  JsonWriter& Integer(bool negative, uint64_t magnitude);
+  // The inline fast path of Int and Uint, for the common case of a document that is a long
+  // array of numbers: a 32-bit number after the first element of an array. It skips the call
+  // (which with its register saves cost as much as formatting the number) and the general
+  // grammar step; false sends the number to Integer.
+  bool FastArrayElement(uint32_t v) {
+    if (error_ != Error::kNone || depth_ == 0 || stack_[depth_ - 1] != kHasMember) return false;
+    const size_t total = 1 + json_internal::DigitCount(v);
+    char* dst;
+    if (buffer_ != nullptr) {
+      dst = reinterpret_cast<char*>(buffer_->Extend(total));
+    } else {
+      const size_t len = fixed_->Len();
+      if (fixed_->Available() < total) return false;
+      dst = reinterpret_cast<char*>(fixed_->data()) + len;
+      fixed_->Position(len + total);
+    }
+    dst[0] = ',';
+    json_internal::FormatDigits(dst + total, v);
+    return true;
+  }
   // Writes s as a quoted, escaped JSON string (invalid UTF-8 replaced by U+FFFD).
   void PutString(std::string_view s);
   JsonWriter& Begin(uint8_t kind, char open);
@@ -93,5 +163,21 @@ class JsonWriter {
   bool top_level_done_ = false;
   uint8_t stack_[kMaxTrackedDepth] = {};
 };
+
+// Int and Uint are inline so that the fast path above costs no call.
+inline JsonWriter& JsonWriter::Int(int64_t value) {
+  if (value >= 0 && value <= UINT32_MAX && FastArrayElement(static_cast<uint32_t>(value))) {
+    return *this;
+  }
+  const bool negative = value < 0;
+  // Negating in unsigned arithmetic is defined for INT64_MIN too.
+  return Integer(negative,
+                 negative ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value));
+}
+
+inline JsonWriter& JsonWriter::Uint(uint64_t value) {
+  if (value <= UINT32_MAX && FastArrayElement(static_cast<uint32_t>(value))) return *this;
+  return Integer(false, value);
+}
 
 }  // namespace bp

@@ -70,7 +70,11 @@ std::shared_ptr<PluginLibrary> PluginLibrary::Load(const std::string& path, std:
   // dlopen searches the library path for a bare file name; a user naming a file means that file.
   const std::string open_path = path.find('/') == std::string::npos ? "./" + path : path;
   dlerror();
-  void* handle = dlopen(open_path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  // RTLD_NODELETE: the code stays mapped after dlclose, so the plugin's static data still roots
+  // what it allocated (LeakSanitizer at exit would report its singletons otherwise), its frames
+  // still symbolise in late sanitizer reports, and thread_local destructors it registered in
+  // threads that outlive the pool still have code to run.
+  void* handle = dlopen(open_path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   if (handle == nullptr) {
     const char* why = dlerror();
     *error = "cannot load plugin: " + OneLine(why != nullptr ? why : "unknown dlopen error");

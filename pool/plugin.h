@@ -1,9 +1,10 @@
 // External pools through the C ABI of pool/plugin_abi.h.
 //
-//   bp::PluginLibrary — one loaded plugin file: dlopen(RTLD_NOW | RTLD_LOCAL), the bp_pool_plugin
-//                       table checked (ABI version, name, required functions) before anything in
-//                       it is called. Immutable once loaded; shared by every pool made from it and
-//                       unloaded (dlclose) when the last of them is gone.
+//   bp::PluginLibrary — one loaded plugin file: dlopen(RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE),
+//                       the bp_pool_plugin table checked (ABI version, name, required functions)
+//                       before anything in it is called. Immutable once loaded; shared by every
+//                       pool made from it. Its handle is closed when the last of them is gone, but
+//                       the code stays mapped until the process exits (see Load).
 //   bp::PluginPool    — one pool instance of a plugin, satisfying bp::BufferPool so the stress
 //                       runner instantiates its loop for it like for any built-in pool. Get(n) is
 //                       the plugin's get; a non-zero return is a refusal and yields nullptr.
@@ -88,8 +89,8 @@ inline constinit thread_local PluginItemCache tls_plugin_items{};
 class PluginPool {
  public:
   using Item = PluginItem;
-  static constexpr PoolTraits kTraits{.promises_capacity = true, .fixed_capacity = false,
-                                      .pools = true};
+  static constexpr PoolTraits kTraits{
+      .promises_capacity = true, .fixed_capacity = false, .pools = true};
   // The runner's name for every plugin; the plugin's own name is PluginLibrary::name().
   static constexpr const char* kName = "plugin";
 

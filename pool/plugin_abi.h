@@ -30,8 +30,8 @@
  *       get handed out exactly once, with data, cap and handle as get set them. After put the
  *       caller does not touch the memory again.
  *   retained_bytes(pool)   (optional, NULL when not provided)
- *       Any thread: the capacity the pool holds for reuse now (an estimate while gets and puts run).
- *       Reported as the pool's retained bytes; without it bpstress reports 0.
+ *       Any thread: the capacity the pool holds for reuse now (an estimate while gets and puts
+ * run). Reported as the pool's retained bytes; without it bpstress reports 0.
  *
  * What bpstress checks: that no buffer is handed to two holders at once, that the bytes a holder
  * writes (the first `size` bytes) are unchanged until its put, that cap >= size, and that every
@@ -69,7 +69,8 @@ typedef struct bp_buffer {
 typedef struct bp_pool_api {
   uint32_t abi_version; /* BP_PLUGIN_ABI_VERSION */
   const char* name;     /* short name used in tables and reports */
-  void* (*create)(const char* options, char* err, size_t err_cap); /* NULL on failure, reason in err */
+  /* NULL on failure, reason in err */
+  void* (*create)(const char* options, char* err, size_t err_cap);
   void (*destroy)(void* pool);
   int (*get)(void* pool, size_t size, bp_buffer* out); /* 0 = ok, non-zero = refused (counted) */
   void (*put)(void* pool, bp_buffer* buf);             /* any thread may put what any thread got */
