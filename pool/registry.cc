@@ -76,22 +76,54 @@ const std::vector<PoolEntry>& PoolEntries() {
        false,
        "",
        {}},
-      {"malloc", "no pooling: a new buffer every get, freed on put (the baseline)", true, false, "",
+      {"malloc",
+       "no pooling: a new buffer every get, freed on put (the baseline)",
+       true,
+       false,
+       "",
        {}},
-      {"null", "the harness floor: a per-thread preallocated buffer, no pooling work", false, false,
-       "", {}},
-      {"faulty:race", "an unsynchronised free list shared by all threads", false, true,
-       "ThreadSanitizer (data race)", {}},
-      {"faulty:double-handout", "now and then hands out a buffer that is still held", false, true,
-       "double_handout", {}},
-      {"faulty:short-capacity", "now and then returns less capacity than asked for", false, true,
-       "short_capacity", {}},
-      {"faulty:scribble", "writes into a buffer after it was put, while the next holder has it",
-       false, true, "corruption", {}},
-      {"faulty:use-after-put", "the pool itself touches a buffer it has freed", false, true,
-       "AddressSanitizer (use after free/poison)", {}},
+      {"null",
+       "the harness floor: a per-thread preallocated buffer, no pooling work",
+       false,
+       false,
+       "",
+       {}},
+      {"faulty:race",
+       "an unsynchronised free list shared by all threads",
+       false,
+       true,
+       "ThreadSanitizer (data race)",
+       {}},
+      {"faulty:double-handout",
+       "now and then hands out a buffer that is still held",
+       false,
+       true,
+       "double_handout",
+       {}},
+      {"faulty:short-capacity",
+       "now and then returns less capacity than asked for",
+       false,
+       true,
+       "short_capacity",
+       {}},
+      {"faulty:scribble",
+       "writes into a buffer after it was put, while the next holder has it",
+       false,
+       true,
+       "corruption",
+       {}},
+      {"faulty:use-after-put",
+       "the pool itself touches a buffer it has freed",
+       false,
+       true,
+       "AddressSanitizer (use after free/poison)",
+       {}},
       {"faulty:leak", "never frees the buffers it drops", false, true, "leak", {}},
-      {"faulty:stale", "does not reset buffers: get can return len != 0", false, true, "not_empty",
+      {"faulty:stale",
+       "does not reset buffers: get can return len != 0",
+       false,
+       true,
+       "not_empty",
        {}},
       {"faulty:hang", "blocks forever on one get", false, true, "deadline watchdog (hung)", {}},
   };
@@ -167,9 +199,10 @@ std::optional<PoolSpec> ParsePoolSpec(std::string_view text, std::string* error)
     while (slot != spec.values.end() && slot->first != key) ++slot;
     if (slot == spec.values.end()) {
       std::string known;
-      for (const PoolOption& o : entry->options) known += (known.empty() ? "" : ", ") + std::string(o.key);
-      *error = std::string(entry->name) + ": unknown option '" + std::string(key) + "' (known: " +
-               (known.empty() ? std::string("none") : known) + ")";
+      for (const PoolOption& o : entry->options)
+        known += (known.empty() ? "" : ", ") + std::string(o.key);
+      *error = std::string(entry->name) + ": unknown option '" + std::string(key) +
+               "' (known: " + (known.empty() ? std::string("none") : known) + ")";
       return std::nullopt;
     }
     const auto v = ParseQuantity(value);

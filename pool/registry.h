@@ -47,7 +47,8 @@ struct PoolSpec {
 };
 
 // Parses a spec. On error returns nullopt with one line in *error naming the problem, e.g.
-// "unknown pool 'foo' (known: sized, fixed, ...)" or "sized: unknown option 'mn' (known: min, max)".
+// "unknown pool 'foo' (known: sized, fixed, ...)" or "sized: unknown option 'mn' (known: min,
+// max)".
 std::optional<PoolSpec> ParsePoolSpec(std::string_view text, std::string* error);
 
 }  // namespace bp

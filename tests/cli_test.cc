@@ -42,25 +42,20 @@ TEST_P(CliUsageError, ExitsTwoWithOneLine) {
 
 INSTANTIATE_TEST_SUITE_P(
     BadValues, CliUsageError,
-    ::testing::Values(BadArgs{{"--threads", "0"}, "--threads"},
-                      BadArgs{{"--threads", "many"}, "--threads"},
-                      BadArgs{{"--duration", "5x"}, "--duration"},
-                      BadArgs{{"--duration", "0s"}, "--duration"},
-                      BadArgs{{"--duration", "1s", "--ops", "5"}, "--ops"},
-                      BadArgs{{"--dist", "foo"}, "foo"},
-                      BadArgs{{"--dist", "uniform:10:5"}, "uniform:10:5"},
-                      BadArgs{{"--pool", "nosuchpool"}, "nosuchpool"},
-                      BadArgs{{"--pool", "sized:mn=1"}, "mn"},
-                      BadArgs{{"--pool", "sized:min=1M,max=1K"}, "min"},
-                      BadArgs{{"--pool", "fixed:count=0"}, "count"},
-                      BadArgs{{"--touch", "some"}, "--touch"},
-                      BadArgs{{"--checks", "paranoid"}, "--checks"},
-                      BadArgs{{"--format", "xml"}, "--format"},
-                      BadArgs{{"--max-rss", "lots"}, "--max-rss"},
-                      BadArgs{{"--cross-thread", "1.5"}, "--cross-thread"},
-                      BadArgs{{"--deadline", "0"}, "--deadline"},
-                      BadArgs{{"--pool", "null", "--cross-thread", "0.5"}, "null"},
-                      BadArgs{{"--frobnicate"}, "frobnicate"}));
+    ::testing::Values(
+        BadArgs{{"--threads", "0"}, "--threads"}, BadArgs{{"--threads", "many"}, "--threads"},
+        BadArgs{{"--duration", "5x"}, "--duration"}, BadArgs{{"--duration", "0s"}, "--duration"},
+        BadArgs{{"--duration", "1s", "--ops", "5"}, "--ops"}, BadArgs{{"--dist", "foo"}, "foo"},
+        BadArgs{{"--dist", "uniform:10:5"}, "uniform:10:5"},
+        BadArgs{{"--pool", "nosuchpool"}, "nosuchpool"}, BadArgs{{"--pool", "sized:mn=1"}, "mn"},
+        BadArgs{{"--pool", "sized:min=1M,max=1K"}, "min"},
+        BadArgs{{"--pool", "fixed:count=0"}, "count"}, BadArgs{{"--touch", "some"}, "--touch"},
+        BadArgs{{"--checks", "paranoid"}, "--checks"}, BadArgs{{"--format", "xml"}, "--format"},
+        BadArgs{{"--max-rss", "lots"}, "--max-rss"},
+        BadArgs{{"--cross-thread", "1.5"}, "--cross-thread"},
+        BadArgs{{"--deadline", "0"}, "--deadline"},
+        BadArgs{{"--pool", "null", "--cross-thread", "0.5"}, "null"},
+        BadArgs{{"--frobnicate"}, "frobnicate"}));
 
 TEST(Cli, UnwritableReportIsAUsageError) {
   const ProcessResult r =
@@ -71,9 +66,9 @@ TEST(Cli, UnwritableReportIsAUsageError) {
 }
 
 TEST(Cli, MissingTraceFileIsBadInput) {
-  const ProcessResult r = Bpstress({"--pool", "sized", "--ops", "10", "--dist",
-                                    "trace:/nonexistent/trace.txt", "--report",
-                                    TempPath("trace.json")});
+  const ProcessResult r =
+      Bpstress({"--pool", "sized", "--ops", "10", "--dist", "trace:/nonexistent/trace.txt",
+                "--report", TempPath("trace.json")});
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_EQ(Lines(r.err), 1u) << r.err;
 }
@@ -119,8 +114,8 @@ TEST(Cli, RunWritesAReportThatParses) {
 
 TEST(Cli, JsonFormatPrintsTheReport) {
   const std::string path = TempPath("fmt.json");
-  const ProcessResult r = Bpstress({"--threads", "2", "--ops", "500", "--pool", "malloc",
-                                    "--format", "json", "--report", path});
+  const ProcessResult r = Bpstress(
+      {"--threads", "2", "--ops", "500", "--pool", "malloc", "--format", "json", "--report", path});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(json::parse(r.out), json::parse(ReadFile(path)));
 }
@@ -128,9 +123,8 @@ TEST(Cli, JsonFormatPrintsTheReport) {
 TEST(Cli, SameSeedSameSizeSequence) {
   auto bytes_per_thread = [](const std::string& seed) {
     const std::string path = TempPath("seed" + seed + ".json");
-    const ProcessResult r =
-        Bpstress({"--threads", "3", "--ops", "2000", "--pool", "malloc", "--dist", "pow2:1:1M",
-                  "--seed", seed, "--report", path});
+    const ProcessResult r = Bpstress({"--threads", "3", "--ops", "2000", "--pool", "malloc",
+                                      "--dist", "pow2:1:1M", "--seed", seed, "--report", path});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     std::vector<uint64_t> out;
     const json report = json::parse(ReadFile(path));

@@ -67,7 +67,9 @@ class Violations {
     }
     return sum;
   }
-  size_t num_examples() const { return num_examples_ < kExampleSlots ? num_examples_ : kExampleSlots; }
+  size_t num_examples() const {
+    return num_examples_ < kExampleSlots ? num_examples_ : kExampleSlots;
+  }
   const ViolationExample& example(size_t i) const { return examples_[i]; }
   // Adds other's counts; keeps up to kMaxExamples examples per kind in total.
   void Merge(const Violations& other);
@@ -151,7 +153,9 @@ class OwnershipRegistry {
     }
     void Unlock() { locked.store(false, std::memory_order_release); }
   };
-  static size_t Hash(uintptr_t a) { return static_cast<size_t>((a >> 4) * 0x9E3779B97F4A7C15ull >> 20); }
+  static size_t Hash(uintptr_t a) {
+    return static_cast<size_t>((a >> 4) * 0x9E3779B97F4A7C15ull >> 20);
+  }
   Shard& ShardOf(uintptr_t a) { return shards_[(a >> 4) * 0x9E3779B97F4A7C15ull >> 58]; }
 
   std::array<Shard, kShards> shards_;

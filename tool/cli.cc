@@ -21,8 +21,9 @@ namespace {
 
 std::string VersionString() {
   std::string v = std::string("bpstress ") + build::kVersion + " (" + build::kCompiler + ", " +
-                  build::kBuildType + ", sanitizers: " +
-                  (build::kSanitizers[0] != '\0' ? build::kSanitizers : "none") + ")";
+                  build::kBuildType +
+                  ", sanitizers: " + (build::kSanitizers[0] != '\0' ? build::kSanitizers : "none") +
+                  ")";
   return v;
 }
 
@@ -59,9 +60,8 @@ CLI::Validator DurationValidator() {
 }
 
 void AddRunOptions(CLI::App* run, RunCommand& cmd, bool& isolate, std::string& duration,
-                   std::string& max_rss,
-                   std::string& deadline, std::string& touch, std::string& checks,
-                   std::string& format, std::string& progress) {
+                   std::string& max_rss, std::string& deadline, std::string& touch,
+                   std::string& checks, std::string& format, std::string& progress) {
   run->add_option("--pool", cmd.pools,
                   "pool to stress, NAME[:key=value,...]; repeatable; 'all' = every built-in "
                   "correct pool (see `bpstress list`)")
@@ -80,9 +80,9 @@ void AddRunOptions(CLI::App* run, RunCommand& cmd, bool& isolate, std::string& d
   auto* dur = run->add_option("--duration", duration, "run time per pool (500ms, 5s, 2m)")
                   ->capture_default_str()
                   ->check(DurationValidator());
-  auto* ops = run->add_option("--ops", cmd.options.ops_per_thread,
-                              "ops per thread instead of a duration")
-                  ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 62));
+  auto* ops =
+      run->add_option("--ops", cmd.options.ops_per_thread, "ops per thread instead of a duration")
+          ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 62));
   dur->excludes(ops);
   run->add_option("--seed", cmd.options.seed, "seed of the size sequences (default: random)");
   run->add_option("--hold", cmd.options.hold,
@@ -138,15 +138,15 @@ int Main(int argc, char** argv) {
 
   RunCommand cmd;
   cmd.options.threads = std::max(1u, std::thread::hardware_concurrency());
-  std::string duration = "2s", max_rss, deadline, touch = "full", checks = "full",
-              format = "table", progress = "auto";
+  std::string duration = "2s", max_rss, deadline, touch = "full", checks = "full", format = "table",
+              progress = "auto";
   CLI::App* run = app.add_subcommand("run", "stress pools from many threads (the default)");
   bool isolate = false;
   AddRunOptions(run, cmd, isolate, duration, max_rss, deadline, touch, checks, format, progress);
   CLI::App* list = app.add_subcommand("list", "list pools and size distributions");
   SelftestOptions selftest_options;
-  CLI::App* selftest = app.add_subcommand(
-      "selftest", "prove every detector of this build catches its planted bug");
+  CLI::App* selftest =
+      app.add_subcommand("selftest", "prove every detector of this build catches its planted bug");
   selftest->add_option("--threads", selftest_options.threads, "threads of each child run")
       ->capture_default_str()
       ->check(CLI::Range(2u, 256u));
@@ -194,7 +194,9 @@ int Main(int argc, char** argv) {
         return kExitUsage;
       }
     }
-    cmd.options.touch = touch == "none" ? Touch::kNone : touch == "head" ? Touch::kHead : Touch::kFull;
+    cmd.options.touch = touch == "none"   ? Touch::kNone
+                        : touch == "head" ? Touch::kHead
+                                          : Touch::kFull;
     cmd.options.checks = checks == "none"    ? CheckLevel::kNone
                          : checks == "basic" ? CheckLevel::kBasic
                                              : CheckLevel::kFull;

@@ -43,7 +43,9 @@ bool Selected(const json& pool, const std::vector<std::string>& names) {
   return names.empty() || std::find(names.begin(), names.end(), name) != names.end();
 }
 
-bool Partial(const json& pool) { return IsPartialOutcome(StringField(pool, "outcome").value_or("")); }
+bool Partial(const json& pool) {
+  return IsPartialOutcome(StringField(pool, "outcome").value_or(""));
+}
 
 // p99 when the pool timed at least one op.
 std::optional<uint64_t> P99(const json& pool) {
@@ -80,6 +82,45 @@ std::string HumanNanos(double ns) {
 }
 
 std::string HumanPercent(double ratio) { return Fixed(100 * ratio, "%.1f%%"); }
+
+std::optional<uint64_t> ParseLatencyBound(std::string_view text) {
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos) {
+    return ParseUint(text);
+  }
+  const auto d = ParseDuration(text);
+  if (!d || d->count() < 0) return std::nullopt;
+  return static_cast<uint64_t>(d->count());
+}
+
+std::optional<double> ParseRatio(std::string_view text) {
+  const bool percent = !text.empty() && text.back() == '%';
+  if (percent) text.remove_suffix(1);
+  const auto v = ParseDouble(text);
+  if (!v || *v < 0) return std::nullopt;
+  return percent ? *v / 100 : *v;
+}
+
+std::optional<double> ParseRate(std::string_view text) {
+  double scale = 1;
+  if (!text.empty()) {
+    switch (text.back()) {
+      case 'k':
+      case 'K':
+        scale = 1e3;
+        break;
+      case 'M':
+        scale = 1e6;
+        break;
+      case 'G':
+        scale = 1e9;
+        break;
+    }
+    if (scale != 1) text.remove_suffix(1);
+  }
+  const auto v = ParseDouble(text);
+  if (!v || *v < 0) return std::nullopt;
+  return *v * scale;
+}
 
 void CheckThresholds(const json& report, const Thresholds& t, Findings* f) {
   const std::vector<KeyedPool> pools = KeyedPools(report);
@@ -172,8 +213,8 @@ void CheckBaseline(const json& report, const json& baseline, double max_regressi
     if (ops && old_ops && *old_ops > 0) {
       const double drop = 1 - *ops / *old_ops;
       f->Check(drop <= max_regression, label + ": ops_per_s fell " + PrecisePercent(drop) +
-                                           " below the baseline (" + HumanRate(*old_ops) +
-                                           " -> " + HumanRate(*ops) + "), more than " + bound);
+                                           " below the baseline (" + HumanRate(*old_ops) + " -> " +
+                                           HumanRate(*ops) + "), more than " + bound);
     } else {
       f->Note(label + ": no ops_per_s on both sides, throughput not compared");
     }
@@ -181,8 +222,8 @@ void CheckBaseline(const json& report, const json& baseline, double max_regressi
     if (p99 && old_p99 && *old_p99 > 0) {
       const double rise = static_cast<double>(*p99) / static_cast<double>(*old_p99) - 1;
       f->Check(rise <= max_regression, label + ": latency p99 rose " + PrecisePercent(rise) +
-                                           " above the baseline (" + HumanNanos(*old_p99) +
-                                           " -> " + HumanNanos(*p99) + "), more than " + bound);
+                                           " above the baseline (" + HumanNanos(*old_p99) + " -> " +
+                                           HumanNanos(*p99) + "), more than " + bound);
     } else {
       f->Note(label + ": no latency samples on both sides, p99 not compared");
     }

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tool/verify.h"
@@ -46,6 +47,12 @@ struct NamedReport {
 // The side-by-side table of `bpstress compare`: one row per pool and report (ops/s, p99, hit
 // rate, waste, peak RSS, verdict) with ratios to the first report that has the pool.
 std::string CompareTable(const std::vector<NamedReport>& reports);
+
+// Thresholds given on the verify command line, parsed: "10us" or a bare number of nanoseconds;
+// a ratio "0.25" or "25%"; a rate "250000", "250K", "1.5M" (decimal suffixes K, M, G).
+std::optional<uint64_t> ParseLatencyBound(std::string_view text);
+std::optional<double> ParseRatio(std::string_view text);
+std::optional<double> ParseRate(std::string_view text);
 
 // Human forms used in tables and charts: 1.25M, 623ns / 1.5us / 2.0ms, 25.0%.
 std::string HumanRate(double per_s);

@@ -39,8 +39,8 @@ std::string Num(double v) {
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
-                        s.back() == '\n')) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
     s.remove_suffix(1);
   }
   return s;
@@ -244,6 +244,7 @@ std::variant<Distribution, DistError> DistParser::Run() {
     if (a > b) return Usage("SMALL must be <= LARGE");
     if (auto e = Real(f[3], "P", &share)) return *e;
     if (!(share >= 0 && share <= 1)) return Usage("P must be in [0, 1]");
+    share += 0.0;  // "-0" reads as -0.0; the canonical spec should say 0
     p.kind = Distribution::Kind::kBimodal;
     p.lo = a;
     p.hi = b;
@@ -260,8 +261,8 @@ std::variant<Distribution, DistError> DistParser::Run() {
     if (!(sigma > 0)) return Usage("SIGMA must be > 0");
     Lognormal(a, sigma);
   } else {
-    return DistError{2, "--dist: unknown distribution '" + Printable(name) + "' (known: " +
-                            kKnown + ")"};
+    return DistError{
+        2, "--dist: unknown distribution '" + Printable(name) + "' (known: " + kKnown + ")"};
   }
   return std::move(d_);
 }
@@ -290,8 +291,9 @@ void DistParser::Pow2(uint64_t a, uint64_t b) {
   double sum = 0;
   for (uint32_t k = p.k_lo; k < p.k_lo + p.span; ++k) {
     const uint64_t top = uint64_t{1} << k;
-    sum += (static_cast<double>(std::max(a, (top >> 1) + 1)) +
-            static_cast<double>(std::min(b, top))) / 2;
+    sum +=
+        (static_cast<double>(std::max(a, (top >> 1) + 1)) + static_cast<double>(std::min(b, top))) /
+        2;
   }
   d_.min_ = a;
   d_.max_ = b;
@@ -307,8 +309,8 @@ void DistParser::Zipf(uint64_t a, uint64_t b, double s) {
   d_.min_ = a;
   d_.max_ = b;
   d_.spec_ = "zipf:" + Num(a) + ":" + Num(b) + ":" + Num(s);
-  d_.summary_ = "zipf over [" + Num(a) + ", " + Num(b) + "], exponent " + Num(s) + ", " +
-                Num(a) + " B most frequent";
+  d_.summary_ = "zipf over [" + Num(a) + ", " + Num(b) + "], exponent " + Num(s) + ", " + Num(a) +
+                " B most frequent";
   if (n <= kZipfTableLimit) {
     std::vector<double> weights(n);
     std::vector<uint32_t> sizes(n);
@@ -434,8 +436,8 @@ std::optional<DistError> DistParser::Trace(std::string_view file) {
   d_.max_ = *std::max_element(sizes.begin(), sizes.end());
   d_.mean_ = static_cast<double>(sum / total);
   if (histogram) {
-    d_.summary_ = Num(static_cast<uint64_t>(sizes.size())) + " sizes drawn by weight from " +
-                  Printable(path);
+    d_.summary_ =
+        Num(static_cast<uint64_t>(sizes.size())) + " sizes drawn by weight from " + Printable(path);
     SetAlias(weights, sizes);
     return std::nullopt;
   }
@@ -498,7 +500,8 @@ std::vector<std::pair<std::string, std::string>> DistributionHelp() {
       {"random65k", "uniform over 1..65536 bytes, the GWS article's benchmark payloads"},
       {"fixed:N", "always N bytes"},
       {"uniform:A:B", "uniform over A..B bytes, inclusive"},
-      {"pow2:A:B", "equal share per power-of-two class (2^(k-1), 2^k] meeting A..B, uniform inside"},
+      {"pow2:A:B",
+       "equal share per power-of-two class (2^(k-1), 2^k] meeting A..B, uniform inside"},
       {"zipf:A:B:S", "size A+r-1 with probability proportional to 1/r^S (S > 0): A most frequent"},
       {"bimodal:SMALL:LARGE:P", "LARGE with probability P in [0, 1], else SMALL"},
       {"lognormal:MEDIAN:SIGMA", "exp(N(ln MEDIAN, SIGMA^2)) rounded, clamped to 1..1G"},

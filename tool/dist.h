@@ -12,25 +12,25 @@
 //                          (Classes [2^k, 2^(k+1)) from floor(log2 A) to ceil(log2 B) would leave
 //                          the top class empty whenever B is not a power of two.)
 //   zipf:A:B:S             size A+r-1 has probability proportional to 1/r^S for rank r = 1..B-A+1,
-//                          S > 0. Up to 2^20 sizes: an alias table built at parse time (12 bytes per
-//                          size, O(1) per sample); above: rejection-inversion sampling (Hörmann and
-//                          Derflinger 1996; O(1) expected, about 1.05 tries, no table).
+//                          S > 0. Up to 2^20 sizes: an alias table built at parse time (12 bytes
+//                          per size, O(1) per sample); above: rejection-inversion sampling (Hörmann
+//                          and Derflinger 1996; O(1) expected, about 1.05 tries, no table).
 //   bimodal:SMALL:LARGE:P  LARGE with probability P in [0, 1], else SMALL; SMALL <= LARGE
 //   lognormal:MEDIAN:SIGMA round(exp(N(ln MEDIAN, SIGMA^2))) clamped to [1, 1G], SIGMA > 0 finite
 //   trace:FILE             replay of a recorded workload. Lines hold one size each, or `size,count`
-//                          (a histogram); blank lines and `#` comments are skipped; the two forms do
-//                          not mix. A size-per-line trace is replayed in order, thread i of T
+//                          (a histogram); blank lines and `#` comments are skipped; the two forms
+//                          do not mix. A size-per-line trace is replayed in order, thread i of T
 //                          starting at entry i * len / T and wrapping; a histogram is sampled by
 //                          weight with an alias table (Vose), O(1) per sample.
 //
 // Errors are one line each. Exit code 2 (usage): malformed spec — unknown name, wrong field count,
-// non-numbers, out-of-range values. Exit code 3 (unreadable/invalid input): the trace file cannot be
-// read, has a bad line (reported with its number), or holds no sizes.
+// non-numbers, out-of-range values. Exit code 3 (unreadable/invalid input): the trace file cannot
+// be read, has a bad line (reported with its number), or holds no sizes.
 //
-// Thread safety: a Distribution is immutable after Parse and may be shared by any number of threads;
-// each thread draws from its own Sampler. A Sampler keeps the distribution's tables alive by itself.
-// Cost: Sampler::Next never allocates; it is a switch on the kind and a few nanoseconds (rejection-
-// inversion zipf and lognormal call log/exp: tens of nanoseconds).
+// Thread safety: a Distribution is immutable after Parse and may be shared by any number of
+// threads; each thread draws from its own Sampler. A Sampler keeps the distribution's tables alive
+// by itself. Cost: Sampler::Next never allocates; it is a switch on the kind and a few nanoseconds
+// (rejection- inversion zipf and lognormal call log/exp: tens of nanoseconds).
 #pragma once
 
 #include <algorithm>
@@ -70,7 +70,16 @@ class Distribution {
   double mean() const { return mean_; }
 
  private:
-  enum class Kind : uint8_t { kFixed, kUniform, kPow2, kAlias, kZipf, kBimodal, kLognormal, kReplay };
+  enum class Kind : uint8_t {
+    kFixed,
+    kUniform,
+    kPow2,
+    kAlias,
+    kZipf,
+    kBimodal,
+    kLognormal,
+    kReplay
+  };
 
   // One column of an alias table: keep `keep` when the top 32 random bits are below `threshold`,
   // else take `alias`. Sizes are stored directly (they fit 32 bits) so a draw touches one entry.
@@ -84,14 +93,14 @@ class Distribution {
   // pointer back to the Distribution.
   struct Params {
     Kind kind = Kind::kFixed;
-    uint64_t lo = 1;    // fixed value, smallest size, bimodal SMALL, zipf A - 1
-    uint64_t hi = 1;    // largest size, bimodal LARGE
-    uint64_t span = 1;  // uniform: hi - lo + 1; pow2: number of classes; zipf: number of ranks
-    uint32_t k_lo = 0;  // pow2: first class
-    double p = 0;       // bimodal: share of LARGE; zipf: exponent S
-    double mu = 0;      // lognormal: ln MEDIAN; zipf: H(x1)
-    double sigma = 0;   // lognormal: SIGMA; zipf: H(n + 1/2)
-    double squeeze = 0; // zipf: the acceptance shortcut constant s of Hörmann and Derflinger
+    uint64_t lo = 1;     // fixed value, smallest size, bimodal SMALL, zipf A - 1
+    uint64_t hi = 1;     // largest size, bimodal LARGE
+    uint64_t span = 1;   // uniform: hi - lo + 1; pow2: number of classes; zipf: number of ranks
+    uint32_t k_lo = 0;   // pow2: first class
+    double p = 0;        // bimodal: share of LARGE; zipf: exponent S
+    double mu = 0;       // lognormal: ln MEDIAN; zipf: H(x1)
+    double sigma = 0;    // lognormal: SIGMA; zipf: H(n + 1/2)
+    double squeeze = 0;  // zipf: the acceptance shortcut constant s of Hörmann and Derflinger
     const AliasEntry* alias = nullptr;
     const uint32_t* replay = nullptr;
     uint64_t count = 0;  // entries behind alias or replay
@@ -149,7 +158,9 @@ class Distribution {
   };
 
   // thread_index < thread_count; the same (seed, thread_index, thread_count) gives the same
-  // sequence. thread_count only places the replay cursor of a size-per-line trace.
+  // sequence (lognormal and rejection-inversion zipf go through libm's exp and log, so those two
+  // are reproducible on the same libm). thread_count only places the replay cursor of a
+  // size-per-line trace.
   Sampler MakeSampler(uint64_t seed, unsigned thread_index, unsigned thread_count) const {
     return Sampler(params_, tables_, seed, thread_index, thread_count);
   }

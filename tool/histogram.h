@@ -1,17 +1,17 @@
 // bp::Histogram — a log-linear latency histogram (the HdrHistogram layout with 64 sub-buckets per
 // power of two), one per stress thread, merged after join.
 //
-// Buckets: values 0..127 have a bucket each (exact). A value v >= 128 with highest set bit e goes to
-// the bucket of its top 7 bits, which is 2^(e-6) values wide and starts at >= 2^e, so a bucket spans
-// less than 1/64 (1.56%) of any value in it. 3776 buckets cover all of uint64_t in a fixed array of
-// 30 KiB; nothing is allocated, ever.
+// Buckets: values 0..127 have a bucket each (exact). A value v >= 128 with highest set bit e goes
+// to the bucket of its top 7 bits, which is 2^(e-6) values wide and starts at >= 2^e, so a bucket
+// spans less than 1/64 (1.56%) of any value in it. 3776 buckets cover all of uint64_t in a fixed
+// array of 30 KiB; nothing is allocated, ever.
 //
 // Exact: Count(), Min(), Max(), Mean() (the sum is kept in 128 bits, so 2^64 values near 2^64 still
 // average correctly). Approximate: Percentile(q) uses the nearest-rank definition — the value of
-// rank max(1, ceil(q / 100 * Count())) in sorted order — and reports the upper bound of that value's
-// bucket, clamped to [Min(), Max()]. The report is therefore never below the true value and at most
-// 1/64 of it above (exact below 128); it is Min() at q = 0 and Max() at q = 100, and monotone in q.
-// An empty histogram reports 0 everywhere.
+// rank max(1, ceil(q / 100 * Count())) in sorted order — and reports the upper bound of that
+// value's bucket, clamped to [Min(), Max()]. The report is therefore never below the true value and
+// at most 1/64 of it above (exact below 128); it is Min() at q = 0 and Max() at q = 100, and
+// monotone in q. An empty histogram reports 0 everywhere.
 //
 // Cost: Record is one count-leading-zeros, a shift, an add and four updates of the object's own
 // fields (no branches beyond min/max, which compile to conditional moves).
@@ -31,7 +31,7 @@ namespace bp {
 
 class Histogram {
  public:
-  static constexpr int kSubBucketBits = 6;                  // 64 sub-buckets per power of two
+  static constexpr int kSubBucketBits = 6;  // 64 sub-buckets per power of two
   static constexpr size_t kBuckets = (64 - kSubBucketBits) * 64 + 64;  // 3776
 
   // Index of the bucket holding v. For v < 128 the index is v; above, exponent and top bits.

@@ -87,9 +87,9 @@ std::string BarChart(std::string_view title, const std::vector<Series>& series,
     }
     out += "</div>\n";
   }
-  out += "<svg role=\"img\" width=\"900\" height=\"" +
-         Num(height, "%.0f") + "\" viewBox=\"0 0 900 " + Num(height, "%.0f") +
-         "\"><title>" + HtmlEscape(title) + (log_scale ? " (log scale)" : "") + "</title>\n";
+  out += "<svg role=\"img\" width=\"900\" height=\"" + Num(height, "%.0f") +
+         "\" viewBox=\"0 0 900 " + Num(height, "%.0f") + "\"><title>" + HtmlEscape(title) +
+         (log_scale ? " (log scale)" : "") + "</title>\n";
   double y = kTop;
   for (const Group& g : groups) {
     const double group_h = series.size() * kRowH;
@@ -98,9 +98,9 @@ std::string BarChart(std::string_view title, const std::vector<Series>& series,
     for (size_t s = 0; s < series.size(); ++s) {
       const double v = s < g.values.size() ? g.values[s] : NAN;
       const double w = scale(v);
-      out += "<rect x=\"" + Num(kLabelW, "%.0f") + "\" y=\"" + Num(y + 2, "%.1f") +
-             "\" width=\"" + Num(w, "%.1f") + "\" height=\"" + Num(kRowH - 4, "%.0f") +
-             "\" fill=\"" + kColors[s % 5] + "\"/>";
+      out += "<rect x=\"" + Num(kLabelW, "%.0f") + "\" y=\"" + Num(y + 2, "%.1f") + "\" width=\"" +
+             Num(w, "%.1f") + "\" height=\"" + Num(kRowH - 4, "%.0f") + "\" fill=\"" +
+             kColors[s % 5] + "\"/>";
       out += "<text x=\"" + Num(kLabelW + w + 6, "%.1f") + "\" y=\"" + Num(y + kRowH - 5, "%.1f") +
              "\">" + HtmlEscape(std::isfinite(v) ? series[s].format(v) : "-") + "</text>\n";
       y += kRowH;
@@ -130,7 +130,8 @@ std::string Verdict(const std::string& v) {
 
 std::string ValueText(const json& v) {
   if (v.is_string()) return v.get<std::string>();
-  if (v.is_array() && std::all_of(v.begin(), v.end(), [](const json& e) { return e.is_string(); })) {
+  if (v.is_array() &&
+      std::all_of(v.begin(), v.end(), [](const json& e) { return e.is_string(); })) {
     std::string out;
     for (const json& e : v) out += (out.empty() ? "" : ", ") + e.get<std::string>();
     return out.empty() ? "(none)" : out;
@@ -157,11 +158,12 @@ std::string PoolTable(const std::vector<const json*>& pools) {
     const json* lat = Field(*p, "latency_ns");
     const json none;
     out += "<tr><td>" + Str(*p, "pool") + "</td><td class=\"l\">" + Str(*p, "spec") +
-           "</td><td class=\"l\">" + Str(*p, "outcome") + "</td>" + Cell(Get(*p, "ops_per_s"), Rate) +
-           Cell(Get(lat ? *lat : none, "p50"), Nanos) + Cell(Get(lat ? *lat : none, "p99"), Nanos) +
+           "</td><td class=\"l\">" + Str(*p, "outcome") + "</td>" +
+           Cell(Get(*p, "ops_per_s"), Rate) + Cell(Get(lat ? *lat : none, "p50"), Nanos) +
+           Cell(Get(lat ? *lat : none, "p99"), Nanos) +
            Cell(BoolField(*p, "pool_counters") == false ? NAN : Get(*p, "hit_rate"), Percent) +
-           Cell(Get(*p, "waste_ratio"), Percent) + Cell(Get(*p, "peak_rss_bytes"), Bytes) +
-           "<td>" + Verdict(StringField(*p, "verdict").value_or("-")) + "</td></tr>\n";
+           Cell(Get(*p, "waste_ratio"), Percent) + Cell(Get(*p, "peak_rss_bytes"), Bytes) + "<td>" +
+           Verdict(StringField(*p, "verdict").value_or("-")) + "</td></tr>\n";
   }
   return out + "</table>\n";
 }
@@ -216,11 +218,21 @@ std::string HtmlEscape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
       default:
         if ((static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n') || c == 0x7f) {
           out += "\xEF\xBF\xBD";
@@ -246,15 +258,16 @@ std::string RenderHtmlReport(const json& report, std::string_view source) {
     const json none;
     const json& l = lat ? *lat : none;
     throughput.push_back({name, {Get(*p, "ops_per_s")}});
-    latency.push_back({name, {Get(l, "p50"), Get(l, "p90"), Get(l, "p99"), Get(l, "p99_9"),
-                              Get(l, "max")}});
+    latency.push_back(
+        {name, {Get(l, "p50"), Get(l, "p90"), Get(l, "p99"), Get(l, "p99_9"), Get(l, "max")}});
     retained.push_back({name, {Get(*p, "retained_bytes_end"), Get(*p, "peak_retained_bytes")}});
   }
   const std::string verdict = StringField(report, "verdict").value_or("-");
-  std::string out = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+  std::string out =
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
       "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-      "style-src 'unsafe-inline'\">\n<title>bpstress report: " + HtmlEscape(source) +
-      "</title>\n<style>" + kStyle + "</style></head>\n<body>\n";
+      "style-src 'unsafe-inline'\">\n<title>bpstress report: " +
+      HtmlEscape(source) + "</title>\n<style>" + kStyle + "</style></head>\n<body>\n";
   out += "<h1>bpstress report " + Verdict(verdict) + "</h1>\n<p class=\"meta\">" +
          HtmlEscape(source) + " · started " + Str(report, "started_at") + " · exit code " +
          (UintField(report, "exit_code") ? std::to_string(*UintField(report, "exit_code")) : "-") +
@@ -262,15 +275,15 @@ std::string RenderHtmlReport(const json& report, std::string_view source) {
   out += "<h2 id=\"pools\">Pools</h2>\n" + PoolTable(pools);
   out += "<h2 id=\"throughput\">Throughput</h2>\n" +
          BarChart("operations per second", {{"ops/s", Rate}}, throughput, false);
-  out += "<h2 id=\"latency\">Latency percentiles</h2>\n" +
-         BarChart("latency of get + put",
-                  {{"p50", Nanos}, {"p90", Nanos}, {"p99", Nanos}, {"p99.9", Nanos},
-                   {"max", Nanos}},
-                  latency, true);
+  out +=
+      "<h2 id=\"latency\">Latency percentiles</h2>\n" +
+      BarChart("latency of get + put",
+               {{"p50", Nanos}, {"p90", Nanos}, {"p99", Nanos}, {"p99.9", Nanos}, {"max", Nanos}},
+               latency, true);
   out += "<h2 id=\"capacity\">Capacity distribution</h2>\n" + CapacityCharts(pools);
-  out += "<h2 id=\"retained\">Retained bytes</h2>\n" +
-         BarChart("bytes held by the pool", {{"at the end", Bytes}, {"peak", Bytes}}, retained,
-                  false);
+  out +=
+      "<h2 id=\"retained\">Retained bytes</h2>\n" +
+      BarChart("bytes held by the pool", {{"at the end", Bytes}, {"peak", Bytes}}, retained, false);
   out += "<h2 id=\"detectors\">Detectors</h2>\n" + DetectorTable(pools);
   out += "<h2 id=\"config\">Configuration</h2>\n<table><tr><th>setting</th><th>value</th></tr>\n" +
          KeyValueRows(Field(report, "config"), "") + KeyValueRows(Field(report, "tool"), "tool.") +

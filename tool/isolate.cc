@@ -126,9 +126,9 @@ bool DecodePoolRun(std::string_view bytes, PoolRun* out) {
   PoolRun run;
   uint64_t record_size = 0, threads = 0;
   if (!r.Pod(&record_size) || record_size != sizeof(ThreadResult)) return false;
-  if (!r.Str(&run.name) || !r.Str(&run.spec) || !r.Pod(&run.traits) ||
-      !r.Pod(&run.pool_counters) || !r.Pod(&run.outcome) || !r.Pod(&run.stop_reason) ||
-      !r.Pod(&run.seconds) || !r.Pod(&run.stats) || !r.Pod(&run.total) || !r.Pod(&threads) ||
+  if (!r.Str(&run.name) || !r.Str(&run.spec) || !r.Pod(&run.traits) || !r.Pod(&run.pool_counters) ||
+      !r.Pod(&run.outcome) || !r.Pod(&run.stop_reason) || !r.Pod(&run.seconds) ||
+      !r.Pod(&run.stats) || !r.Pod(&run.total) || !r.Pod(&threads) ||
       threads > r.left() / sizeof(ThreadResult)) {
     return false;
   }
@@ -151,9 +151,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kSanitizerMarkers[] = {
-    "ERROR: AddressSanitizer",   "ERROR: LeakSanitizer", "WARNING: ThreadSanitizer",
-    "ERROR: ThreadSanitizer",    "runtime error:",       "ERROR: UndefinedBehaviorSanitizer",
-    "ERROR: MemorySanitizer",    "WARNING: MemorySanitizer",
+    "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",     "WARNING: ThreadSanitizer",
+    "ERROR: ThreadSanitizer",  "runtime error:",           "ERROR: UndefinedBehaviorSanitizer",
+    "ERROR: MemorySanitizer",  "WARNING: MemorySanitizer",
 };
 // A line longer than this is kept cut (a pool printing binary garbage must not fill memory).
 constexpr size_t kMaxLine = 1000;
@@ -188,7 +188,7 @@ class SignalGuard {
 
  private:
   static constexpr int kSignals[2] = {SIGINT, SIGTERM};
-  struct sigaction old_[2] {};
+  struct sigaction old_[2]{};
   bool replaced_[2] = {false, false};
 };
 
@@ -232,6 +232,8 @@ class StderrTail {
     for (size_t i = 0; i < n; ++i) {
       if (p[i] == '\n') {
         EndLine();
+      } else if (p[i] == '\r') {
+        partial_.clear();  // a progress line overwriting itself: only its last state counts
       } else if (partial_.size() < kMaxLine) {
         partial_ += p[i];
       }
@@ -311,7 +313,7 @@ PoolRun RunIsolated(const std::string& name, const std::string& spec, const RunO
     return Failed(name, spec, Outcome::kCrashed, 0,
                   std::string("cannot isolate the run: pipe: ") + std::strerror(err) + "\n");
   }
-  SignalGuard guard;  // before fork: the child inherits the recording handlers
+  SignalGuard guard;     // before fork: the child inherits the recording handlers
   std::fflush(nullptr);  // what stdio holds would otherwise be written twice
   const pid_t pid = fork();
   if (pid == 0) {

@@ -37,7 +37,8 @@ PoolRun RunPlugin(const PluginSpec& spec, const Distribution& dist, const RunOpt
   std::string create_error;
   PoolRun run = RunPool<PluginPool>(
       [&] {
-        std::unique_ptr<PluginPool> pool = PluginPool::Create(spec.lib, spec.options, &create_error);
+        std::unique_ptr<PluginPool> pool =
+            PluginPool::Create(spec.lib, spec.options, &create_error);
         return pool != nullptr ? std::move(pool) : PluginPool::Refusing(spec.lib);
       },
       dist, options);

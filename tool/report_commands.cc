@@ -58,8 +58,8 @@ std::string ExceptionText(const char* what) {
 
 bool CheckSchema(const json& j, std::string* error) {
   if (!j.is_object()) {
-    *error = std::string("not a bpstress report: the top level is ") + j.type_name() +
-             ", not an object";
+    *error =
+        std::string("not a bpstress report: the top level is ") + j.type_name() + ", not an object";
     return false;
   }
   const json* schema = Field(j, "schema");
@@ -136,6 +136,72 @@ std::string PoolLabel(const json& pool) {
   return "pool '" + (name ? Printable(*name, 80) : std::string("?")) + "'";
 }
 
+FieldReader::FieldReader(const json& obj, std::string label, bool required, Findings* findings,
+                         std::string prefix)
+    : obj_(obj),
+      label_(std::move(label)),
+      prefix_(std::move(prefix)),
+      required_(required),
+      f_(findings) {}
+
+std::optional<uint64_t> FieldReader::Uint(const char* key) {
+  return Get(key, Type::kUint) ? UintField(obj_, key) : std::nullopt;
+}
+std::optional<double> FieldReader::Number(const char* key) {
+  return Get(key, Type::kNumber) ? NumberField(obj_, key) : std::nullopt;
+}
+std::optional<std::string> FieldReader::String(const char* key) {
+  return Get(key, Type::kString) ? StringField(obj_, key) : std::nullopt;
+}
+std::optional<bool> FieldReader::Bool(const char* key) {
+  return Get(key, Type::kBool) ? BoolField(obj_, key) : std::nullopt;
+}
+const json* FieldReader::Object(const char* key) { return Get(key, Type::kObject); }
+const json* FieldReader::Array(const char* key) { return Get(key, Type::kArray); }
+
+const json* FieldReader::Get(const char* key, Type type) {
+  static constexpr const char* kNames[] = {"a non-negative integer",
+                                           "a finite non-negative number",
+                                           "a string",
+                                           "a boolean",
+                                           "an object",
+                                           "an array"};
+  const json* v = Field(obj_, key);
+  if (v == nullptr) {
+    if (required_) f_->Fail(label_ + ": missing field '" + prefix_ + key + "'");
+    return nullptr;
+  }
+  bool fits = false;
+  switch (type) {
+    case Type::kUint:
+      fits = UintField(obj_, key).has_value();
+      break;
+    case Type::kNumber:
+      fits = NumberField(obj_, key).value_or(-1) >= 0;
+      break;
+    case Type::kString:
+      fits = v->is_string();
+      break;
+    case Type::kBool:
+      fits = v->is_boolean();
+      break;
+    case Type::kObject:
+      fits = v->is_object();
+      break;
+    case Type::kArray:
+      fits = v->is_array();
+      break;
+  }
+  if (!fits) {
+    const std::string found = v->is_number() ? Printable(v->dump(), 40) : v->type_name();
+    f_->Fail(label_ + ": field '" + prefix_ + key + "' must be " + kNames[static_cast<int>(type)] +
+             " (found " + found + ")");
+    return nullptr;
+  }
+  f_->Pass();
+  return v;
+}
+
 bool ParseReport(std::string_view text, json* out, std::string* error) {
   try {
     if (text.empty()) {
@@ -179,45 +245,6 @@ bool LoadReport(const std::string& path, json* out, std::string* error) {
     return false;
   }
   return ParseReport(text, out, error);
-}
-
-std::optional<uint64_t> ParseLatencyBound(std::string_view text) {
-  if (!text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos) {
-    return ParseUint(text);
-  }
-  const auto d = ParseDuration(text);
-  if (!d || d->count() < 0) return std::nullopt;
-  return static_cast<uint64_t>(d->count());
-}
-
-std::optional<double> ParseRatio(std::string_view text) {
-  const bool percent = !text.empty() && text.back() == '%';
-  if (percent) text.remove_suffix(1);
-  const auto v = ParseDouble(text);
-  if (!v || *v < 0) return std::nullopt;
-  return percent ? *v / 100 : *v;
-}
-
-std::optional<double> ParseRate(std::string_view text) {
-  double scale = 1;
-  if (!text.empty()) {
-    switch (text.back()) {
-      case 'k':
-      case 'K':
-        scale = 1e3;
-        break;
-      case 'M':
-        scale = 1e6;
-        break;
-      case 'G':
-        scale = 1e9;
-        break;
-    }
-    if (scale != 1) text.remove_suffix(1);
-  }
-  const auto v = ParseDouble(text);
-  if (!v || *v < 0) return std::nullopt;
-  return *v * scale;
 }
 
 namespace {
@@ -352,7 +379,8 @@ std::function<std::optional<int>()> AddReportCommands(CLI::App& app) {
   CLI::App* compare = app.add_subcommand("compare", "side-by-side table of the pools of reports");
   compare->add_option("reports", a->compare, "report JSON files; ratios are to the first")
       ->required();
-  CLI::App* report = app.add_subcommand("report", "render a report as one self-contained HTML file");
+  CLI::App* report =
+      app.add_subcommand("report", "render a report as one self-contained HTML file");
   report->add_option("report", a->report, "report JSON file")->required();
   report->add_option("--html", a->html, "output HTML file (written atomically)")->required();
   return [a, verify, compare, report]() -> std::optional<int> {

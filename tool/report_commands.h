@@ -21,6 +21,8 @@
 #include <string>
 #include <string_view>
 
+#include "tool/verify.h"
+
 namespace CLI {
 class App;
 }
@@ -49,16 +51,41 @@ std::optional<double> NumberField(const nlohmann::json& obj, std::string_view ke
 std::optional<std::string> StringField(const nlohmann::json& obj, std::string_view key);
 std::optional<bool> BoolField(const nlohmann::json& obj, std::string_view key);
 
+// Reads the fields of one report object while checking the schema: each accessor records one
+// check in *findings — present (when `required`) and of the right type (integers >= 0, numbers
+// finite and >= 0) — and returns the value, or nullopt/nullptr when it is missing or mistyped.
+// `label` starts every message ("pool 'sized'"); `prefix` names nested objects ("latency_ns.").
+class FieldReader {
+ public:
+  FieldReader(const nlohmann::json& obj, std::string label, bool required, Findings* findings,
+              std::string prefix = "");
+
+  std::optional<uint64_t> Uint(const char* key);
+  std::optional<double> Number(const char* key);
+  std::optional<std::string> String(const char* key);
+  std::optional<bool> Bool(const char* key);
+  const nlohmann::json* Object(const char* key);
+  const nlohmann::json* Array(const char* key);
+
+  // Records one check under this object's label.
+  void Check(bool ok, const std::string& what) { f_->Check(ok, label_ + ": " + what); }
+  const std::string& label() const { return label_; }
+
+ private:
+  enum class Type { kUint, kNumber, kString, kBool, kObject, kArray };
+  const nlohmann::json* Get(const char* key, Type type);
+
+  const nlohmann::json& obj_;
+  std::string label_;
+  std::string prefix_;
+  bool required_;
+  Findings* f_;
+};
+
 // Untrusted text for a terminal: bytes outside printable ASCII (and '\') as \xNN, cut after
 // max_bytes.
 std::string Printable(std::string_view text, size_t max_bytes = 200);
 // A pool's name for messages: "pool 'sized'" (Printable).
 std::string PoolLabel(const nlohmann::json& pool);
-
-// Thresholds given on the verify command line, parsed: "10us" or a bare number of nanoseconds;
-// a ratio "0.25" or "25%"; a rate "250000", "250K", "1.5M" (decimal suffixes K, M, G).
-std::optional<uint64_t> ParseLatencyBound(std::string_view text);
-std::optional<double> ParseRatio(std::string_view text);
-std::optional<double> ParseRate(std::string_view text);
 
 }  // namespace bp

@@ -1,9 +1,10 @@
 // bp::Rng — the per-thread random number generator of the stress runner: xoshiro256** (Blackman
 // and Vigna), seeded through splitmix64 from (seed, thread index).
 //
-// Guarantees: the same (seed, thread index) always gives the same sequence, on every platform and
-// compiler (only 64-bit integer arithmetic and exactly representable doubles are involved), so a
-// report's seed and thread count reproduce every thread's size sequence. Different thread indices
+// Guarantees: the same (seed, thread index) always gives the same sequence, with any compiler and
+// libm (only 64-bit integer arithmetic and exactly representable doubles are involved; building
+// needs unsigned __int128, i.e. gcc or clang on a 64-bit target), so a report's seed and thread
+// count reproduce every thread's size sequence. Different thread indices
 // start from unrelated states. Not cryptographic.
 //
 // Cost: Next() is about 1 ns (four 64-bit words of state, no memory beyond the object). Below(n)

@@ -47,9 +47,9 @@ struct RunOptions {
   double cross_thread = 0;
   Touch touch = Touch::kFull;
   CheckLevel checks = CheckLevel::kFull;
-  uint64_t max_rss_bytes = 0;                     // 0: no cap
-  std::chrono::nanoseconds deadline{0};           // per pool; 0: no watchdog
-  unsigned latency_sample_shift = 6;              // time one op in 2^shift
+  uint64_t max_rss_bytes = 0;            // 0: no cap
+  std::chrono::nanoseconds deadline{0};  // per pool; 0: no watchdog
+  unsigned latency_sample_shift = 6;     // time one op in 2^shift
   // Called from the controller thread about every 100 ms with (ops so far, seconds so far).
   std::function<void(uint64_t, double)> on_progress;
 };
@@ -59,7 +59,7 @@ struct alignas(64) ThreadResult {
   uint64_t ops = 0;  // Get calls made
   uint64_t gets = 0;
   uint64_t puts = 0;
-  uint64_t refused = 0;  // Get returned nullptr
+  uint64_t refused = 0;   // Get returned nullptr
   uint64_t handoffs = 0;  // buffers released through another thread
   uint64_t bytes_requested = 0;
   uint64_t bytes_capacity = 0;
@@ -72,7 +72,15 @@ struct alignas(64) ThreadResult {
 };
 
 // kCrashed (a signal) and kSanitizer (a sanitizer report) come from isolated child processes.
-enum class Outcome : uint8_t { kOk, kViolations, kHung, kInterrupted, kLimit, kCrashed, kSanitizer };
+enum class Outcome : uint8_t {
+  kOk,
+  kViolations,
+  kHung,
+  kInterrupted,
+  kLimit,
+  kCrashed,
+  kSanitizer
+};
 const char* OutcomeName(Outcome o);
 
 struct PoolRun {
@@ -86,7 +94,7 @@ struct PoolRun {
   PoolStats stats;  // the pool's own counters at the end
   ThreadResult total;
   std::vector<ThreadResult> threads;
-  uint64_t outstanding = 0;        // got and not put at the end
+  uint64_t outstanding = 0;  // got and not put at the end
   uint64_t peak_rss_bytes = 0;
   uint64_t heap_leaked_bytes = 0;  // heap not returned once the pool was destroyed
   // Isolated runs only: the signal that ended the child (0 if none) and its last stderr lines.
@@ -102,8 +110,8 @@ void InstallSignalHandlers();
 // Heap growth below this is noise (allocator caches, thread bookkeeping), above it a leak.
 inline constexpr uint64_t kLeakThresholdBytes = 4u << 20;
 
-// Runs `make_pool()` (returning std::unique_ptr<P>) under `options`. Defined in runner_impl.h, which
-// only the registry's dispatch includes, so each pool type's loop is compiled once.
+// Runs `make_pool()` (returning std::unique_ptr<P>) under `options`. Defined in runner_impl.h,
+// which only the registry's dispatch includes, so each pool type's loop is compiled once.
 template <class P, class MakePool>
 PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions& options);
 

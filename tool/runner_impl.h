@@ -212,8 +212,8 @@ class Loop {
   uint64_t Release(Held<Item>* h, bool timed, bool may_hand_off) {
     if (may_hand_off && cross_ && w_.free_count > 0 && w_.coin.Next() < cross_threshold_) {
       const unsigned others = ctx_.options.threads - 1;
-      const unsigned target = (self_ + 1 + static_cast<unsigned>(w_.coin.Next() % others)) %
-                              ctx_.options.threads;
+      const unsigned target =
+          (self_ + 1 + static_cast<unsigned>(w_.coin.Next() % others)) % ctx_.options.threads;
       std::atomic<Held<Item>*>& box = ctx_.workers[target]->mailbox;
       h->next = box.load(std::memory_order_relaxed);
       while (!box.compare_exchange_weak(h->next, h, std::memory_order_release,
@@ -280,7 +280,6 @@ class Loop {
   bool cross_ = false;
   uint64_t cross_threshold_ = 0;
 };
-
 
 template <class P, CheckLevel K>
 void WorkerMain(std::shared_ptr<Context<P>> ctx, unsigned self) {

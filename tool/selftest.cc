@@ -120,9 +120,9 @@ int RunSelftest(const SelftestOptions& options) {
   const std::string threads = std::to_string(options.threads);
   // A short run that reaches every planted bug: the faulty pools misbehave within a few
   // thousand operations, and holding two buffers keeps several in flight per thread.
-  const std::vector<std::string> base = {"run",    "--threads", threads,   "--ops", "4000",
-                                         "--seed", "1",         "--dist",  "uniform:1:16K",
-                                         "--hold", "2",         "--progress", "never"};
+  const std::vector<std::string> base = {
+      "run",    "--threads",     threads,  "--ops", "4000",       "--seed", "1",
+      "--dist", "uniform:1:16K", "--hold", "2",     "--progress", "never"};
   std::vector<Row> rows;
   for (const PoolEntry& e : PoolEntries()) {
     if (!e.faulty && !e.in_all && std::string_view(e.name) != "null") continue;

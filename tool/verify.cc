@@ -38,74 +38,9 @@ bool Close(double a, double b, double relative) {
   return std::fabs(a - b) <= relative * std::max(std::fabs(a), std::fabs(b));
 }
 
-// Reads the fields of one object, recording a schema check per field: present (when required)
-// and of the right type. `prefix` names nested objects in messages ("latency_ns.").
-class Reader {
- public:
-  Reader(const json& obj, std::string label, bool required, Findings* f, std::string prefix = "")
-      : obj_(obj), label_(std::move(label)), prefix_(std::move(prefix)), required_(required),
-        f_(f) {}
-
-  U64 Uint(const char* key) {
-    const json* v = Get(key, "a non-negative integer");
-    return v ? UintField(obj_, key) : std::nullopt;
-  }
-  F64 Number(const char* key) {
-    const json* v = Get(key, "a finite non-negative number");
-    return v ? NumberField(obj_, key) : std::nullopt;
-  }
-  std::optional<std::string> String(const char* key) {
-    return Get(key, "a string") ? StringField(obj_, key) : std::nullopt;
-  }
-  std::optional<bool> Bool(const char* key) {
-    return Get(key, "a boolean") ? BoolField(obj_, key) : std::nullopt;
-  }
-  const json* Object(const char* key) { return Get(key, "an object"); }
-  const json* Array(const char* key) { return Get(key, "an array"); }
-
-  // Fails with this object's label.
-  void Check(bool ok, const std::string& what) { f_->Check(ok, label_ + ": " + what); }
-  const std::string& label() const { return label_; }
-
- private:
-  static bool Fits(const json& v, std::string_view type) {
-    if (type == "a non-negative integer") {
-      return v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0);
-    }
-    if (type == "a finite non-negative number") {
-      return v.is_number() && std::isfinite(v.get<double>()) && v.get<double>() >= 0;
-    }
-    if (type == "a string") return v.is_string();
-    if (type == "a boolean") return v.is_boolean();
-    if (type == "an object") return v.is_object();
-    return v.is_array();
-  }
-  const json* Get(const char* key, std::string_view type) {
-    const json* v = Field(obj_, key);
-    if (v == nullptr) {
-      if (required_) f_->Fail(label_ + ": missing field '" + prefix_ + key + "'");
-      return nullptr;
-    }
-    if (!Fits(*v, type)) {
-      const std::string found = v->is_number() ? Printable(v->dump(), 40) : v->type_name();
-      f_->Fail(label_ + ": field '" + prefix_ + key + "' must be " + std::string(type) +
-               " (found " + found + ")");
-      return nullptr;
-    }
-    f_->Pass();
-    return v;
-  }
-
-  const json& obj_;
-  std::string label_;
-  std::string prefix_;
-  bool required_;
-  Findings* f_;
-};
-
 // Runner totals that the per-thread breakdown must add up to.
-constexpr const char* kThreadSums[] = {"ops",      "gets",           "puts",          "refused",
-                                       "handoffs", "bytes_requested", "bytes_capacity"};
+constexpr const char* kThreadSums[] = {
+    "ops", "gets", "puts", "refused", "handoffs", "bytes_requested", "bytes_capacity"};
 constexpr size_t kNumThreadSums = std::size(kThreadSums);
 
 struct Counts {
@@ -117,7 +52,7 @@ Counts ReadViolations(const json* obj, const std::string& label, bool required, 
                       const std::string& prefix) {
   Counts c;
   if (obj == nullptr) return c;
-  Reader r(*obj, label, required, f, prefix);
+  FieldReader r(*obj, label, required, f, prefix);
   for (size_t i = 0; i < kViolationKinds; ++i) {
     c.kinds[i] = r.Uint(kViolationNames[i]);
     if (c.kinds[i] && IsFailure(static_cast<Violation>(i))) c.failing_kinds += *c.kinds[i] != 0;
@@ -125,7 +60,7 @@ Counts ReadViolations(const json* obj, const std::string& label, bool required, 
   return c;
 }
 
-void CheckThreads(Reader& r, const json& threads, bool required, const json& pool,
+void CheckThreads(FieldReader& r, const json& threads, bool required, const json& pool,
                   const Counts& totals, Findings* f) {
   std::array<U128, kNumThreadSums> sums{};
   std::array<U128, kViolationKinds> kind_sums{};
@@ -137,7 +72,7 @@ void CheckThreads(Reader& r, const json& threads, bool required, const json& poo
       complete = false;
       continue;
     }
-    Reader tr(threads[t], label, required, f);
+    FieldReader tr(threads[t], label, required, f);
     tr.Uint("thread");
     tr.Number("seconds");
     for (size_t i = 0; i < kNumThreadSums; ++i) {
@@ -162,20 +97,20 @@ void CheckThreads(Reader& r, const json& threads, bool required, const json& poo
     if (!totals.kinds[i]) continue;
     const std::string name = std::string("violations.") + kViolationNames[i];
     if (static_cast<Violation>(i) == Violation::kLeak) {
-      r.Check(kind_sums[i] <= *totals.kinds[i],
-              name + " (" + Num(*totals.kinds[i]) + ") < sum over threads (" +
-                  Num(kind_sums[i]) + ")");
+      r.Check(
+          kind_sums[i] <= *totals.kinds[i],
+          name + " (" + Num(*totals.kinds[i]) + ") < sum over threads (" + Num(kind_sums[i]) + ")");
     } else {
-      r.Check(kind_sums[i] == *totals.kinds[i],
-              name + " (" + Num(*totals.kinds[i]) + ") != sum over threads (" +
-                  Num(kind_sums[i]) + ")");
+      r.Check(kind_sums[i] == *totals.kinds[i], name + " (" + Num(*totals.kinds[i]) +
+                                                    ") != sum over threads (" + Num(kind_sums[i]) +
+                                                    ")");
     }
   }
 }
 
-void CheckLatency(Reader& r, const json* latency, bool required, U64 ops, Findings* f) {
+void CheckLatency(FieldReader& r, const json* latency, bool required, U64 ops, Findings* f) {
   if (latency == nullptr) return;
-  Reader lr(*latency, r.label(), required, f, "latency_ns.");
+  FieldReader lr(*latency, r.label(), required, f, "latency_ns.");
   const U64 samples = lr.Uint("samples");
   const F64 mean = lr.Number("mean");
   static constexpr const char* kOrder[] = {"p50", "p90", "p99", "p99_9", "max"};
@@ -183,7 +118,8 @@ void CheckLatency(Reader& r, const json* latency, bool required, U64 ops, Findin
   for (size_t i = 0; i < v.size(); ++i) v[i] = lr.Uint(kOrder[i]);
   if (!samples || *samples == 0) return;
   if (ops) {
-    r.Check(*samples <= *ops, "latency_ns.samples (" + Num(*samples) + ") > ops (" + Num(*ops) + ")");
+    r.Check(*samples <= *ops,
+            "latency_ns.samples (" + Num(*samples) + ") > ops (" + Num(*ops) + ")");
   }
   for (size_t i = 0; i + 1 < v.size(); ++i) {
     if (!v[i] || !v[i + 1]) continue;
@@ -207,7 +143,8 @@ bool IsPowerOfTwo(const json& v) {
   return std::isfinite(x) && x > 0 && std::frexp(x, &exponent) == 0.5;
 }
 
-void CheckCapacityHistogram(Reader& r, const json* hist, bool required, U64 gets, Findings* f) {
+void CheckCapacityHistogram(FieldReader& r, const json* hist, bool required, U64 gets,
+                            Findings* f) {
   if (hist == nullptr) return;
   U128 sum = 0;
   double previous = 0;
@@ -220,7 +157,7 @@ void CheckCapacityHistogram(Reader& r, const json* hist, bool required, U64 gets
       complete = false;
       continue;
     }
-    Reader br(bucket, r.label(), required, f, key);
+    FieldReader br(bucket, r.label(), required, f, key);
     const F64 le = br.Number("capacity_le");
     const U64 count = br.Uint("count");
     complete &= le && count;
@@ -234,21 +171,20 @@ void CheckCapacityHistogram(Reader& r, const json* hist, bool required, U64 gets
     previous = *le;
   }
   if (complete && gets) {
-    r.Check(sum == *gets, "capacity_histogram counts sum to " + Num(sum) + ", gets is " +
-                              Num(*gets));
+    r.Check(sum == *gets,
+            "capacity_histogram counts sum to " + Num(sum) + ", gets is " + Num(*gets));
   }
 }
 
-
 struct PoolResult {
-  bool passed = false;     // recorded verdict "pass"
-  bool stopped = false;    // outcome "hung" or "limit": bpstress run exits 4
+  bool passed = false;   // recorded verdict "pass"
+  bool stopped = false;  // outcome "hung" or "limit": bpstress run exits 4
 };
 
 // Checks one pool; `interrupted` is the report's flag, `threads` its config.threads.
 PoolResult CheckPool(const json& pool, bool interrupted, U64 config_threads, Findings* f) {
   PoolResult result;
-  Reader r(pool, PoolLabel(pool), true, f);
+  FieldReader r(pool, PoolLabel(pool), true, f);
   r.String("pool");
   const std::optional<std::string> outcome = r.String("outcome");
   const std::optional<std::string> verdict = r.String("verdict");
@@ -265,7 +201,7 @@ PoolResult CheckPool(const json& pool, bool interrupted, U64 config_threads, Fin
   // A partial pool stopped mid-run: only what is there is type-checked.
   const bool partial = outcome && IsPartialOutcome(*outcome);
   const bool need = !partial;
-  Reader p(pool, r.label(), need, f);
+  FieldReader p(pool, r.label(), need, f);
   p.String("spec");
   p.String("stop_reason");
   const auto promises = p.Bool("promises_capacity");
@@ -283,14 +219,14 @@ PoolResult CheckPool(const json& pool, bool interrupted, U64 config_threads, Fin
   const F64 waste = p.Number("waste_ratio");
   const json* histogram = p.Array("capacity_histogram");
   const json* latency = p.Object("latency_ns");
-  for (const char* key : {"peak_rss_bytes", "retained_bytes_end", "peak_retained_bytes",
-                          "heap_leaked_bytes"}) {
+  for (const char* key :
+       {"peak_rss_bytes", "retained_bytes_end", "peak_retained_bytes", "heap_leaked_bytes"}) {
     p.Uint(key);
   }
   const Counts totals = ReadViolations(p.Object("violations"), r.label(), need, f, "violations.");
   p.Array("violation_examples");
   const json* threads = p.Array("threads");
-  Reader isolated(pool, r.label(), false, f);  // only pools of isolated child runs have these
+  FieldReader isolated(pool, r.label(), false, f);  // only pools of isolated child runs have these
   isolated.Uint("signal");
   isolated.String("stderr_tail");
   if (partial) {
@@ -300,13 +236,15 @@ PoolResult CheckPool(const json& pool, bool interrupted, U64 config_threads, Fin
 
   if (counters == true && gets && hits && misses) {
     r.Check(U128{*hits} + *misses == *gets, "gets (" + Num(*gets) + ") != hits (" + Num(*hits) +
-                                                 ") + misses (" + Num(*misses) + ")");
+                                                ") + misses (" + Num(*misses) + ")");
   }
   if (counters == true && gets && pool_gets) {
-    r.Check(*pool_gets == *gets, "pool_gets (" + Num(*pool_gets) + ") != gets (" + Num(*gets) + ")");
+    r.Check(*pool_gets == *gets,
+            "pool_gets (" + Num(*pool_gets) + ") != gets (" + Num(*gets) + ")");
   }
   if (counters == true && puts && pool_puts) {
-    r.Check(*pool_puts == *puts, "pool_puts (" + Num(*pool_puts) + ") != puts (" + Num(*puts) + ")");
+    r.Check(*pool_puts == *puts,
+            "pool_puts (" + Num(*pool_puts) + ") != puts (" + Num(*puts) + ")");
   }
   if (gets && puts && outstanding) {
     r.Check(U128{*puts} + *outstanding == *gets, "gets (" + Num(*gets) + ") != puts (" +
@@ -322,7 +260,8 @@ PoolResult CheckPool(const json& pool, bool interrupted, U64 config_threads, Fin
                                                 ") + refused (" + Num(*refused) + ")");
   }
   // A short capacity is its own finding (short_capacity); the byte totals then cannot agree.
-  if (promises == true && requested && capacity && totals.kinds[0] == uint64_t{0}) {
+  if (promises == true && requested && capacity &&
+      totals.kinds[static_cast<size_t>(Violation::kShortCapacity)] == uint64_t{0}) {
     r.Check(*capacity >= *requested, "bytes_capacity (" + Num(*capacity) + ") < bytes_requested (" +
                                          Num(*requested) + ") though the pool promises capacity");
   }
@@ -341,15 +280,16 @@ PoolResult CheckPool(const json& pool, bool interrupted, U64 config_threads, Fin
         *capacity > *requested ? static_cast<double>(*capacity - *requested) / *capacity : 0.0;
     r.Check(Close(*waste, want, 1e-9), "waste_ratio (" + Num(*waste) +
                                            ") != (bytes_capacity - bytes_requested) / "
-                                           "bytes_capacity (" + Num(want) + ")");
+                                           "bytes_capacity (" +
+                                           Num(want) + ")");
   }
   CheckLatency(r, latency, need, ops, f);
   CheckCapacityHistogram(r, histogram, need, gets, f);
   if (threads != nullptr) {
     if (config_threads) {
-      r.Check(threads->size() == *config_threads,
-              "threads has " + Num(uint64_t{threads->size()}) + " entries, config.threads is " +
-                  Num(*config_threads));
+      r.Check(threads->size() == *config_threads, "threads has " + Num(uint64_t{threads->size()}) +
+                                                      " entries, config.threads is " +
+                                                      Num(*config_threads));
     }
     CheckThreads(r, *threads, need, pool, totals, f);
   }
@@ -369,10 +309,24 @@ PoolResult CheckPool(const json& pool, bool interrupted, U64 config_threads, Fin
   }
   if (outcome && verdict) {
     const bool want = *outcome == "ok" && totals.failing_kinds == 0;
-    r.Check(result.passed == want, "verdict '" + Printable(*verdict) + "' disagrees with outcome '" +
-                                       Printable(*outcome) + "' and the detector counts");
+    r.Check(result.passed == want, "verdict '" + Printable(*verdict) +
+                                       "' disagrees with outcome '" + Printable(*outcome) +
+                                       "' and the detector counts");
   }
   return result;
+}
+
+// "outcome 'violations', not_empty 12": why a pool failed, for the line CI shows.
+std::string Why(const json& pool) {
+  std::string why = "outcome '" + Printable(StringField(pool, "outcome").value_or("?")) + "'";
+  const json* v = Field(pool, "violations");
+  for (size_t i = 0; v != nullptr && i < kViolationKinds; ++i) {
+    const U64 n = UintField(*v, kViolationNames[i]);
+    if (n && *n != 0 && IsFailure(static_cast<Violation>(i))) {
+      why += std::string(", ") + kViolationNames[i] + " " + Num(*n);
+    }
+  }
+  return why;
 }
 
 }  // namespace
@@ -382,7 +336,7 @@ void VerifyReport(const json& report, Findings* f) {
     f->Fail("report: the top level is not an object");
     return;
   }
-  Reader r(report, "report", true, f);
+  FieldReader r(report, "report", true, f);
   r.String("schema");
   for (const char* key : {"tool", "host"}) r.Object(key);
   r.String("started_at");
@@ -393,7 +347,7 @@ void VerifyReport(const json& report, Findings* f) {
   const std::optional<std::string> verdict = r.String("verdict");
   U64 config_threads;
   if (config != nullptr) {
-    Reader c(*config, "report", true, f, "config.");
+    FieldReader c(*config, "report", true, f, "config.");
     c.Uint("seed");
     config_threads = c.Uint("threads");
     c.String("dist");
@@ -411,10 +365,7 @@ void VerifyReport(const json& report, Findings* f) {
       const PoolResult p = CheckPool(pool, interrupted == true, config_threads, f);
       all_passed &= p.passed;
       stopped |= p.stopped;
-      if (!p.passed) {
-        const std::string outcome = StringField(pool, "outcome").value_or("?");
-        f->Fail(PoolLabel(pool) + ": verdict is not 'pass' (outcome '" + Printable(outcome) + "')");
-      }
+      if (!p.passed) f->Fail(PoolLabel(pool) + ": verdict is not 'pass' (" + Why(pool) + ")");
     }
   }
   if (interrupted && exit_code) {
@@ -422,10 +373,11 @@ void VerifyReport(const json& report, Findings* f) {
             "exit_code " + Num(*exit_code) + " but interrupted is " +
                 (*interrupted ? "true" : "false") + " (130 iff interrupted)");
     r.Check((*exit_code == 0) == all_passed,
-            "exit_code " + Num(*exit_code) + (all_passed ? " but every pool passed" : " but a pool failed"));
+            "exit_code " + Num(*exit_code) +
+                (all_passed ? " but every pool passed" : " but a pool failed"));
     if (!*interrupted && stopped) {
-      r.Check(*exit_code == 4, "exit_code " + Num(*exit_code) +
-                                   " but a pool hung or hit a limit (expected 4)");
+      r.Check(*exit_code == 4,
+              "exit_code " + Num(*exit_code) + " but a pool hung or hit a limit (expected 4)");
     }
   }
   if (verdict && exit_code) {

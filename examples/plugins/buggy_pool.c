@@ -148,7 +148,7 @@ static void bg_put(void* pv, bp_buffer* buf) {
   pthread_mutex_unlock(&p->mu);
 }
 
-static const bp_pool_api kApi = {BP_PLUGIN_ABI_VERSION, "buggy", bg_create, bg_destroy,
-                                 bg_get, bg_put, NULL};
+static const bp_pool_api kApi = {
+    BP_PLUGIN_ABI_VERSION, "buggy", bg_create, bg_destroy, bg_get, bg_put, NULL};
 
 const bp_pool_api* bp_pool_plugin(void) { return &kApi; }

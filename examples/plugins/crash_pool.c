@@ -58,7 +58,7 @@ static void cr_put(void* pv, bp_buffer* buf) {
   free(buf->handle);
 }
 
-static const bp_pool_api kApi = {BP_PLUGIN_ABI_VERSION, "crash", cr_create, cr_destroy,
-                                 cr_get, cr_put, NULL};
+static const bp_pool_api kApi = {
+    BP_PLUGIN_ABI_VERSION, "crash", cr_create, cr_destroy, cr_get, cr_put, NULL};
 
 const bp_pool_api* bp_pool_plugin(void) { return &kApi; }

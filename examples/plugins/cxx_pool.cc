@@ -98,8 +98,8 @@ size_t CxxRetainedBytes(void* pool) {
   return static_cast<size_t>(static_cast<bp::SizedPool*>(pool)->Stats().retained_bytes);
 }
 
-constexpr bp_pool_api kApi = {BP_PLUGIN_ABI_VERSION, "cxx-sized", CxxCreate,       CxxDestroy,
-                              CxxGet,                CxxPut,      CxxRetainedBytes};
+constexpr bp_pool_api kApi = {
+    BP_PLUGIN_ABI_VERSION, "cxx-sized", CxxCreate, CxxDestroy, CxxGet, CxxPut, CxxRetainedBytes};
 
 }  // namespace
 

@@ -29,7 +29,7 @@ static void en_put(void* pool, bp_buffer* buf) {
   free(buf->handle);
 }
 
-static const bp_pool_api kApi = {BP_PLUGIN_ABI_VERSION, "\xff\"<x>\n", en_create, en_destroy,
-                                 en_get, en_put, NULL};
+static const bp_pool_api kApi = {
+    BP_PLUGIN_ABI_VERSION, "\xff\"<x>\n", en_create, en_destroy, en_get, en_put, NULL};
 
 const bp_pool_api* bp_pool_plugin(void) { return &kApi; }

@@ -24,7 +24,7 @@ static void fc_put(void* pool, bp_buffer* buf) {
   (void)buf;
 }
 
-static const bp_pool_api kApi = {BP_PLUGIN_ABI_VERSION, "failing-create", fc_create, fc_destroy,
-                                 fc_get, fc_put, NULL};
+static const bp_pool_api kApi = {
+    BP_PLUGIN_ABI_VERSION, "failing-create", fc_create, fc_destroy, fc_get, fc_put, NULL};
 
 const bp_pool_api* bp_pool_plugin(void) { return &kApi; }

@@ -58,7 +58,7 @@ static void hg_put(void* pv, bp_buffer* buf) {
   free(buf->handle);
 }
 
-static const bp_pool_api kApi = {BP_PLUGIN_ABI_VERSION, "hang", hg_create, hg_destroy,
-                                 hg_get, hg_put, NULL};
+static const bp_pool_api kApi = {
+    BP_PLUGIN_ABI_VERSION, "hang", hg_create, hg_destroy, hg_get, hg_put, NULL};
 
 const bp_pool_api* bp_pool_plugin(void) { return &kApi; }

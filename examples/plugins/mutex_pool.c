@@ -175,7 +175,7 @@ static size_t mp_retained_bytes(void* pv) {
   return atomic_load(&p->retained);
 }
 
-static const bp_pool_api kApi = {BP_PLUGIN_ABI_VERSION, "mutex", mp_create, mp_destroy,
-                                 mp_get, mp_put, mp_retained_bytes};
+static const bp_pool_api kApi = {
+    BP_PLUGIN_ABI_VERSION, "mutex", mp_create, mp_destroy, mp_get, mp_put, mp_retained_bytes};
 
 const bp_pool_api* bp_pool_plugin(void) { return &kApi; }

@@ -20,7 +20,7 @@ static int np_get(void* pool, size_t size, bp_buffer* out) {
   return 1;
 }
 
-static const bp_pool_api kApi = {BP_PLUGIN_ABI_VERSION, "null-put", np_create, np_destroy,
-                                 np_get, NULL, NULL};
+static const bp_pool_api kApi = {
+    BP_PLUGIN_ABI_VERSION, "null-put", np_create, np_destroy, np_get, NULL, NULL};
 
 const bp_pool_api* bp_pool_plugin(void) { return &kApi; }

@@ -31,7 +31,8 @@ inline std::string ReadFile(const std::string& path) {
 
 inline std::string TempPath(const std::string& name) {
   const char* dir = std::getenv("TMPDIR");
-  return std::string(dir ? dir : "/tmp") + "/bpstress-test-" + std::to_string(getpid()) + "-" + name;
+  return std::string(dir ? dir : "/tmp") + "/bpstress-test-" + std::to_string(getpid()) + "-" +
+         name;
 }
 
 // Starts `exe args...` with stdout and stderr sent to files; returns the pid.

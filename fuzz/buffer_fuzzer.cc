@@ -1,0 +1,256 @@
+// Property: bp::Buffer behaves exactly like Go's bytes.Buffer. A byte-coded sequence of operations
+// is applied both to a bp::Buffer and to a reference model — a transcription of Go 1.19's
+// bytes.Buffer (its slice as a std::string, the read offset, the capacity and the lastRead flag) —
+// and after every operation the unread contents, Len, Cap, Available, every return value, and
+// the allocation and copy counts must agree. Any difference aborts.
+//
+// Input: a sequence of operations, each an opcode byte followed by its arguments (sizes as
+// little-endian 16-bit values, bounded to 4 KiB so that runs stay fast).
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <utility>
+
+#include "pool/buffer.h"
+
+#define FUZZ_CHECK(cond)                                                            \
+  do {                                                                              \
+    if (!(cond)) {                                                                  \
+      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+      std::abort();                                                                 \
+    }                                                                               \
+  } while (0)
+
+namespace {
+
+constexpr size_t kMaxOpSize = 4096;
+
+class Input {
+ public:
+  Input(const uint8_t* data, size_t size) : data_(data), size_(size) {}
+  bool empty() const { return pos_ >= size_; }
+  uint8_t Byte() { return pos_ < size_ ? data_[pos_++] : 0; }
+  size_t Size() {
+    const size_t lo = Byte();
+    return (lo | static_cast<size_t>(Byte()) << 8) % (kMaxOpSize + 1);
+  }
+
+ private:
+  const uint8_t* data_;
+  size_t size_;
+  size_t pos_ = 0;
+};
+
+// Go 1.19 bytes.Buffer, line by line: buf is b.buf[:len], cap is cap(b.buf), nil is b.buf == nil.
+struct Model {
+  std::string buf;
+  size_t off = 0;
+  size_t cap = 0;
+  bool nil = true;
+  bool last_read = false;
+  uint32_t allocations = 0;
+  uint64_t copied = 0;
+
+  size_t Len() const { return buf.size() - off; }
+  void Reset() {
+    buf.clear();
+    off = 0;
+    last_read = false;
+  }
+  // The write path (Write, WriteByte, WriteString): tryGrowByReslice first, then grow.
+  size_t WriteRoom(size_t n) {
+    last_read = false;
+    if (n <= cap - buf.size()) {
+      const size_t at = buf.size();
+      buf.resize(at + n);
+      return at;
+    }
+    return Grow(n);
+  }
+  // bytes.Buffer.grow: returns the index where n bytes should be written; buf has grown by n.
+  size_t Grow(size_t n) {
+    const size_t m = Len();
+    if (m == 0 && off != 0) Reset();
+    if (n <= cap - buf.size()) {  // tryGrowByReslice
+      const size_t at = buf.size();
+      buf.resize(at + n);
+      return at;
+    }
+    if (nil && n <= 64) {  // smallBufferSize
+      nil = false;
+      cap = 64;
+      ++allocations;
+      buf.assign(n, '\0');
+      return 0;
+    }
+    const long long c = static_cast<long long>(cap);
+    if (static_cast<long long>(n) <= c / 2 - static_cast<long long>(m)) {
+      buf.erase(0, off);  // copy(b.buf, b.buf[b.off:])
+    } else {
+      buf.erase(0, off);  // buf := makeSlice(2*c + n); copy(buf, b.buf[b.off:])
+      cap = 2 * cap + n;
+      nil = false;
+      ++allocations;
+    }
+    copied += m;
+    off = 0;
+    buf.resize(m + n);
+    return m;
+  }
+};
+
+std::string Payload(size_t n, uint8_t seed) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(seed + i * 7);
+  return s;
+}
+
+void Compare(const bp::Buffer& b, const Model& m) {
+  FUZZ_CHECK(b.Len() == m.Len());
+  FUZZ_CHECK(b.Cap() == m.cap);
+  FUZZ_CHECK(b.Available() == m.cap - m.buf.size());
+  FUZZ_CHECK(b.View() == std::string_view(m.buf).substr(m.off));
+  FUZZ_CHECK(b.Bytes().size() == b.Len());
+  FUZZ_CHECK(b.allocations() == m.allocations);
+  FUZZ_CHECK(b.bytes_copied() == m.copied);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  Input in(data, size);
+  bp::Buffer b;
+  Model m;
+  std::string out;
+  while (!in.empty()) {
+    switch (in.Byte() % 13) {
+      case 0: {  // Write
+        const size_t n = in.Size();
+        const std::string p = Payload(n, in.Byte());
+        FUZZ_CHECK(b.Write(p.data(), n) == n);
+        const size_t at = m.WriteRoom(n);
+        m.buf.replace(at, n, p);
+        break;
+      }
+      case 1: {  // WriteByte
+        const uint8_t c = in.Byte();
+        b.WriteByte(c);
+        m.buf[m.WriteRoom(1)] = static_cast<char>(c);
+        break;
+      }
+      case 2: {  // Extend, then fill the returned room
+        const size_t n = in.Size();
+        const std::string p = Payload(n, in.Byte());
+        uint8_t* dst = b.Extend(n);
+        if (n != 0) std::copy(p.begin(), p.end(), dst);
+        const size_t at = m.WriteRoom(n);
+        m.buf.replace(at, n, p);
+        break;
+      }
+      case 3: {  // Read
+        const size_t n = in.Size();
+        out.assign(n, '\0');
+        const size_t got = b.Read(out.data(), n);
+        m.last_read = false;
+        if (m.Len() == 0) {
+          m.Reset();
+          FUZZ_CHECK(got == 0);
+          break;
+        }
+        const size_t k = std::min(n, m.Len());
+        FUZZ_CHECK(got == k);
+        FUZZ_CHECK(out.compare(0, k, m.buf, m.off, k) == 0);
+        m.off += k;
+        if (k > 0) m.last_read = true;
+        break;
+      }
+      case 4: {  // ReadByte
+        const int got = b.ReadByte();
+        if (m.Len() == 0) {
+          m.Reset();
+          FUZZ_CHECK(got == -1);
+          break;
+        }
+        FUZZ_CHECK(got == static_cast<uint8_t>(m.buf[m.off]));
+        ++m.off;
+        m.last_read = true;
+        break;
+      }
+      case 5: {  // UnreadByte
+        const bool got = b.UnreadByte();
+        FUZZ_CHECK(got == m.last_read);
+        if (m.last_read) {
+          m.last_read = false;
+          if (m.off > 0) --m.off;
+        }
+        break;
+      }
+      case 6: {  // Next
+        const size_t n = in.Size();
+        const auto got = b.Next(n);
+        m.last_read = false;
+        const size_t k = std::min(n, m.Len());
+        FUZZ_CHECK(got.size() == k);
+        FUZZ_CHECK(std::string_view(reinterpret_cast<const char*>(got.data()), k) ==
+                   std::string_view(m.buf).substr(m.off, k));
+        m.off += k;
+        if (k > 0) m.last_read = true;
+        break;
+      }
+      case 7: {  // Grow: room for n, length unchanged
+        const size_t n = in.Size();
+        b.Grow(n);
+        const size_t at = m.Grow(n);
+        m.buf.resize(at);
+        break;
+      }
+      case 8:  // Reset
+        b.Reset();
+        m.Reset();
+        break;
+      case 9: {  // Truncate, in range or just past it
+        const size_t n = in.Size() % (m.Len() + 2);
+        const bool got = b.Truncate(n);
+        if (n == 0) {
+          m.Reset();
+          FUZZ_CHECK(got);
+          break;
+        }
+        m.last_read = false;
+        FUZZ_CHECK(got == (n <= m.Len()));
+        if (got) m.buf.resize(m.off + n);
+        break;
+      }
+      case 10: {  // move out and back: the state, read flag included, travels with the storage
+        bp::Buffer moved(std::move(b));
+        FUZZ_CHECK(b.Len() == 0 && b.Cap() == 0 && b.data() == nullptr);
+        b = std::move(moved);
+        break;
+      }
+      case 11: {  // WriteString of a prefix of the input itself
+        const size_t n = std::min<size_t>(in.Byte(), size);
+        const std::string_view s(reinterpret_cast<const char*>(data), n);
+        FUZZ_CHECK(b.WriteString(s) == n);
+        const size_t at = m.WriteRoom(n);
+        m.buf.replace(at, n, s);
+        break;
+      }
+      default: {  // a fresh buffer of a given capacity (Go: bytes.NewBuffer(make([]byte, 0, c)))
+        const size_t c = in.Size();
+        b = bp::Buffer(c);
+        m = Model();
+        if (c != 0) {
+          m.cap = c;
+          m.nil = false;
+          m.allocations = 1;
+        }
+        break;
+      }
+    }
+    Compare(b, m);
+  }
+  return 0;
+}
