@@ -61,7 +61,8 @@ CLI::Validator DurationValidator() {
 
 void AddRunOptions(CLI::App* run, RunCommand& cmd, bool& isolate, std::string& duration,
                    std::string& max_rss, std::string& deadline, std::string& touch,
-                   std::string& checks, std::string& format, std::string& progress) {
+                   std::string& workload, std::string& checks, std::string& format,
+                   std::string& progress) {
   run->add_option("--pool", cmd.pools,
                   "pool to stress, NAME[:key=value,...]; repeatable; 'all' = every built-in "
                   "correct pool (see `bpstress list`)")
@@ -96,6 +97,11 @@ void AddRunOptions(CLI::App* run, RunCommand& cmd, bool& isolate, std::string& d
   run->add_option("--touch", touch, "bytes written into each buffer: none, head (64 B), full")
       ->capture_default_str()
       ->check(CLI::IsMember({"none", "head", "full"}));
+  run->add_option("--workload", workload,
+                  "what each op writes: bytes (a pattern of n bytes) or json (a JSON array of "
+                  "integers of about n bytes, written with the project's JSON writer)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"bytes", "json"}));
   run->add_option("--checks", checks,
                   "detectors: none, basic (capacity, emptiness), full (+ ownership, contents)")
       ->capture_default_str()
@@ -142,7 +148,9 @@ int Main(int argc, char** argv) {
               progress = "auto";
   CLI::App* run = app.add_subcommand("run", "stress pools from many threads (the default)");
   bool isolate = false;
-  AddRunOptions(run, cmd, isolate, duration, max_rss, deadline, touch, checks, format, progress);
+  std::string workload = "bytes";
+  AddRunOptions(run, cmd, isolate, duration, max_rss, deadline, touch, workload, checks, format,
+                progress);
   CLI::App* list = app.add_subcommand("list", "list pools and size distributions");
   SelftestOptions selftest_options;
   CLI::App* selftest =
@@ -200,6 +208,7 @@ int Main(int argc, char** argv) {
     cmd.options.checks = checks == "none"    ? CheckLevel::kNone
                          : checks == "basic" ? CheckLevel::kBasic
                                              : CheckLevel::kFull;
+    cmd.options.workload = workload == "json" ? Workload::kJson : Workload::kBytes;
     cmd.format = format == "json" ? OutputFormat::kJson : OutputFormat::kTable;
     cmd.progress = progress == "always"  ? ProgressMode::kAlways
                    : progress == "never" ? ProgressMode::kNever

@@ -214,6 +214,7 @@ std::string RenderReport(const Report& r) {
   w.Key("cross_thread").Double(o.cross_thread);
   w.Key("touch").String(TouchName(o.touch));
   w.Key("checks").String(CheckLevelName(o.checks));
+  w.Key("workload").String(WorkloadName(o.workload));
   w.Key("max_rss_bytes").Uint(o.max_rss_bytes);
   w.Key("deadline_ms").Uint(o.deadline.count() / 1000000);
   w.Key("latency_sample_every").Uint(uint64_t{1} << o.latency_sample_shift);

@@ -179,6 +179,11 @@ int ExecuteRun(RunCommand& cmd) {
     }
     add_builtin(*spec);
   }
+  if (cmd.options.workload == Workload::kJson && !plugins.empty()) {
+    std::fprintf(stderr,
+                 "bpstress: --workload json: plugin buffers have no length to write JSON into\n");
+    return kExitUsage;
+  }
   if (only_plugins) {
     for (const PluginSpec& p : plugins) add_plugin(p);
   }

@@ -16,6 +16,8 @@ const char* TouchName(Touch t) {
   return "?";
 }
 
+const char* WorkloadName(Workload w) { return w == Workload::kJson ? "json" : "bytes"; }
+
 const char* CheckLevelName(CheckLevel c) {
   switch (c) {
     case CheckLevel::kNone:

@@ -30,8 +30,11 @@ namespace bp {
 
 enum class Touch : uint8_t { kNone, kHead, kFull };
 enum class CheckLevel : uint8_t { kNone, kBasic, kFull };
+// bytes: a pattern of n bytes; json: a JSON array of integers of about n bytes (bp::JsonWriter).
+enum class Workload : uint8_t { kBytes, kJson };
 enum class StopReason : uint8_t { kDuration, kOps, kSignal, kMaxRss, kDeadline };
 const char* TouchName(Touch t);
+const char* WorkloadName(Workload w);
 const char* CheckLevelName(CheckLevel c);
 const char* StopReasonName(StopReason s);
 
@@ -46,6 +49,7 @@ struct RunOptions {
   unsigned hold = 0;
   double cross_thread = 0;
   Touch touch = Touch::kFull;
+  Workload workload = Workload::kBytes;
   CheckLevel checks = CheckLevel::kFull;
   uint64_t max_rss_bytes = 0;            // 0: no cap
   std::chrono::nanoseconds deadline{0};  // per pool; 0: no watchdog

@@ -9,9 +9,12 @@
 #include <condition_variable>
 #include <latch>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
+#include <type_traits>
 
+#include "pool/json_writer.h"
 #include "tool/runner.h"
 #include "tool/sysinfo.h"
 
@@ -31,6 +34,7 @@ struct Held {
   uint8_t* ptr;  // where the pattern starts
   uint64_t tag;
   uint64_t touched;  // pattern bytes
+  uint64_t budget;   // bytes the holder was allowed to write (the json workload stops short of it)
   uint64_t n;
   uint64_t cap;
   uint64_t op;
@@ -67,6 +71,7 @@ struct alignas(64) Worker {
   size_t ring_head = 0;
   size_t ring_size = 0;
   std::optional<Distribution::Sampler> sampler;
+  Buffer scratch;  // the json workload regenerates what a holder wrote here to compare
   Coin coin{1};
   alignas(64) std::atomic<Held<Item>*> mailbox{nullptr};
   alignas(64) std::atomic<uint64_t> progress_ops{0};
@@ -101,6 +106,24 @@ uint8_t* TouchItem(Item* item, size_t n) {
     return item->data();
   }
 }
+
+// The json workload: a JSON array of integers derived from `tag`, written with bp::JsonWriter
+// after what `out` holds, stopping before it would pass `limit` bytes. The same (tag, limit)
+// always gives the same bytes, so a holder can regenerate what it wrote to check it.
+template <class Out>
+void WriteJsonArray(Out& out, uint64_t tag, uint64_t limit) {
+  if (limit < 2) return;
+  const size_t start = out.Len();
+  JsonWriter w(out);
+  w.BeginArray();
+  // 22 = the longest integer (20 digits), a comma and the closing bracket.
+  for (uint64_t i = 0; out.Len() - start + 22 <= limit; ++i) w.Uint(PatternWord(tag, i) >> 40);
+  w.EndArray();
+}
+
+template <class Item>
+inline constexpr bool kJsonCapable =
+    std::is_same_v<Item, Buffer> || std::is_same_v<Item, FixedBuffer>;
 
 template <class P, CheckLevel K>
 class Loop {
@@ -195,12 +218,50 @@ class Loop {
     Held<Item>* h = w_.free;
     w_.free = h->next;
     --w_.free_count;
-    *h = {item, nullptr, MakeTag(self_, op), touched, n, cap, op, self_, nullptr};
+    *h = {item, nullptr, MakeTag(self_, op), touched, touched, n, cap, op, self_, nullptr};
     if (touched != 0) {
-      h->ptr = TouchItem(item, touched);
-      FillPattern(h->ptr, touched, h->tag);
+      if (ctx_.options.workload == Workload::kJson) {
+        WriteJson(h, touched);
+      } else {
+        h->ptr = TouchItem(item, touched);
+        FillPattern(h->ptr, touched, h->tag);
+      }
     }
     return h;
+  }
+
+  void WriteJson(Held<Item>* h, uint64_t limit) {
+    if constexpr (kJsonCapable<Item>) {
+      const size_t before = h->item->Len();
+      WriteJsonArray(*h->item, h->tag, limit);
+      h->ptr = h->item->data() + before;
+      h->touched = h->item->Len() - before;
+      if constexpr (K != CheckLevel::kNone) {
+        // The writer must never hand out invalid JSON: parse what it wrote.
+        const char* text = reinterpret_cast<const char*>(h->ptr);
+        if (h->touched != 0 && !nlohmann::json::accept(text, text + h->touched)) {
+          r_.violations.Add({Violation::kCorruption, self_, h->op,
+                             reinterpret_cast<uintptr_t>(h->item->data()), h->n, h->cap, 0});
+        }
+      }
+    } else {
+      h->touched = 0;  // refused by the CLI: plugin buffers have no length to write JSON into
+    }
+  }
+
+  // The offset of the first byte that is not what the holder wrote, or h->touched.
+  size_t FirstBadByte(const Held<Item>* h) {
+    if (ctx_.options.workload == Workload::kJson) {
+      w_.scratch.Reset();
+      WriteJsonArray(w_.scratch, h->tag, h->budget);
+      const size_t n = std::min<size_t>(h->touched, w_.scratch.Len());
+      const uint8_t* want = w_.scratch.Bytes().data();
+      for (size_t i = 0; i < n; ++i) {
+        if (h->ptr[i] != want[i]) return i;
+      }
+      return n;
+    }
+    return FirstMismatch(h->ptr, h->touched, h->tag);
   }
 
   void Report(Violation v, Item* item, uint64_t n, uint64_t cap, uint64_t op, uint64_t detail) {
@@ -228,7 +289,7 @@ class Loop {
   uint64_t PutBack(Held<Item>* h, bool timed) {
     if constexpr (K == CheckLevel::kFull) {
       if (h->touched != 0) {
-        const size_t bad = FirstMismatch(h->ptr, h->touched, h->tag);
+        const size_t bad = FirstBadByte(h);
         if (bad != h->touched) {
           r_.violations.Add({Violation::kCorruption, h->thread, h->op,
                              reinterpret_cast<uintptr_t>(h->item->data()), h->n, h->cap, bad});
