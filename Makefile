@@ -17,7 +17,7 @@ RUN_ARGS ?= --threads 64 --dist random65k
 include sanitizers/options.mk
 FUZZ_SMOKE_SECONDS ?= 10
 
-.PHONY: all deps build release debug asan tsan fuzz run test test-release test-asan test-tsan \
+.PHONY: all deps bin build release debug asan tsan fuzz run test test-release test-asan test-tsan \
         fuzz-smoke fuzz-run selftest test-deps bench format format-check clean
 
 all: build
@@ -55,12 +55,16 @@ tsan: deps build/tsan/CMakeCache.txt
 fuzz: deps build/fuzz/CMakeCache.txt
 	cmake --build --preset fuzz -j $(JOBS)
 
-run: build
+# Just the tool (and its example plugins), not the test and benchmark binaries.
+bin: deps build/release/CMakeCache.txt
+	cmake --build --preset release -j $(JOBS) --target bpstress
+
+run: bin
 	$(BIN) $(RUN_ARGS) --report $(REPORT)
 	@if $(BIN) verify --help > /dev/null 2>&1; then \
 	  echo "make run: verifying $(REPORT)"; $(BIN) verify $(REPORT); fi
 
-selftest: build
+selftest: bin
 	$(BIN) selftest
 
 # Each test job prints one summary line; `make test` runs them all (the README's test command).
