@@ -6,7 +6,8 @@
 // _exit()s (no atexit handlers or static destructors of the parent run twice). The child's stderr
 // goes through a second pipe: the parent forwards it to its own stderr as it arrives and keeps the
 // last kStderrTailLines lines. The outcome:
-//   complete result, exit 0, no sanitizer report  -> the child's PoolRun as it was sent
+//   complete result, exit 0, no sanitizer report  -> the child's PoolRun as it was sent (its
+//     stderr_tail, when empty, becomes the child's stderr tail)
 //   a sanitizer report on stderr ("ERROR: AddressSanitizer", "WARNING: ThreadSanitizer",
 //     "runtime error:", "ERROR: LeakSanitizer", ...)  -> kSanitizer; the child's counters are kept
 //     when its result arrived complete (ThreadSanitizer reports races and carries on), else zero

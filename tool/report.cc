@@ -157,7 +157,7 @@ void WritePool(JsonWriter& w, const PoolRun& p) {
   }
   w.EndArray();
   if (p.outcome == Outcome::kCrashed || p.outcome == Outcome::kSanitizer ||
-      p.outcome == Outcome::kHung) {
+      p.outcome == Outcome::kHung || !p.stderr_tail.empty()) {
     w.Key("signal").Int(p.signal);
     w.Key("stderr_tail").String(p.stderr_tail);
   }
