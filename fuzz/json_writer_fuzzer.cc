@@ -10,6 +10,7 @@
 //
 // Input: a byte with max_depth (0..15), a byte with the small capacity (0..510), then calls,
 // each an opcode byte followed by its arguments.
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>

@@ -5,10 +5,15 @@
 // complete document. Commas and colons are inserted automatically; nesting is tracked up to a
 // configurable depth. Strings are escaped per RFC 8259 ('"', '\\', every control character below
 // 0x20 as a short escape or \u00XX); invalid UTF-8 sequences are replaced with U+FFFD (EF BF BD),
-// so arbitrary bytes always give a valid string. Doubles use the shortest round-trip form; NaN
-// and infinities are rejected. Integers are formatted with a digit-pair table (no allocation).
-// The first error (misuse, depth, non-finite number, overflow of a FixedBuffer) is sticky: every
-// later call is ignored, ok() is false and Complete() is false.
+// so arbitrary bytes always give a valid string. Invalid means not well-formed per RFC 3629:
+// overlong forms, surrogates D800-DFFF, values above U+10FFFF, stray continuation bytes, and
+// sequences cut short (also by the end of the string). Each maximal ill-formed subpart — the
+// longest prefix that could still have been completed — becomes one U+FFFD (Unicode's
+// recommended practice, as WHATWG decoders do): "\xE2\x82" gives one, "\xED\xA0\x80" three.
+// Doubles use the shortest round-trip form; NaN and infinities are rejected. Integers are
+// formatted with a digit-pair table (no allocation). The first error (misuse, depth, non-finite
+// number, overflow of a FixedBuffer) is sticky: every later call is ignored, ok() is false and
+// Complete() is false. Raw("") is misuse; other Raw text is trusted.
 //
 // Thread safety: none; a writer and its output belong to one thread.
 #pragma once

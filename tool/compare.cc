@@ -130,9 +130,11 @@ void CheckThresholds(const json& report, const Thresholds& t, Findings* f) {
     });
     f->Check(found, "--pool '" + Printable(name, 80) + "': no such pool in the report");
   }
+  const bool any =
+      t.min_ops_per_sec || t.max_p99_ns || t.max_waste || t.min_hit_rate || t.max_rss_bytes;
   for (const KeyedPool& k : pools) {
     const json& p = *k.pool;
-    if (!Selected(p, t.pools)) continue;
+    if (!any || !Selected(p, t.pools)) continue;
     const std::string label = Label(k.key);
     if (Partial(p)) {
       f->Note(label + ": partial outcome, thresholds not checked");

@@ -1,5 +1,6 @@
 // Reports held against bounds: fixed thresholds (`verify --min-ops-per-sec` ...), a baseline
-// report (`verify --baseline OLD --max-regression 10%`), and other reports (`bpstress compare`).
+// report (`verify --baseline OLD --max-regression 10%`), and other reports (`bpstress compare`);
+// also the parsers of those bounds as users type them.
 //
 // Pools are matched across reports by their "pool" name; when a report runs the same pool more
 // than once (two specs of "sized"), the k-th occurrence matches the k-th, shown as "sized#2".

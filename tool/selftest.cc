@@ -139,7 +139,14 @@ int RunSelftest(const SelftestOptions& options) {
       row.result = "n/a in this build";
     } else {
       if (name == "faulty:hang") args.insert(args.end(), {"--deadline", "2s"});
+      // A stale pool never resets, so its buffers grow with every op: a short run suffices.
+      if (name == "faulty:stale") args[4] = "500";
       if (name == "faulty:leak" && asan) env.push_back("ASAN_OPTIONS=detect_leaks=0");
+      // Two holders of one buffer also race on its bytes, and TSan would stop the child before
+      // the runner's own detector reports. Silence TSan there: the runner's detector is on trial.
+      if (tsan && e.faulty && name != "faulty:race") {
+        env.push_back("TSAN_OPTIONS=report_bugs=0:halt_on_error=0");
+      }
       const Child c = RunSelf(args, err, env, std::chrono::seconds(300));
       row.seconds = c.seconds;
       if (options.verbose) {
