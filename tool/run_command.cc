@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -135,19 +136,19 @@ int ExecuteRun(RunCommand& cmd) {
   }
 
   // What runs: built-in specs and plugins, in the order given.
+  // Exactly one of builtin and plugin is set; `plugins` no longer changes, so the pointer holds.
   struct Job {
     std::string name;
     std::string spec;
-    std::function<PoolRun()> body;
+    std::optional<PoolSpec> builtin;
+    const PluginSpec* plugin = nullptr;
   };
   std::vector<Job> jobs;
-  std::vector<PoolSpec> specs;
   auto add_builtin = [&](const PoolSpec& spec) {
-    specs.push_back(spec);
-    jobs.push_back({spec.entry->name, spec.Canonical(), nullptr});
+    jobs.push_back({spec.entry->name, spec.Canonical(), spec, nullptr});
   };
   auto add_plugin = [&](const PluginSpec& plugin) {
-    jobs.push_back({plugin.name, PluginSpecText(plugin), nullptr});
+    jobs.push_back({plugin.name, PluginSpecText(plugin), std::nullopt, &plugin});
   };
   const bool only_plugins = !plugins.empty() && !cmd.pools_given;
   for (const std::string& text : only_plugins ? std::vector<std::string>{} : cmd.pools) {
@@ -235,19 +236,10 @@ int ExecuteRun(RunCommand& cmd) {
         std::fflush(stderr);
       };
     }
-    std::function<PoolRun()> body;
-    if (auto it = std::find_if(plugins.begin(), plugins.end(),
-                               [&](const PluginSpec& p) { return p.name == job.name; });
-        it != plugins.end()) {
-      body = [&dist, &options, plugin = *it] {
-        PoolRun run = RunPlugin(plugin, dist, options);
-        run.name = plugin.name;
-        return run;
-      };
-    } else {
-      const PoolSpec spec = *ParsePoolSpec(job.spec, nullptr);
-      body = [&dist, &options, spec] { return RunSpec(spec, dist, options); };
-    }
+    const std::function<PoolRun()> body = [&] {
+      return job.plugin != nullptr ? RunPlugin(*job.plugin, dist, options)
+                                   : RunSpec(*job.builtin, dist, options);
+    };
     PoolRun run = isolate ? RunIsolated(job.name, job.spec, options, body) : body();
     if (progress) std::fprintf(stderr, "\r%60s\r", "");
     run.name = job.name;
