@@ -3,8 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
+#include <string_view>
 #include <variant>
 
+#include "build_info.h"
 #include "pool/registry.h"
 #include "tool/dispatch.h"
 
@@ -32,12 +35,22 @@ RunOptions Short(unsigned threads, uint64_t ops) {
 struct Planted {
   const char* pool;
   Violation expected;
+  // Two holders of one buffer write its bytes at once: a data race by construction, which
+  // ThreadSanitizer reports before the runner's detector can. Under TSan the selftest runs
+  // these pools in a child with TSan's reports off; here they are skipped.
+  bool races_on_bytes;
 };
+
+void PrintTo(const Planted& p, std::ostream* os) { *os << p.pool; }
 
 class DetectsPlantedBug : public ::testing::TestWithParam<Planted> {};
 
 TEST_P(DetectsPlantedBug, CountIsPositive) {
   const Planted& p = GetParam();
+  if (p.races_on_bytes &&
+      std::string_view(build::kSanitizers).find("thread") != std::string_view::npos) {
+    GTEST_SKIP() << p.pool << " races on buffer bytes by design; covered by bpstress selftest";
+  }
   RunOptions o = Short(8, 4000);
   o.hold = 2;
   const PoolRun run = RunNamed(p.pool, o, "uniform:1:16K");
@@ -50,11 +63,11 @@ TEST_P(DetectsPlantedBug, CountIsPositive) {
 
 INSTANTIATE_TEST_SUITE_P(
     FaultyPools, DetectsPlantedBug,
-    ::testing::Values(Planted{"faulty:double-handout", Violation::kDoubleHandout},
-                      Planted{"faulty:short-capacity", Violation::kShortCapacity},
-                      Planted{"faulty:scribble", Violation::kCorruption},
-                      Planted{"faulty:stale", Violation::kNotEmpty},
-                      Planted{"faulty:leak", Violation::kLeak}),
+    ::testing::Values(Planted{"faulty:double-handout", Violation::kDoubleHandout, true},
+                      Planted{"faulty:short-capacity", Violation::kShortCapacity, false},
+                      Planted{"faulty:scribble", Violation::kCorruption, true},
+                      Planted{"faulty:stale", Violation::kNotEmpty, false},
+                      Planted{"faulty:leak", Violation::kLeak, false}),
     [](const auto& info) {
       std::string name = info.param.pool + 7;  // after "faulty:"
       for (char& c : name) c = c == '-' ? '_' : c;
