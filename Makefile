@@ -5,8 +5,10 @@ SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Everything the builds need, all from Debian: compilers, sanitizer and libFuzzer runtimes,
-# llvm-symbolizer for readable sanitizer stacks, the four libraries, clang-format for CI.
+# llvm-symbolizer for readable sanitizer stacks, the allocators of --allocator, the four
+# libraries, clang-format for CI.
 DEPS := cmake make g++ clang-14 libclang-rt-14-dev llvm-14 clang-format-14 \
+        libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 \
         libcli11-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev python3
 # The test jobs also render the HTML report in a real browser.
 TEST_DEPS := chromium

@@ -338,6 +338,13 @@ TEST(VerifyTest, SchemaFieldsAndTypes) {
   report["config"].erase("seed");
   EXPECT_TRUE(Failed(Verify(report), {"missing field 'config.seed'"}));
   report = Sized();
+  report["config"]["allocators"] = {"glibc", "jemalloc"};
+  report["pools"][0]["allocator"] = "tcmalloc";
+  EXPECT_TRUE(Failed(Verify(report), {"allocator 'tcmalloc' is not one of config.allocators"}));
+  report["config"]["allocators"] = {"glibc", "glibc"};
+  report["pools"][0]["allocator"] = "glibc";
+  EXPECT_TRUE(Failed(Verify(report), {"config.allocators is not a list of distinct names"}));
+  report = Sized();
   report["pools"] = json::array();
   EXPECT_TRUE(Failed(Verify(report), {"report: no pools"}));
   report["pools"] = {5};

@@ -70,6 +70,9 @@ void AddRunOptions(CLI::App* run, RunCommand& cmd, bool& isolate, std::string& d
   run->add_option("--plugin", cmd.plugins,
                   "load a pool from a shared library (C ABI, pool/plugin_abi.h), PATH[:OPTIONS]; "
                   "repeatable; without --pool only plugins run");
+  run->add_option("--allocator", cmd.allocators,
+                  "run the pools once per allocator, preloaded in a re-executed child: "
+                  "glibc, jemalloc, tcmalloc, mimalloc, all, or NAME=PATH; comma-separated");
   run->add_flag("--isolate,!--no-isolate", isolate,
                 "run each pool in its own child process, so a crash or hang loses nothing "
                 "(default: on when more than one pool runs)");
@@ -165,6 +168,7 @@ int Main(int argc, char** argv) {
   const auto run_report_command = AddReportCommands(app);
 
   std::vector<std::string> args = WithDefaultSubcommand(argc, argv);
+  cmd.argv = args;
   std::reverse(args.begin(), args.end());  // CLI11 takes the vector back to front
   try {
     app.parse(args);

@@ -17,15 +17,26 @@ struct KeyedPool {
   const json* pool;
 };
 
+// Pools are matched by name; in a report of several allocators by name@allocator.
 std::vector<KeyedPool> KeyedPools(const json& report) {
   std::vector<KeyedPool> out;
   const json* pools = Field(report, "pools");
   if (pools == nullptr || !pools->is_array()) return out;
+  const json* config = Field(report, "config");
+  const json* allocators = config != nullptr ? Field(*config, "allocators") : nullptr;
+  const bool by_allocator =
+      allocators != nullptr && allocators->is_array() && allocators->size() > 1;
+  std::vector<std::string> names;
   for (const json& p : *pools) {
     if (!p.is_object()) continue;
-    const std::string name = StringField(p, "pool").value_or("?");
-    size_t seen = 1;
-    for (const KeyedPool& k : out) seen += StringField(*k.pool, "pool").value_or("?") == name;
+    std::string name = StringField(p, "pool").value_or("?");
+    if (by_allocator) {
+      const std::string allocator = StringField(p, "allocator").value_or("?");
+      name.push_back('@');
+      name.append(allocator);
+    }
+    const size_t seen = 1 + std::count(names.begin(), names.end(), name);
+    names.push_back(name);
     out.push_back({seen == 1 ? name : name + "#" + std::to_string(seen), &p});
   }
   return out;

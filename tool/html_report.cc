@@ -150,14 +150,16 @@ std::string KeyValueRows(const json* obj, const std::string& prefix) {
   return out;
 }
 
-std::string PoolTable(const std::vector<const json*>& pools) {
+std::string PoolTable(const std::vector<const json*>& pools,
+                      const std::vector<std::string>& names) {
   std::string out =
       "<table><tr><th>pool</th><th>spec</th><th>outcome</th><th>ops/s</th><th>p50</th>"
       "<th>p99</th><th>hit rate</th><th>waste</th><th>peak RSS</th><th>verdict</th></tr>\n";
-  for (const json* p : pools) {
+  for (size_t i = 0; i < pools.size(); ++i) {
+    const json* p = pools[i];
     const json* lat = Field(*p, "latency_ns");
     const json none;
-    out += "<tr><td>" + Str(*p, "pool") + "</td><td class=\"l\">" + Str(*p, "spec") +
+    out += "<tr><td>" + HtmlEscape(names[i]) + "</td><td class=\"l\">" + Str(*p, "spec") +
            "</td><td class=\"l\">" + Str(*p, "outcome") + "</td>" +
            Cell(Get(*p, "ops_per_s"), Rate) + Cell(Get(lat ? *lat : none, "p50"), Nanos) +
            Cell(Get(lat ? *lat : none, "p99"), Nanos) +
@@ -168,16 +170,18 @@ std::string PoolTable(const std::vector<const json*>& pools) {
   return out + "</table>\n";
 }
 
-std::string DetectorTable(const std::vector<const json*>& pools) {
+std::string DetectorTable(const std::vector<const json*>& pools,
+                          const std::vector<std::string>& names) {
   std::string out = "<table><tr><th>pool</th>";
   for (const char* kind : kViolationNames) out += "<th>" + std::string(kind) + "</th>";
   out += "</tr>\n";
-  for (const json* p : pools) {
+  for (size_t i = 0; i < pools.size(); ++i) {
+    const json* p = pools[i];
     const json* v = Field(*p, "violations");
-    out += "<tr><td>" + Str(*p, "pool") + "</td>";
-    for (size_t i = 0; i < kViolationKinds; ++i) {
-      const auto n = v ? UintField(*v, kViolationNames[i]) : std::nullopt;
-      const bool bad = n && *n != 0 && IsFailure(static_cast<Violation>(i));
+    out += "<tr><td>" + HtmlEscape(names[i]) + "</td>";
+    for (size_t k = 0; k < kViolationKinds; ++k) {
+      const auto n = v ? UintField(*v, kViolationNames[k]) : std::nullopt;
+      const bool bad = n && *n != 0 && IsFailure(static_cast<Violation>(k));
       out += std::string(bad ? "<td class=\"bad\">" : "<td>") + (n ? std::to_string(*n) : "-") +
              "</td>";
     }
@@ -188,9 +192,11 @@ std::string DetectorTable(const std::vector<const json*>& pools) {
 
 // One chart per pool: the share of gets per capacity class. A pool that hands out few classes,
 // each often, reuses well; a wide spread means capacities follow requests (little reuse).
-std::string CapacityCharts(const std::vector<const json*>& pools) {
+std::string CapacityCharts(const std::vector<const json*>& pools,
+                           const std::vector<std::string>& names) {
   std::string out;
-  for (const json* p : pools) {
+  for (size_t i = 0; i < pools.size(); ++i) {
+    const json* p = pools[i];
     const json* hist = Field(*p, "capacity_histogram");
     std::vector<Group> groups;
     double total = 0;
@@ -203,7 +209,7 @@ std::string CapacityCharts(const std::vector<const json*>& pools) {
                           {total > 0 ? count / total : 0}});
       }
     }
-    out += "<figure><figcaption>" + Str(*p, "pool") + " — " + std::to_string(groups.size()) +
+    out += "<figure><figcaption>" + HtmlEscape(names[i]) + " — " + std::to_string(groups.size()) +
            " capacity classes</figcaption>\n" +
            BarChart("share of gets by capacity", {{"share of gets", Percent}}, groups, false) +
            "</figure>\n";
@@ -251,9 +257,25 @@ std::string RenderHtmlReport(const json& report, std::string_view source) {
       if (p.is_object()) pools.push_back(&p);
     }
   }
-  std::vector<Group> throughput, latency, retained;
+  // In a report of several allocators a pool is named name@allocator.
+  const json* config = Field(report, "config");
+  const json* allocators = config != nullptr ? Field(*config, "allocators") : nullptr;
+  const bool by_allocator =
+      allocators != nullptr && allocators->is_array() && allocators->size() > 1;
+  std::vector<std::string> names;
   for (const json* p : pools) {
-    const std::string name = StringField(*p, "pool").value_or("?");
+    std::string name = StringField(*p, "pool").value_or("?");
+    if (by_allocator) {
+      const std::string allocator = StringField(*p, "allocator").value_or("?");
+      name.push_back('@');
+      name.append(allocator);
+    }
+    names.push_back(std::move(name));
+  }
+  std::vector<Group> throughput, latency, retained;
+  for (size_t i = 0; i < pools.size(); ++i) {
+    const json* p = pools[i];
+    const std::string& name = names[i];
     const json* lat = Field(*p, "latency_ns");
     const json none;
     const json& l = lat ? *lat : none;
@@ -272,7 +294,7 @@ std::string RenderHtmlReport(const json& report, std::string_view source) {
          HtmlEscape(source) + " · started " + Str(report, "started_at") + " · exit code " +
          (UintField(report, "exit_code") ? std::to_string(*UintField(report, "exit_code")) : "-") +
          (BoolField(report, "interrupted") == true ? " · interrupted" : "") + "</p>\n";
-  out += "<h2 id=\"pools\">Pools</h2>\n" + PoolTable(pools);
+  out += "<h2 id=\"pools\">Pools</h2>\n" + PoolTable(pools, names);
   out += "<h2 id=\"throughput\">Throughput</h2>\n" +
          BarChart("operations per second", {{"ops/s", Rate}}, throughput, false);
   out +=
@@ -280,11 +302,11 @@ std::string RenderHtmlReport(const json& report, std::string_view source) {
       BarChart("latency of get + put",
                {{"p50", Nanos}, {"p90", Nanos}, {"p99", Nanos}, {"p99.9", Nanos}, {"max", Nanos}},
                latency, true);
-  out += "<h2 id=\"capacity\">Capacity distribution</h2>\n" + CapacityCharts(pools);
+  out += "<h2 id=\"capacity\">Capacity distribution</h2>\n" + CapacityCharts(pools, names);
   out +=
       "<h2 id=\"retained\">Retained bytes</h2>\n" +
       BarChart("bytes held by the pool", {{"at the end", Bytes}, {"peak", Bytes}}, retained, false);
-  out += "<h2 id=\"detectors\">Detectors</h2>\n" + DetectorTable(pools);
+  out += "<h2 id=\"detectors\">Detectors</h2>\n" + DetectorTable(pools, names);
   out += "<h2 id=\"config\">Configuration</h2>\n<table><tr><th>setting</th><th>value</th></tr>\n" +
          KeyValueRows(Field(report, "config"), "") + KeyValueRows(Field(report, "tool"), "tool.") +
          KeyValueRows(Field(report, "host"), "host.") + "</table>\n</body></html>\n";

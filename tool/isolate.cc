@@ -12,7 +12,9 @@
 #include <cstring>
 #include <deque>
 #include <exception>
+#include <string_view>
 #include <type_traits>
+#include <vector>
 
 namespace bp {
 namespace internal {
@@ -92,6 +94,7 @@ std::string EncodePoolRun(const PoolRun& run) {
   w.Pod(uint64_t{sizeof(ThreadResult)});
   w.Str(run.name);
   w.Str(run.spec);
+  w.Str(run.allocator);
   w.Pod(run.traits);
   w.Pod(run.pool_counters);
   w.Pod(run.outcome);
@@ -126,9 +129,9 @@ bool DecodePoolRun(std::string_view bytes, PoolRun* out) {
   PoolRun run;
   uint64_t record_size = 0, threads = 0;
   if (!r.Pod(&record_size) || record_size != sizeof(ThreadResult)) return false;
-  if (!r.Str(&run.name) || !r.Str(&run.spec) || !r.Pod(&run.traits) || !r.Pod(&run.pool_counters) ||
-      !r.Pod(&run.outcome) || !r.Pod(&run.stop_reason) || !r.Pod(&run.seconds) ||
-      !r.Pod(&run.stats) || !r.Pod(&run.total) || !r.Pod(&threads) ||
+  if (!r.Str(&run.name) || !r.Str(&run.spec) || !r.Str(&run.allocator) || !r.Pod(&run.traits) ||
+      !r.Pod(&run.pool_counters) || !r.Pod(&run.outcome) || !r.Pod(&run.stop_reason) ||
+      !r.Pod(&run.seconds) || !r.Pod(&run.stats) || !r.Pod(&run.total) || !r.Pod(&threads) ||
       threads > r.left() / sizeof(ThreadResult)) {
     return false;
   }
@@ -204,9 +207,7 @@ bool WriteAll(int fd, std::string_view bytes) {
   return true;
 }
 
-[[noreturn]] void ChildMain(int result_fd, int err_fd, const std::function<PoolRun()>& body) {
-  dup2(err_fd, STDERR_FILENO);
-  close(err_fd);
+[[noreturn]] void ChildMain(int result_fd, const std::function<PoolRun()>& body) {
   PoolRun run;
   try {
     run = body();
@@ -299,8 +300,12 @@ PoolRun Failed(const std::string& name, const std::string& spec, Outcome outcome
 
 }  // namespace
 
-PoolRun RunIsolated(const std::string& name, const std::string& spec, const RunOptions& options,
-                    const std::function<PoolRun()>& body) {
+namespace {
+
+// Runs `start_child` in a forked child with its stderr on a pipe, then supervises it (below).
+// `start_child(result_fd)` never returns: it sends the result on result_fd and _exit()s, or execs.
+PoolRun Spawn(const std::string& name, const std::string& spec, const RunOptions& options,
+              const std::function<void(int)>& start_child) {
   int result_pipe[2], err_pipe[2];
   if (pipe2(result_pipe, O_CLOEXEC) != 0) {
     return Failed(name, spec, Outcome::kCrashed, 0,
@@ -319,7 +324,10 @@ PoolRun RunIsolated(const std::string& name, const std::string& spec, const RunO
   if (pid == 0) {
     close(result_pipe[0]);
     close(err_pipe[0]);
-    ChildMain(result_pipe[1], err_pipe[1], body);
+    dup2(err_pipe[1], STDERR_FILENO);
+    close(err_pipe[1]);
+    start_child(result_pipe[1]);
+    _exit(70);
   }
   close(result_pipe[1]);
   close(err_pipe[1]);
@@ -400,6 +408,56 @@ PoolRun RunIsolated(const std::string& name, const std::string& spec, const RunO
   }
   if (decoded.stderr_tail.empty()) decoded.stderr_tail = tail.Text();
   return decoded;
+}
+
+}  // namespace
+
+PoolRun RunIsolated(const std::string& name, const std::string& spec, const RunOptions& options,
+                    const std::function<PoolRun()>& body) {
+  return Spawn(name, spec, options, [&](int result_fd) { ChildMain(result_fd, body); });
+}
+
+PoolRun RunExec(const std::string& name, const std::string& spec, const RunOptions& options,
+                const ExecSpec& exec) {
+  // Built before fork: the child only calls async-signal-safe functions until exec.
+  std::vector<std::string> adds = exec.env;
+  adds.push_back(std::string(kResultFdVariable) + "=" + std::to_string(kExecResultFd));
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry = *e;
+    const std::string_view key = entry.substr(0, entry.find('='));
+    const bool replaced = std::any_of(adds.begin(), adds.end(), [&](const std::string& s) {
+      return std::string_view(s).substr(0, s.find('=')) == key;
+    });
+    if (!replaced) env.emplace_back(entry);
+  }
+  env.insert(env.end(), adds.begin(), adds.end());
+  std::vector<char*> argv, envp;
+  std::vector<std::string> args = exec.argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (std::string& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  return Spawn(name, spec, options, [&](int result_fd) {
+    // The result descriptor survives exec (dup2 clears close-on-exec on the copy).
+    if (result_fd == kExecResultFd) {
+      fcntl(result_fd, F_SETFD, 0);
+    } else {
+      dup2(result_fd, kExecResultFd);
+      close(result_fd);
+    }
+    execve(exec.path.c_str(), argv.data(), envp.data());
+    const char* why = std::strerror(errno);
+    for (const char* part : {"bpstress: cannot run ", exec.path.c_str(), ": ", why, "\n"}) {
+      WriteAll(STDERR_FILENO, part);
+    }
+    _exit(127);
+  });
+}
+
+bool SendResult(int fd, const PoolRun& run) {
+  const bool sent = WriteAll(fd, internal::EncodePoolRun(run));
+  return close(fd) == 0 && sent;
 }
 
 }  // namespace bp

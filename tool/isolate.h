@@ -36,6 +36,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "tool/runner.h"
 
@@ -48,6 +49,23 @@ inline constexpr size_t kStderrTailLines = 20;
 
 PoolRun RunIsolated(const std::string& name, const std::string& spec, const RunOptions& options,
                     const std::function<PoolRun()>& body);
+
+// The same, but the child execs a program (bpstress itself, with an allocator in LD_PRELOAD) that
+// runs the pool and sends its result with SendResult on the descriptor named by the environment
+// variable kResultFdVariable. `env` entries ("KEY=VALUE") are added to, or replace, this
+// process's environment. A child that cannot exec exits 127: kCrashed, its reason on stderr.
+struct ExecSpec {
+  std::string path;  // e.g. "/proc/self/exe"
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+};
+inline constexpr const char kResultFdVariable[] = "BPSTRESS_RESULT_FD";
+inline constexpr int kExecResultFd = 3;
+PoolRun RunExec(const std::string& name, const std::string& spec, const RunOptions& options,
+                const ExecSpec& exec);
+
+// In an exec'd child: sends `run` on `fd` and closes it. False if it could not be sent whole.
+bool SendResult(int fd, const PoolRun& run);
 
 namespace internal {
 // The wire form of a PoolRun (exposed for tests): Decode returns false unless `bytes` is one

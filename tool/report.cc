@@ -92,6 +92,7 @@ void WritePool(JsonWriter& w, const PoolRun& p) {
   w.BeginObject();
   w.Key("pool").String(p.name);
   w.Key("spec").String(p.spec);
+  w.Key("allocator").String(p.allocator);
   w.Key("outcome").String(OutcomeName(p.outcome));
   w.Key("stop_reason").String(StopReasonName(p.stop_reason));
   w.Key("promises_capacity").Bool(p.traits.promises_capacity);
@@ -218,7 +219,9 @@ std::string RenderReport(const Report& r) {
   w.Key("max_rss_bytes").Uint(o.max_rss_bytes);
   w.Key("deadline_ms").Uint(o.deadline.count() / 1000000);
   w.Key("latency_sample_every").Uint(uint64_t{1} << o.latency_sample_shift);
-  w.Key("allocator").String(r.allocator);
+  w.Key("allocators").BeginArray();
+  for (const std::string& a : r.allocators) w.String(a);
+  w.EndArray();
   w.Key("pools").BeginArray();
   for (const std::string& s : r.pool_specs) w.String(s);
   w.EndArray();

@@ -27,8 +27,8 @@ struct Report {
   std::vector<std::string> pool_specs;  // as selected
   RunOptions options;
   bool seed_given = false;
-  std::string allocator = "system";
-  std::vector<std::string> notes;  // defaults that were scaled (e.g. under ThreadSanitizer)
+  std::vector<std::string> allocators;  // --allocator, in order (one: this process's own)
+  std::vector<std::string> notes;       // defaults that were scaled (e.g. under ThreadSanitizer)
   std::vector<PoolRun> pools;
   bool interrupted = false;
   int exit_code = 0;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "build_info.h"
 #include "pool/registry.h"
+#include "tool/allocator.h"
 #include "tool/cli.h"
 #include "tool/dispatch.h"
 #include "tool/isolate.h"
@@ -52,7 +54,7 @@ std::string Percent(double r) {
   return out;
 }
 
-void PrintTable(const Report& report) {
+void PrintTable(const Report& report, bool show_allocator) {
   std::vector<std::vector<std::string>> rows;
   rows.push_back({"pool", "ops/s", "p50", "p99", "hit rate", "waste", "peak RSS", "violations",
                   "outcome", "verdict"});
@@ -68,10 +70,11 @@ void PrintTable(const Report& report) {
     if (t.violations.count(Violation::kTruncated) != 0) {
       violations += " (+" + std::to_string(t.violations.count(Violation::kTruncated)) + " trunc)";
     }
-    rows.push_back({p.name, FormatRate(rate), FormatNanos(t.latency.Percentile(50)),
-                    FormatNanos(t.latency.Percentile(99)), p.pool_counters ? Percent(hit) : "-",
-                    Percent(waste), FormatBytes(p.peak_rss_bytes), violations,
-                    OutcomeName(p.outcome), PoolPassed(p) ? "pass" : "FAIL"});
+    rows.push_back({show_allocator ? p.name + "@" + p.allocator : p.name, FormatRate(rate),
+                    FormatNanos(t.latency.Percentile(50)), FormatNanos(t.latency.Percentile(99)),
+                    p.pool_counters ? Percent(hit) : "-", Percent(waste),
+                    FormatBytes(p.peak_rss_bytes), violations, OutcomeName(p.outcome),
+                    PoolPassed(p) ? "pass" : "FAIL"});
   }
   std::vector<size_t> width(rows[0].size(), 0);
   for (const auto& row : rows) {
@@ -105,6 +108,73 @@ int ExitCodeOf(const Report& report) {
   return failed ? kExitCheckFailed : kExitOk;
 }
 
+// One pool to run: exactly one of builtin and plugin is set.
+struct Job {
+  std::string name;
+  std::string spec;
+  std::optional<PoolSpec> builtin;
+  const PluginSpec* plugin = nullptr;
+};
+
+PoolRun RunJob(const Job& job, const Distribution& dist, const RunOptions& options) {
+  return job.plugin != nullptr ? RunPlugin(*job.plugin, dist, options)
+                               : RunSpec(*job.builtin, dist, options);
+}
+
+// The re-executed child (kJobVariable set): checks the preload, runs one job in this process and
+// sends the result to the parent. Exits 3 when the allocator is not the one asked for.
+int RunChildJob(const char* job_env, const std::vector<Job>& jobs, const Distribution& dist,
+                const RunOptions& options) {
+  const char* fd_env = std::getenv(kResultFdVariable);
+  const char* name_env = std::getenv(kJobAllocatorVariable);
+  const char* library_env = std::getenv(kJobLibraryVariable);
+  char* end = nullptr;
+  const unsigned long index = std::strtoul(job_env, &end, 10);
+  if (fd_env == nullptr || name_env == nullptr || library_env == nullptr || *end != '\0' ||
+      index >= jobs.size()) {
+    std::fprintf(stderr, "bpstress: %s: not a job of this command line\n", kJobVariable);
+    return kExitUsage;
+  }
+  const std::string name = name_env, library = library_env;
+  const int fd = std::atoi(fd_env);
+  for (const char* v : {kJobVariable, kJobAllocatorVariable, kJobLibraryVariable,
+                        static_cast<const char*>(kResultFdVariable)}) {
+    unsetenv(v);
+  }
+  if (!library.empty() && !LibraryIsMapped(library)) {
+    std::fprintf(stderr, "bpstress: --allocator %s: LD_PRELOAD=%s did not take effect\n",
+                 name.c_str(), library.c_str());
+    return kExitBadInput;
+  }
+  InstallSignalHandlers();
+  PoolRun run = RunJob(jobs[index], dist, options);
+  run.allocator = name;
+  const bool sent = SendResult(fd, run);
+  std::fflush(nullptr);
+  // A hung pool still has a thread inside it: the process cannot wind down normally.
+  if (run.outcome == Outcome::kHung) _exit(sent ? kExitOk : kExitCheckFailed);
+  return sent ? kExitOk : kExitCheckFailed;
+}
+
+// The command line of a child that runs job `index` under `allocator`.
+ExecSpec ChildExec(const RunCommand& cmd, size_t index, const AllocatorChoice& allocator) {
+  ExecSpec exec;
+  exec.path = "/proc/self/exe";
+  exec.argv.push_back("bpstress");
+  exec.argv.insert(exec.argv.end(), cmd.argv.begin(), cmd.argv.end());
+  if (!cmd.seed_given) {
+    exec.argv.insert(exec.argv.end(), {"--seed", std::to_string(cmd.options.seed)});
+  }
+  std::string preload = allocator.path;
+  if (const char* old = std::getenv("LD_PRELOAD"); old != nullptr && *old != '\0') {
+    preload += std::string(":") + old;
+  }
+  exec.env = {"LD_PRELOAD=" + preload, std::string(kJobVariable) + "=" + std::to_string(index),
+              std::string(kJobAllocatorVariable) + "=" + allocator.name,
+              std::string(kJobLibraryVariable) + "=" + allocator.path};
+  return exec;
+}
+
 }  // namespace
 
 int ExecuteRun(RunCommand& cmd) {
@@ -135,14 +205,8 @@ int ExecuteRun(RunCommand& cmd) {
     plugins.push_back(std::move(*plugin));
   }
 
-  // What runs: built-in specs and plugins, in the order given.
-  // Exactly one of builtin and plugin is set; `plugins` no longer changes, so the pointer holds.
-  struct Job {
-    std::string name;
-    std::string spec;
-    std::optional<PoolSpec> builtin;
-    const PluginSpec* plugin = nullptr;
-  };
+  // What runs: built-in specs and plugins, in the order given. `plugins` no longer changes, so
+  // the pointers hold.
   std::vector<Job> jobs;
   auto add_builtin = [&](const PoolSpec& spec) {
     jobs.push_back({spec.entry->name, spec.Canonical(), spec, nullptr});
@@ -197,6 +261,34 @@ int ExecuteRun(RunCommand& cmd) {
     return kExitUsage;
   }
 
+  // Which allocators: this process's own, or the --allocator list.
+  const std::string native = ActiveAllocator();
+  std::vector<AllocatorChoice> allocators{{native, ""}};
+  const char* job_env = std::getenv(kJobVariable);
+  if (!cmd.allocators.empty() && job_env == nullptr) {
+    AllocatorError error;
+    if (!ParseAllocators(cmd.allocators, &allocators, &error)) {
+      std::fprintf(stderr, "bpstress: --allocator: %s\n", error.message.c_str());
+      return error.exit_code;
+    }
+    for (const AllocatorChoice& a : allocators) {
+      if (a.name == native) continue;
+      if (build::kSanitizers[0] != '\0') {
+        std::fprintf(stderr,
+                     "bpstress: --allocator %s: a sanitizer build runs on its sanitizer's "
+                     "allocator (%s); use a release build\n",
+                     a.name.c_str(), native.c_str());
+        return kExitUsage;
+      }
+      if (a.path.empty()) {
+        std::fprintf(stderr,
+                     "bpstress: --allocator %s: this process already runs on %s (LD_PRELOAD?)\n",
+                     a.name.c_str(), native.c_str());
+        return kExitUsage;
+      }
+    }
+  }
+
   Report report;
   report.started_at = UtcTimestamp();
   report.host = GetHostInfo();
@@ -216,6 +308,8 @@ int ExecuteRun(RunCommand& cmd) {
                                : cmd.options.duration + std::chrono::seconds(30);
   }
   report.options = cmd.options;
+  for (const AllocatorChoice& a : allocators) report.allocators.push_back(a.name);
+  if (job_env != nullptr) return RunChildJob(job_env, jobs, dist, cmd.options);
 
   const bool progress = cmd.progress == ProgressMode::kAlways ||
                         (cmd.progress == ProgressMode::kAuto && isatty(STDERR_FILENO));
@@ -223,7 +317,19 @@ int ExecuteRun(RunCommand& cmd) {
   const bool isolate = cmd.isolate == RunCommand::Isolate::kOn ||
                        (cmd.isolate == RunCommand::Isolate::kAuto && jobs.size() > 1);
   bool hung_in_process = false;
-  for (Job& job : jobs) {
+  // Pools in the order given, once per allocator: allocator by allocator, so that a table reads
+  // as one block of pools per allocator.
+  struct Task {
+    const Job* job;
+    size_t index;
+    const AllocatorChoice* allocator;
+  };
+  std::vector<Task> tasks;
+  for (const AllocatorChoice& a : allocators) {
+    for (size_t i = 0; i < jobs.size(); ++i) tasks.push_back({&jobs[i], i, &a});
+  }
+  for (const Task& task : tasks) {
+    const Job& job = *task.job;
     if (PendingSignal().load() != 0) {
       report.interrupted = true;
       break;
@@ -236,15 +342,17 @@ int ExecuteRun(RunCommand& cmd) {
         std::fflush(stderr);
       };
     }
-    const std::function<PoolRun()> body = [&] {
-      return job.plugin != nullptr ? RunPlugin(*job.plugin, dist, options)
-                                   : RunSpec(*job.builtin, dist, options);
-    };
-    PoolRun run = isolate ? RunIsolated(job.name, job.spec, options, body) : body();
+    const std::function<PoolRun()> body = [&] { return RunJob(job, dist, options); };
+    const bool native_task = task.allocator->name == native;
+    PoolRun run = !native_task ? RunExec(job.name, job.spec, options,
+                                         ChildExec(cmd, task.index, *task.allocator))
+                  : isolate    ? RunIsolated(job.name, job.spec, options, body)
+                               : body();
     if (progress) std::fprintf(stderr, "\r%60s\r", "");
     run.name = job.name;
     run.spec = job.spec;
-    if (run.outcome == Outcome::kHung && !isolate) hung_in_process = true;
+    run.allocator = task.allocator->name;
+    if (run.outcome == Outcome::kHung && native_task && !isolate) hung_in_process = true;
     const bool interrupted = run.stop_reason == StopReason::kSignal || PendingSignal().load() != 0;
     report.pools.push_back(std::move(run));
     if (interrupted) {
@@ -266,7 +374,7 @@ int ExecuteRun(RunCommand& cmd) {
   if (cmd.format == OutputFormat::kJson) {
     std::fputs(json.c_str(), stdout);
   } else {
-    PrintTable(report);
+    PrintTable(report, !cmd.allocators.empty());
     std::printf("report: %s (seed %llu)%s\n", cmd.report_path.c_str(),
                 static_cast<unsigned long long>(cmd.options.seed),
                 report.interrupted ? ", interrupted" : "");

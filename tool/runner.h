@@ -88,8 +88,9 @@ enum class Outcome : uint8_t {
 const char* OutcomeName(Outcome o);
 
 struct PoolRun {
-  std::string name;  // registry name (or plugin name)
-  std::string spec;  // canonical spec with every option
+  std::string name;                 // registry name (or plugin name)
+  std::string spec;                 // canonical spec with every option
+  std::string allocator = "glibc";  // the general-purpose allocator the process ran on
   PoolTraits traits{};
   bool pool_counters = true;  // the pool keeps hits/misses/drops (plugins may not)
   Outcome outcome = Outcome::kOk;

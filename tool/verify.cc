@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "tool/checks.h"
 #include "tool/report_commands.h"
@@ -346,11 +348,22 @@ void VerifyReport(const json& report, Findings* f) {
   const U64 exit_code = r.Uint("exit_code");
   const std::optional<std::string> verdict = r.String("verdict");
   U64 config_threads;
+  // config.allocators (optional): the allocators the pools ran on, each pool naming one of them.
+  std::vector<std::string> allocators;
   if (config != nullptr) {
     FieldReader c(*config, "report", true, f, "config.");
     c.Uint("seed");
     config_threads = c.Uint("threads");
     c.String("dist");
+    if (const json* list = Field(*config, "allocators"); list != nullptr) {
+      bool ok = list->is_array();
+      for (const json& a : ok ? *list : json::array()) {
+        ok &= a.is_string() && std::find(allocators.begin(), allocators.end(),
+                                         a.get<std::string>()) == allocators.end();
+        if (a.is_string()) allocators.push_back(a.get<std::string>());
+      }
+      r.Check(ok, "config.allocators is not a list of distinct names");
+    }
   }
   bool all_passed = true, stopped = false;
   if (pools != nullptr) {
@@ -363,6 +376,15 @@ void VerifyReport(const json& report, Findings* f) {
         continue;
       }
       const PoolResult p = CheckPool(pool, interrupted == true, config_threads, f);
+      if (const json* a = Field(pool, "allocator"); a != nullptr) {
+        const bool named = a->is_string();
+        r.Check(
+            named && (allocators.empty() || std::find(allocators.begin(), allocators.end(),
+                                                      a->get<std::string>()) != allocators.end()),
+            PoolLabel(pool) + ": allocator " +
+                (named ? "'" + Printable(a->get<std::string>()) + "'" : "(not a string)") +
+                " is not one of config.allocators");
+      }
       all_passed &= p.passed;
       stopped |= p.stopped;
       if (!p.passed) f->Fail(PoolLabel(pool) + ": verdict is not 'pass' (" + Why(pool) + ")");
