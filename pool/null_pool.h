@@ -46,27 +46,27 @@ class NullPool {
   NullPool(const NullPool&) = delete;
   NullPool& operator=(const NullPool&) = delete;
 
-  Buffer* Get(size_t n) {
+  // Fast path (a per-thread buffer already big enough): a TLS load, two loads, a bit scan and
+  // two counter stores, inline. Growing, first use and transient buffers are out of line.
+  [[gnu::always_inline]] Buffer* Get(size_t n) {
     PerThread* t = Local();
     if (t != nullptr && t->free_mask != 0) [[likely]] {
       const int i = std::countr_zero(t->free_mask);
       t->free_mask &= ~(1u << i);
       Buffer& b = t->buffers[i];
-      if (b.Cap() == 0) {
-        counters_.Miss();
-      } else {
-        counters_.Hit(b.Cap());
-        UnpoisonRegion(b.data(), b.Cap());
+      const size_t cap = b.Cap();
+      if (cap >= n && cap != 0) [[likely]] {
+        counters_.Hit(cap);
+        UnpoisonRegion(b.data(), cap);
+        b.Reset();
+        return &b;
       }
-      if (b.Cap() < n) b.Grow(n);
-      b.Reset();
-      return &b;
+      return Prepare(b, n);
     }
-    counters_.Miss();
-    return new Buffer(n);
+    return Transient(n);
   }
 
-  void Put(Buffer* b) {
+  [[gnu::always_inline]] void Put(Buffer* b) {
     if (b == nullptr) return;
     PerThread* t = Local();
     const auto at = reinterpret_cast<uintptr_t>(b);
@@ -78,8 +78,7 @@ class NullPool {
       t->free_mask |= 1u << ((at - first) / sizeof(Buffer));
       return;
     }
-    counters_.Dropped();
-    delete b;
+    Drop(b);
   }
 
   PoolStats Stats() const { return counters_.Snapshot(); }
@@ -92,17 +91,41 @@ class NullPool {
   static_assert(kPerThread <= 32);
 
   // The owner creates its own entry, so the only other reader is the destructor.
-  PerThread* Local() {
+  [[gnu::always_inline]] PerThread* Local() {
     const unsigned slot = ThreadSlot();
     if (slot >= kMaxSlots) [[unlikely]] {
       return nullptr;
     }
     PerThread* t = slots_[slot].load(std::memory_order_relaxed);
     if (t == nullptr) [[unlikely]] {
-      t = new PerThread;
-      slots_[slot].store(t, std::memory_order_release);
+      return Create(slot);
     }
     return t;
+  }
+  [[gnu::noinline]] PerThread* Create(unsigned slot) {
+    PerThread* t = new PerThread;
+    slots_[slot].store(t, std::memory_order_release);
+    return t;
+  }
+  // A per-thread buffer without storage (first use: a miss) or too small (a hit that grows).
+  [[gnu::noinline]] Buffer* Prepare(Buffer& b, size_t n) {
+    if (b.Cap() == 0) {
+      counters_.Miss();
+    } else {
+      counters_.Hit(b.Cap());
+      UnpoisonRegion(b.data(), b.Cap());
+    }
+    if (b.Cap() < n) b.Grow(n);
+    b.Reset();
+    return &b;
+  }
+  [[gnu::noinline]] Buffer* Transient(size_t n) {
+    counters_.Miss();
+    return new Buffer(n);
+  }
+  [[gnu::noinline]] void Drop(Buffer* b) {
+    counters_.Dropped();
+    delete b;
   }
 
   std::unique_ptr<std::atomic<PerThread*>[]> slots_ =

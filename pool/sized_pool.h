@@ -84,7 +84,9 @@ class SizedPool {
   void Put(Buffer* b) {
     if (b == nullptr) return;
     const uint64_t cap = b->Cap();
-    if (std::has_single_bit(cap) && cap >= bottom_ && cap <= top_) [[likely]] {
+    // (cap & (cap - 1)) == 0: a power of two (std::has_single_bit would call popcount, which
+    // without -mpopcnt is a libgcc call of about 20 instructions).
+    if ((cap & (cap - 1)) == 0 && cap >= bottom_ && cap <= top_) [[likely]] {
       return classes_[std::bit_width(cap) - 1 - bottom_shift_]->Put(b);
     }
     DropUnpooled(b);

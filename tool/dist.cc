@@ -477,6 +477,33 @@ Distribution::Sampler::Sampler(const Params& p, std::shared_ptr<const void> tabl
 // Rejection-inversion (Hörmann and Derflinger): invert the integral of the continuous hat x^-s
 // and accept the rounded point unless it falls in the sliver between hat and histogram; the
 // squeeze test accepts most draws without evaluating a second log/exp.
+uint64_t Distribution::Sampler::NextOther() {
+  switch (p_.kind) {
+    case Kind::kFixed:
+      return p_.lo;
+    case Kind::kUniform:
+      return p_.lo + rng_.Below(p_.span);
+    case Kind::kPow2:
+      return NextPow2();
+    case Kind::kAlias: {
+      const AliasEntry& e = p_.alias[rng_.Below(p_.count)];
+      return (rng_.Next() >> 32) < e.threshold ? e.keep : e.alias;
+    }
+    case Kind::kZipf:
+      return NextZipf();
+    case Kind::kBimodal:
+      return rng_.NextDouble() < p_.p ? p_.hi : p_.lo;
+    case Kind::kLognormal:
+      return NextLognormal();
+    case Kind::kReplay: {
+      const uint64_t v = p_.replay[cursor_];
+      if (++cursor_ == p_.count) cursor_ = 0;
+      return v;
+    }
+  }
+  return p_.lo;
+}
+
 uint64_t Distribution::Sampler::NextZipf() {
   const double s = p_.p, h_x1 = p_.mu, h_n = p_.sigma;
   const double n = static_cast<double>(p_.span);

@@ -109,31 +109,12 @@ class Distribution {
  public:
   class Sampler {
    public:
-    uint64_t Next() {
-      switch (p_.kind) {
-        case Kind::kFixed:
-          return p_.lo;
-        case Kind::kUniform:
-          return p_.lo + rng_.Below(p_.span);
-        case Kind::kPow2:
-          return NextPow2();
-        case Kind::kAlias: {
-          const AliasEntry& e = p_.alias[rng_.Below(p_.count)];
-          return (rng_.Next() >> 32) < e.threshold ? e.keep : e.alias;
-        }
-        case Kind::kZipf:
-          return NextZipf();
-        case Kind::kBimodal:
-          return rng_.NextDouble() < p_.p ? p_.hi : p_.lo;
-        case Kind::kLognormal:
-          return NextLognormal();
-        case Kind::kReplay: {
-          const uint64_t v = p_.replay[cursor_];
-          if (++cursor_ == p_.count) cursor_ = 0;
-          return v;
-        }
-      }
-      return p_.lo;
+    // The runner calls this once per op: fixed and uniform sizes (random65k) are answered inline
+    // in a few instructions, every other kind by one out-of-line call.
+    [[gnu::always_inline]] uint64_t Next() {
+      if (p_.kind == Kind::kUniform) return p_.lo + rng_.Below(p_.span);
+      if (p_.kind == Kind::kFixed) return p_.lo;
+      return NextOther();
     }
 
    private:
@@ -148,6 +129,7 @@ class Distribution {
       const uint64_t hi = std::min(p_.hi, top);
       return lo + rng_.Below(hi - lo + 1);
     }
+    uint64_t NextOther();
     uint64_t NextZipf();
     uint64_t NextLognormal();
 

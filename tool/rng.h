@@ -30,7 +30,7 @@ class Rng {
   }
 
   // 64 uniformly distributed bits.
-  uint64_t Next() {
+  [[gnu::always_inline]] uint64_t Next() {
     const uint64_t result = Rotl(s_[1] * 5, 7) * 9;
     const uint64_t t = s_[1] << 17;
     s_[2] ^= s_[0];
@@ -46,15 +46,10 @@ class Rng {
   // Interval", 2019): the high word of Next() * n, rejecting the few low words that would favour
   // some results. The division computing the rejection bound runs only when the low word falls
   // below n, so almost never. Requires n >= 1.
-  uint64_t Below(uint64_t n) {
-    U128 m = static_cast<U128>(Next()) * n;
-    uint64_t low = static_cast<uint64_t>(m);
-    if (low < n) {
-      const uint64_t bound = (0 - n) % n;  // 2^64 mod n
-      while (low < bound) {
-        m = static_cast<U128>(Next()) * n;
-        low = static_cast<uint64_t>(m);
-      }
+  [[gnu::always_inline]] uint64_t Below(uint64_t n) {
+    const U128 m = static_cast<U128>(Next()) * n;
+    if (static_cast<uint64_t>(m) < n) [[unlikely]] {
+      return BelowSlow(n, m);
     }
     return static_cast<uint64_t>(m >> 64);
   }
@@ -73,6 +68,12 @@ class Rng {
   __extension__ typedef unsigned __int128 U128;
   static constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ULL;  // 2^64 / golden ratio, odd
 
+  // Below's rare path: a low word under n may fall in the biased zone, then draw again.
+  [[gnu::noinline]] uint64_t BelowSlow(uint64_t n, U128 m) {
+    const uint64_t bound = (0 - n) % n;  // 2^64 mod n
+    while (static_cast<uint64_t>(m) < bound) m = static_cast<U128>(Next()) * n;
+    return static_cast<uint64_t>(m >> 64);
+  }
   static uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
   uint64_t s_[4];
