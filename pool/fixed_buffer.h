@@ -56,6 +56,15 @@ class FixedBuffer {
     if (read_ > n) read_ = n;
     return true;
   }
+  // Appends n bytes of room and returns where they start, or nullptr (nothing changes, no
+  // ShortWrite) when fewer than n are available: the caller writes them. Inline, for the JSON
+  // writer's number fast path.
+  uint8_t* Claim(size_t n) {
+    if (cap_ - len_ < n) return nullptr;
+    uint8_t* p = raw_ + len_;
+    len_ += n;
+    return p;
+  }
   // Drops the last byte if it equals c (the Viki JSON item trims its trailing comma this way).
   bool TrimLastIf(uint8_t c);
   // Copies up to n bytes from the read cursor and advances it; 0 when drained.

@@ -110,6 +110,7 @@ bool JsonWriter::Complete() const {
 
 JsonWriter& JsonWriter::Fail(Error e) {
   if (error_ == Error::kNone) error_ = e;
+  array_tail_ = false;
   return *this;
 }
 
@@ -123,6 +124,7 @@ void JsonWriter::Put(const char* p, size_t n) {
 
 bool JsonWriter::BeginValue(bool* comma) {
   *comma = false;
+  array_tail_ = false;
   if (depth_ == 0) {
     if (!top_level_done_) return true;
     Fail(Error::kMisuse);  // a second top-level value
@@ -139,6 +141,7 @@ bool JsonWriter::BeginValue(bool* comma) {
   }
   *comma = (level & kHasMember) != 0;
   level |= kHasMember;
+  array_tail_ = ok();  // an array (not an object) with a member now
   return true;
 }
 
@@ -158,6 +161,7 @@ JsonWriter& JsonWriter::Begin(uint8_t kind, char open) {
   const char text[2] = {',', open};
   Put(comma ? text : text + 1, comma ? 2 : 1);
   stack_[depth_++] = kind;
+  array_tail_ = false;  // the new value has no member yet
   return *this;
 }
 
@@ -169,6 +173,7 @@ JsonWriter& JsonWriter::End(uint8_t kind, char close) {
   --depth_;
   Put(&close, 1);
   EndValue();
+  array_tail_ = ok() && depth_ > 0 && stack_[depth_ - 1] == kHasMember;
   return *this;
 }
 
@@ -184,6 +189,7 @@ JsonWriter& JsonWriter::Key(std::string_view key) {
   if ((level & kObject) == 0 || (level & kValueDue) != 0) return Fail(Error::kMisuse);
   if ((level & kHasMember) != 0) Put(",", 1);
   level |= kHasMember | kValueDue;
+  array_tail_ = false;
   PutString(key);
   Put(":", 1);
   return *this;
