@@ -155,21 +155,21 @@ class PoolCounters {
   static constexpr unsigned kShards = 64;
   static constexpr unsigned kOverflowShards = 8;
 
-  void Hit(size_t cap) {
+  [[gnu::always_inline]] void Hit(size_t cap) {
     Ref r = Local();
     Add(r, r.shard->hits, 1);
     Add(r, r.shard->retained, 0 - static_cast<uint64_t>(cap));
   }
-  void Miss() {
+  [[gnu::always_inline]] void Miss() {
     Ref r = Local();
     Add(r, r.shard->misses, 1);
   }
-  void Kept(size_t cap) {
+  [[gnu::always_inline]] void Kept(size_t cap) {
     Ref r = Local();
     Add(r, r.shard->kept, 1);
     Add(r, r.shard->retained, cap);
   }
-  void Dropped() {
+  [[gnu::always_inline]] void Dropped() {
     Ref r = Local();
     Add(r, r.shard->drops, 1);
   }
@@ -228,14 +228,14 @@ class PoolCounters {
     Shard* shard;
     bool owned;
   };
-  Ref Local() {
+  [[gnu::always_inline]] Ref Local() {
     const unsigned slot = ThreadSlot();
     if (slot < kShards) [[likely]] {
       return {&shards_[slot], true};
     }
     return {&overflow_[slot % kOverflowShards], false};
   }
-  static void Add(Ref r, std::atomic<uint64_t>& c, uint64_t v) {
+  [[gnu::always_inline]] static void Add(Ref r, std::atomic<uint64_t>& c, uint64_t v) {
     if (r.owned) {
       c.store(c.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
     } else {

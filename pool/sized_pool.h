@@ -74,14 +74,14 @@ class SizedPool {
   uint64_t min_class() const { return bottom_; }
   uint64_t max_class() const { return top_; }
 
-  Buffer* Get(size_t n) {
+  [[gnu::always_inline]] Buffer* Get(size_t n) {
     if (n > top_) [[unlikely]] {
       return GetUnpooled(n);
     }
     return classes_[n <= bottom_ ? 0 : std::bit_width(n - 1) - bottom_shift_]->Get(n);
   }
 
-  void Put(Buffer* b) {
+  [[gnu::always_inline]] void Put(Buffer* b) {
     if (b == nullptr) return;
     const uint64_t cap = b->Cap();
     // (cap & (cap - 1)) == 0: a power of two (std::has_single_bit would call popcount, which

@@ -85,7 +85,7 @@ class SyncPool {
   SyncPool& operator=(const SyncPool&) = delete;
 
   // A retained buffer (a hit; any capacity) or factory(n) (a miss). Len() == 0.
-  Buffer* Get(size_t n) {
+  [[gnu::always_inline]] Buffer* Get(size_t n) {
     internal::SyncLocal* c = Cache();
     if (c->epoch == epoch_.load(std::memory_order_relaxed)) [[likely]] {
       Buffer* b = c->private_item;
@@ -99,7 +99,7 @@ class SyncPool {
   }
 
   // Keeps b (any capacity) or frees it when the bound is reached. nullptr is ignored.
-  void Put(Buffer* b) {
+  [[gnu::always_inline]] void Put(Buffer* b) {
     if (b == nullptr) return;
     internal::SyncLocal* c = Cache();
     if (c->epoch == epoch_.load(std::memory_order_relaxed)) [[likely]] {
@@ -129,20 +129,20 @@ class SyncPool {
     size_t bytes = 0;
   };
 
-  internal::SyncLocal* Cache() {
+  [[gnu::always_inline]] internal::SyncLocal* Cache() {
     internal::SyncTlsEntry& e = internal::tls_sync_caches[id_ % internal::kSyncTlsEntries];
     if (e.pool_id == id_ && e.slot == internal::tls_thread_slot) [[likely]] {
       return e.cache;
     }
     return CacheSlow();
   }
-  Buffer* Handout(Buffer* b) {
+  [[gnu::always_inline]] Buffer* Handout(Buffer* b) {
     counters_->Hit(b->Cap());
     UnpoisonRegion(b->data(), b->Cap());
     b->Reset();
     return b;
   }
-  void Keep(Buffer* b) {
+  [[gnu::always_inline]] void Keep(Buffer* b) {
     counters_->Kept(b->Cap());
     PoisonRegion(b->data(), b->Cap());
   }

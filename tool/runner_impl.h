@@ -210,7 +210,7 @@ class Loop {
 
  private:
   // Checks a fresh buffer, writes the holder's pattern, and wraps it in a node.
-  Held<Item>* Admit(Item* item, uint64_t n, uint64_t op) {
+  [[gnu::always_inline]] Held<Item>* Admit(Item* item, uint64_t n, uint64_t op) {
     ++r_.gets;
     const uint64_t cap = item->Cap();
     r_.bytes_requested += n;
@@ -293,7 +293,7 @@ class Loop {
 
   // Gives a held buffer back: to another thread (with probability cross_thread while running), or
   // checked and Put here. Returns the nanoseconds Put took when `timed`.
-  uint64_t Release(Held<Item>* h, bool timed, bool may_hand_off) {
+  [[gnu::always_inline]] uint64_t Release(Held<Item>* h, bool timed, bool may_hand_off) {
     if (may_hand_off && cross_ && w_.free_count > 0 && w_.coin.Next() < cross_threshold_) {
       const unsigned others = ctx_.options.threads - 1;
       const unsigned target =
@@ -309,7 +309,7 @@ class Loop {
     return PutBack(h, timed);
   }
 
-  uint64_t PutBack(Held<Item>* h, bool timed) {
+  [[gnu::always_inline]] uint64_t PutBack(Held<Item>* h, bool timed) {
     if constexpr (K == CheckLevel::kFull) {
       if (h->touched != 0) {
         const size_t bad = FirstBadByte(h);
