@@ -14,6 +14,7 @@
 // hand-offs. The destructor needs quiescence.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <cstddef>
@@ -56,12 +57,13 @@ class NullPool {
       Buffer& b = t->buffers[i];
       const size_t cap = b.Cap();
       if (cap >= n && cap != 0) [[likely]] {
-        counters_.Hit(cap);
+        Bump(t->hits, 1);
+        Bump(t->retained, 0 - static_cast<uint64_t>(cap));
         UnpoisonRegion(b.data(), cap);
         b.Reset();
         return &b;
       }
-      return Prepare(b, n);
+      return Prepare(t, b, n);
     }
     return Transient(n);
   }
@@ -73,7 +75,8 @@ class NullPool {
     const auto first = t == nullptr ? 0 : reinterpret_cast<uintptr_t>(&t->buffers[0]);
     if (t != nullptr && at >= first && at < first + sizeof(t->buffers)) [[likely]] {
       b->Reset();
-      counters_.Kept(b->Cap());
+      Bump(t->kept, 1);
+      Bump(t->retained, b->Cap());
       PoisonRegion(b->data(), b->Cap());
       t->free_mask |= 1u << ((at - first) / sizeof(Buffer));
       return;
@@ -81,13 +84,42 @@ class NullPool {
     Drop(b);
   }
 
-  PoolStats Stats() const { return counters_.Snapshot(); }
+  // Every thread's own counters plus the transient buffers' (exact at quiescence). Only
+  // per-thread buffers are retained; the peak is not tracked separately (it is the end state
+  // once every thread's buffers have grown).
+  PoolStats Stats() const {
+    PoolStats st = counters_.Snapshot();  // transient buffers: misses and drops
+    uint64_t kept = 0, retained = 0;      // modular: a thread's signed part cancels over its life
+    for (unsigned i = 0; i < kMaxSlots; ++i) {
+      const PerThread* t = slots_[i].load(std::memory_order_acquire);
+      if (t == nullptr) continue;
+      st.hits += t->hits.load(std::memory_order_relaxed);
+      st.misses += t->misses.load(std::memory_order_relaxed);
+      kept += t->kept.load(std::memory_order_relaxed);
+      retained += t->retained.load(std::memory_order_relaxed);
+    }
+    st.gets = st.hits + st.misses;
+    st.puts += kept;
+    st.retained_bytes = static_cast<int64_t>(retained) < 0 ? 0 : retained;
+    st.peak_retained_bytes = std::max(st.peak_retained_bytes, st.retained_bytes);
+    return st;
+  }
 
  private:
+  // Owned by one thread: it updates its counters with a relaxed load and store (no atomic
+  // read-modify-write, no shard lookup: the entry is already in a register); Stats reads them.
+  // Transient buffers (no free per-thread one, or a thread beyond kMaxSlots) count in counters_.
   struct PerThread {
+    std::atomic<uint64_t> hits{0};
+    std::atomic<uint64_t> misses{0};
+    std::atomic<uint64_t> kept{0};
+    std::atomic<uint64_t> retained{0};  // two's complement, like PoolCounters' shards
     uint32_t free_mask = (uint32_t{1} << kPerThread) - 1;
     Buffer buffers[kPerThread];
   };
+  static void Bump(std::atomic<uint64_t>& c, uint64_t v) {
+    c.store(c.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
+  }
   static_assert(kPerThread <= 32);
 
   // The owner creates its own entry, so the only other reader is the destructor.
@@ -108,11 +140,12 @@ class NullPool {
     return t;
   }
   // A per-thread buffer without storage (first use: a miss) or too small (a hit that grows).
-  [[gnu::noinline]] Buffer* Prepare(Buffer& b, size_t n) {
+  [[gnu::noinline]] Buffer* Prepare(PerThread* t, Buffer& b, size_t n) {
     if (b.Cap() == 0) {
-      counters_.Miss();
+      Bump(t->misses, 1);
     } else {
-      counters_.Hit(b.Cap());
+      Bump(t->hits, 1);
+      Bump(t->retained, 0 - static_cast<uint64_t>(b.Cap()));
       UnpoisonRegion(b.data(), b.Cap());
     }
     if (b.Cap() < n) b.Grow(n);

@@ -16,6 +16,7 @@
 
 #include "build_info.h"
 #include "pool/json_writer.h"
+#include "tool/latency_clock.h"
 #include "tool/runner.h"
 #include "tool/sysinfo.h"
 
@@ -26,11 +27,6 @@ using Clock = std::chrono::steady_clock;
 // --max-rss stops at cap - cap/kRssMargin: 90% of the cap, or 75% in sanitizer builds, whose
 // shadow memory makes RSS grow several times faster between two 5 ms readings.
 inline constexpr uint64_t kRssMargin = build::kSanitizers[0] != '\0' ? 4 : 10;
-
-inline uint64_t NanosSince(Clock::time_point t) {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t).count());
-}
 
 // A buffer between Get and Put, with what its holder wrote into it.
 template <class Item>
@@ -161,7 +157,19 @@ class Loop {
     }
   }
 
+  // The loop is compiled twice: with nothing held between ops and no hand-offs (kDirect), a
+  // buffer's node lives on the stack, where the compiler keeps it in registers and drops the
+  // fields nobody reads; otherwise nodes come from the worker's free list.
   void Run() {
+    if (ctx_.options.hold == 0 && !cross_) {
+      RunLoop<true>();
+    } else {
+      RunLoop<false>();
+    }
+  }
+
+  template <bool kDirect>
+  void RunLoop() {
     const RunOptions& o = ctx_.options;
     const uint64_t max_ops = o.ops_per_thread != 0 ? o.ops_per_thread : UINT64_MAX;
     const uint64_t sample_mask = (uint64_t{1} << o.latency_sample_shift) - 1;
@@ -174,22 +182,29 @@ class Loop {
       // Two loads of lines that only change rarely: the stop flag and the hand-off mailbox.
       if (ctx_.stop.load(std::memory_order_relaxed)) break;
       if ((op & 1023) == 0) w_.progress_ops.store(op, std::memory_order_relaxed);
-      if (w_.mailbox.load(std::memory_order_relaxed) != nullptr) DrainMailbox();
+      if (!kDirect && w_.mailbox.load(std::memory_order_relaxed) != nullptr) DrainMailbox();
       const uint64_t n = sampler.Next();
       const bool timed = (op & sample_mask) == 0;
-      Clock::time_point t;
-      if (timed) t = Clock::now();
+      uint64_t t = 0;
+      if (timed) t = LatencyClock::Now();
       Item* item = pool_.Get(n);
-      uint64_t latency = timed ? NanosSince(t) : 0;
+      uint64_t latency = timed ? LatencyClock::Elapsed(t) : 0;
       if (item == nullptr) {
         ++r_.refused;
         continue;
       }
-      Held<Item>* h = Admit(item, n, op);
-      if (hold == 0) {
-        latency += Release(h, timed, true);
+      if constexpr (kDirect) {
+        Held<Item> node;
+        Admit(item, n, op, &node);
+        latency += PutBack(&node, timed);
       } else {
-        if (w_.ring_size == hold) {  // full: the oldest goes back (object lifetimes of K ops)
+        Held<Item>* h = w_.free;
+        w_.free = h->next;
+        --w_.free_count;
+        Admit(item, n, op, h);
+        if (hold == 0) {
+          latency += Release(h, timed, true);
+        } else if (w_.ring_size == hold) {  // full: the oldest goes back (lifetimes of K ops)
           Held<Item>* oldest = w_.ring[w_.ring_head];
           w_.ring[w_.ring_head] = h;
           if (++w_.ring_head == hold) w_.ring_head = 0;
@@ -201,7 +216,8 @@ class Loop {
           ++w_.ring_size;
         }
       }
-      if (timed) r_.latency.Record(latency);
+      if (timed)
+        r_.latency.Record(static_cast<uint64_t>(static_cast<double>(latency) * ns_per_tick_));
     }
     r_.seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
     r_.ops = op;
@@ -209,8 +225,8 @@ class Loop {
   }
 
  private:
-  // Checks a fresh buffer, writes the holder's pattern, and wraps it in a node.
-  [[gnu::always_inline]] Held<Item>* Admit(Item* item, uint64_t n, uint64_t op) {
+  // Checks a fresh buffer, writes the holder's pattern, and records both in node h.
+  [[gnu::always_inline]] void Admit(Item* item, uint64_t n, uint64_t op, Held<Item>* h) {
     ++r_.gets;
     const uint64_t cap = item->Cap();
     r_.bytes_requested += n;
@@ -236,9 +252,6 @@ class Loop {
     uint64_t touched = std::min(n, room);
     if (ctx_.options.touch == Touch::kNone) touched = 0;
     if (ctx_.options.touch == Touch::kHead) touched = std::min<uint64_t>(touched, kHeadBytes);
-    Held<Item>* h = w_.free;
-    w_.free = h->next;
-    --w_.free_count;
     // The tag seeds the pattern: nothing to derive when nothing is written (--touch none).
     const uint64_t tag = touched != 0 ? MakeTag(self_, op) : 0;
     *h = {item, nullptr, tag, touched, touched, n, cap, op, self_, nullptr};
@@ -250,7 +263,6 @@ class Loop {
         FillPattern(h->ptr, touched, h->tag);
       }
     }
-    return h;
   }
 
   void WriteJson(Held<Item>* h, uint64_t limit) {
@@ -292,7 +304,7 @@ class Loop {
   }
 
   // Gives a held buffer back: to another thread (with probability cross_thread while running), or
-  // checked and Put here. Returns the nanoseconds Put took when `timed`.
+  // checked and Put here. Returns the LatencyClock ticks Put took when `timed`.
   [[gnu::always_inline]] uint64_t Release(Held<Item>* h, bool timed, bool may_hand_off) {
     if (may_hand_off && cross_ && w_.free_count > 0 && w_.coin.Next() < cross_threshold_) {
       const unsigned others = ctx_.options.threads - 1;
@@ -306,7 +318,9 @@ class Loop {
       ++r_.handoffs;
       return 0;
     }
-    return PutBack(h, timed);
+    const uint64_t ticks = PutBack(h, timed);
+    Recycle(h);
+    return ticks;
   }
 
   [[gnu::always_inline]] uint64_t PutBack(Held<Item>* h, bool timed) {
@@ -320,19 +334,23 @@ class Loop {
       }
       ctx_.registry->Release(reinterpret_cast<uintptr_t>(h->item->data()));
     }
-    uint64_t ns = 0;
+    uint64_t ticks = 0;
     if (timed) {
-      const Clock::time_point t = Clock::now();
+      const uint64_t t = LatencyClock::Now();
       pool_.Put(h->item);
-      ns = NanosSince(t);
+      ticks = LatencyClock::Elapsed(t);
     } else {
       pool_.Put(h->item);
     }
     ++r_.puts;
+    return ticks;
+  }
+
+  // A node from the free list goes back to it (the free list of the thread that put it).
+  void Recycle(Held<Item>* h) {
     h->next = w_.free;
     w_.free = h;
     ++w_.free_count;
-    return ns;
   }
 
  public:
@@ -342,6 +360,7 @@ class Loop {
     while (h != nullptr) {
       Held<Item>* next = h->next;
       PutBack(h, false);
+      Recycle(h);
       h = next;
     }
   }
@@ -350,6 +369,7 @@ class Loop {
     const unsigned hold = ctx_.options.hold;
     while (w_.ring_size > 0) {
       PutBack(w_.ring[w_.ring_head], false);
+      Recycle(w_.ring[w_.ring_head]);
       if (++w_.ring_head == hold) w_.ring_head = 0;
       --w_.ring_size;
     }
@@ -361,6 +381,7 @@ class Loop {
   Worker<Item>& w_;
   ThreadResult& r_;
   const uint32_t self_;
+  const double ns_per_tick_ = LatencyClock::NsPerTick();
   bool cross_ = false;
   uint64_t cross_threshold_ = 0;
 };
