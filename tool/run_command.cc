@@ -320,16 +320,15 @@ int ExecuteRun(RunCommand& cmd) {
   // Pools in the order given, once per allocator: allocator by allocator, so that a table reads
   // as one block of pools per allocator.
   struct Task {
-    const Job* job;
-    size_t index;
+    size_t index;  // into jobs
     const AllocatorChoice* allocator;
   };
   std::vector<Task> tasks;
   for (const AllocatorChoice& a : allocators) {
-    for (size_t i = 0; i < jobs.size(); ++i) tasks.push_back({&jobs[i], i, &a});
+    for (size_t i = 0; i < jobs.size(); ++i) tasks.push_back({i, &a});
   }
   for (const Task& task : tasks) {
-    const Job& job = *task.job;
+    const Job& job = jobs[task.index];
     if (PendingSignal().load() != 0) {
       report.interrupted = true;
       break;
