@@ -22,19 +22,10 @@ std::vector<KeyedPool> KeyedPools(const json& report) {
   std::vector<KeyedPool> out;
   const json* pools = Field(report, "pools");
   if (pools == nullptr || !pools->is_array()) return out;
-  const json* config = Field(report, "config");
-  const json* allocators = config != nullptr ? Field(*config, "allocators") : nullptr;
-  const bool by_allocator =
-      allocators != nullptr && allocators->is_array() && allocators->size() > 1;
   std::vector<std::string> names;
   for (const json& p : *pools) {
     if (!p.is_object()) continue;
-    std::string name = StringField(p, "pool").value_or("?");
-    if (by_allocator) {
-      const std::string allocator = StringField(p, "allocator").value_or("?");
-      name.push_back('@');
-      name.append(allocator);
-    }
+    const std::string name = PoolName(report, p);
     const size_t seen = 1 + std::count(names.begin(), names.end(), name);
     names.push_back(name);
     out.push_back({seen == 1 ? name : name + "#" + std::to_string(seen), &p});

@@ -257,21 +257,8 @@ std::string RenderHtmlReport(const json& report, std::string_view source) {
       if (p.is_object()) pools.push_back(&p);
     }
   }
-  // In a report of several allocators a pool is named name@allocator.
-  const json* config = Field(report, "config");
-  const json* allocators = config != nullptr ? Field(*config, "allocators") : nullptr;
-  const bool by_allocator =
-      allocators != nullptr && allocators->is_array() && allocators->size() > 1;
   std::vector<std::string> names;
-  for (const json* p : pools) {
-    std::string name = StringField(*p, "pool").value_or("?");
-    if (by_allocator) {
-      const std::string allocator = StringField(*p, "allocator").value_or("?");
-      name.push_back('@');
-      name.append(allocator);
-    }
-    names.push_back(std::move(name));
-  }
+  for (const json* p : pools) names.push_back(PoolName(report, *p));
   std::vector<Group> throughput, latency, retained;
   for (size_t i = 0; i < pools.size(); ++i) {
     const json* p = pools[i];

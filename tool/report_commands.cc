@@ -125,6 +125,18 @@ std::optional<std::string> StringField(const json& obj, std::string_view key) {
   return f->get<std::string>();
 }
 
+std::string PoolName(const json& report, const json& pool) {
+  std::string name = StringField(pool, "pool").value_or("?");
+  const json* config = Field(report, "config");
+  const json* allocators = config != nullptr ? Field(*config, "allocators") : nullptr;
+  if (allocators != nullptr && allocators->is_array() && allocators->size() > 1) {
+    const std::string allocator = StringField(pool, "allocator").value_or("?");
+    name.push_back('@');  // append, not operator+: gcc 12 warns falsely (-Wrestrict) on that
+    name.append(allocator);
+  }
+  return name;
+}
+
 std::optional<bool> BoolField(const json& obj, std::string_view key) {
   const json* f = Field(obj, key);
   if (f == nullptr || !f->is_boolean()) return std::nullopt;

@@ -51,6 +51,10 @@ std::optional<double> NumberField(const nlohmann::json& obj, std::string_view ke
 std::optional<std::string> StringField(const nlohmann::json& obj, std::string_view key);
 std::optional<bool> BoolField(const nlohmann::json& obj, std::string_view key);
 
+// How tables name a pool of `report`: its "pool", or "pool@allocator" when the report ran several
+// allocators (config.allocators), so that the same pool under two allocators stays apart.
+std::string PoolName(const nlohmann::json& report, const nlohmann::json& pool);
+
 // Reads the fields of one report object while checking the schema: each accessor records one
 // check in *findings — present (when `required`) and of the right type (integers >= 0, numbers
 // finite and >= 0) — and returns the value, or nullopt/nullptr when it is missing or mistyped.
