@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "tool/dist.h"
+#include "tool/run/dist.h"
 
 namespace {
 

@@ -13,10 +13,10 @@
 #include <string>
 #include <string_view>
 
-#include "tool/compare.h"
-#include "tool/html_report.h"
-#include "tool/report_commands.h"
-#include "tool/verify.h"
+#include "tool/report/compare.h"
+#include "tool/report/html_report.h"
+#include "tool/report/report_reader.h"
+#include "tool/report/verify.h"
 
 #define FUZZ_CHECK(cond)                                                            \
   do {                                                                              \

@@ -1,5 +1,5 @@
 // The pool contract: what every pool under test promises, checked by one typed test suite
-// (tests/pool_contract_test.cc) and relied on by the stress runner (tool/runner.h).
+// (tests/pool_contract_test.cc) and relied on by the stress runner (tool/run/runner.h).
 //
 // A pool P hands out items of type P::Item (bp::Buffer, bp::FixedBuffer, or a plugin's buffer):
 //   P::Item* Get(size_t n)  — any thread. Returns an item the caller now holds alone, with

@@ -1,7 +1,7 @@
 // The pool registry: name -> options table for every built-in pool, and the parser of pool specs
 // `NAME[:key=value,...]` (e.g. "sized:min=64,max=65536", "fixed:count=1024,capacity=64K").
 //
-// Adding a pool is one file and one row in registry.cc (and one case in tool/dispatch.cc, which
+// Adding a pool is one file and one row in registry.cc (and one case in tool/run/dispatch.cc, which
 // turns a spec into a running pool of its static type). Deliberately faulty pools have names
 // "faulty:NAME", are selected only by name, and are never part of `all`.
 //

@@ -1,6 +1,6 @@
 // --allocator: the list parser, the library lookup, and runs re-executed under a preloaded
 // allocator (same workload and seed, the allocator recorded per pool, a failed preload caught).
-#include "tool/allocator.h"
+#include "tool/process/allocator.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 
 #include "build_info.h"
 #include "tests/support/subprocess.h"
-#include "tool/cli.h"
+#include "tool/util/exit_codes.h"
 
 namespace bp {
 namespace {

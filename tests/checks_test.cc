@@ -1,4 +1,4 @@
-#include "tool/checks.h"
+#include "tool/run/checks.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,7 @@
-// Tests of tool/compare.h — thresholds, the baseline gate and the side-by-side table — against a
-// report of real runs, plus the option parsers of `verify` and the `compare` command of the binary.
-#include "tool/compare.h"
+// Tests of tool/report/compare.h — thresholds, the baseline gate and the side-by-side table —
+// against a report of real runs, plus the option parsers of `verify` and the `compare` command of
+// the binary.
+#include "tool/report/compare.h"
 
 #include <gtest/gtest.h>
 
@@ -9,9 +10,9 @@
 #include <vector>
 
 #include "tests/support/subprocess.h"
-#include "tool/dispatch.h"
-#include "tool/report.h"
-#include "tool/report_commands.h"
+#include "tool/report/report.h"
+#include "tool/report/report_reader.h"
+#include "tool/run/dispatch.h"
 
 namespace bp {
 namespace {

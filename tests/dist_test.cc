@@ -1,10 +1,10 @@
-// Tests of the size distributions (tool/dist.h) and the per-thread RNG (tool/rng.h): ranges,
-// means and shapes against independently computed expectations, determinism, spec and trace
+// Tests of the size distributions (tool/run/dist.h) and the per-thread RNG (tool/run/rng.h):
+// ranges, means and shapes against independently computed expectations, determinism, spec and trace
 // errors, and that sampling never allocates.
 //
 // Statistical checks use fixed seeds, so they are deterministic; their tolerances are five
 // standard errors, wide enough for any honest seed and narrow enough to catch a wrong shape.
-#include "tool/dist.h"
+#include "tool/run/dist.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -23,7 +23,7 @@
 #include <thread>
 #include <vector>
 
-#include "tool/rng.h"
+#include "tool/run/rng.h"
 
 // Counts every global operator new of this binary, so a test can assert that a stretch of code
 // did not allocate. Not inlined: g++ would otherwise see malloc'd memory freed at `delete`

@@ -1,7 +1,7 @@
-// Tests of bp::Histogram (tool/histogram.h): percentiles against a sorted reference within the
+// Tests of bp::Histogram (tool/run/histogram.h): percentiles against a sorted reference within the
 // documented error (never below the true value, at most 1/64 above it), monotonicity, merge,
 // exact min/max/mean, the empty histogram and values up to 2^64 - 1.
-#include "tool/histogram.h"
+#include "tool/run/histogram.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include <memory>
 #include <vector>
 
-#include "tool/rng.h"
+#include "tool/run/rng.h"
 
 namespace bp {
 namespace {

@@ -1,7 +1,7 @@
-// Tests of `bpstress report --html` (tool/html_report.h): the page of a real report has its charts,
-// escapes hostile pool names, loads nothing, survives malformed reports; and, when Chromium is
-// installed, a real browser renders it without console errors into a non-trivial screenshot.
-#include "tool/html_report.h"
+// Tests of `bpstress report --html` (tool/report/html_report.h): the page of a real report has its
+// charts, escapes hostile pool names, loads nothing, survives malformed reports; and, when Chromium
+// is installed, a real browser renders it without console errors into a non-trivial screenshot.
+#include "tool/report/html_report.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "tests/support/subprocess.h"
-#include "tool/dispatch.h"
-#include "tool/report.h"
-#include "tool/report_commands.h"
+#include "tool/report/report.h"
+#include "tool/report/report_reader.h"
+#include "tool/run/dispatch.h"
 
 namespace bp {
 namespace {

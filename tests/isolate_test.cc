@@ -1,6 +1,6 @@
 // Crash isolation: a run in a child process comes back whole, and a child that crashes, hangs,
 // trips a sanitizer or is interrupted is reported as such without taking the caller down.
-#include "tool/isolate.h"
+#include "tool/process/isolate.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -11,7 +11,7 @@
 #include <thread>
 #include <variant>
 
-#include "tool/plugin_run.h"
+#include "tool/run/plugin_run.h"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)

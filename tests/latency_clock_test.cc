@@ -1,6 +1,6 @@
 // bp::LatencyClock: ticks convert to nanoseconds that agree with steady_clock, and a reading
 // from the future (another core's skew) gives an elapsed time of 0, not 2^64 - skew.
-#include "tool/latency_clock.h"
+#include "tool/run/latency_clock.h"
 
 #include <gtest/gtest.h>
 

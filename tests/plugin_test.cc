@@ -10,9 +10,9 @@
 #include <variant>
 #include <vector>
 
-#include "tool/isolate.h"
-#include "tool/plugin_run.h"
-#include "tool/report.h"
+#include "tool/process/isolate.h"
+#include "tool/report/report.h"
+#include "tool/run/plugin_run.h"
 
 #if defined(__has_feature)
 #if __has_feature(thread_sanitizer)

@@ -1,5 +1,5 @@
 // The runner's detectors against planted bugs (pool/faulty/), and silence on correct pools.
-#include "tool/runner.h"
+#include "tool/run/runner.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 
 #include "build_info.h"
 #include "pool/registry.h"
-#include "tool/dispatch.h"
+#include "tool/run/dispatch.h"
 
 namespace bp {
 namespace {

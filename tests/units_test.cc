@@ -1,4 +1,4 @@
-#include "tool/units.h"
+#include "tool/util/units.h"
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,8 @@
-// Tests of `bpstress verify` (tool/verify.h, tool/report_commands.h): a real report produced by
-// the stress runner in-process passes; breaking each accounting identity, verdict and schema rule
-// in a copy fails with a message naming the pool and the field; unreadable, invalid and hostile
-// input is refused (exit 3) without a crash; the built binary maps all of it to exit codes.
-#include "tool/verify.h"
+// Tests of `bpstress verify` (tool/report/verify.h, tool/cli/report_commands.h): a real report
+// produced by the stress runner in-process passes; breaking each accounting identity, verdict and
+// schema rule in a copy fails with a message naming the pool and the field; unreadable, invalid and
+// hostile input is refused (exit 3) without a crash; the built binary maps all of it to exit codes.
+#include "tool/report/verify.h"
 
 #include <gtest/gtest.h>
 
@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "tests/support/subprocess.h"
-#include "tool/dispatch.h"
-#include "tool/report.h"
-#include "tool/report_commands.h"
+#include "tool/report/report.h"
+#include "tool/report/report_reader.h"
+#include "tool/run/dispatch.h"
 
 namespace bp {
 namespace {

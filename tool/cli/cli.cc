@@ -1,0 +1,225 @@
+#include "tool/cli/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "build_info.h"
+#include "pool/registry.h"
+#include "tool/cli/report_commands.h"
+#include "tool/cli/run_command.h"
+#include "tool/cli/selftest.h"
+#include "tool/run/dist.h"
+#include "tool/util/units.h"
+
+namespace bp {
+namespace {
+
+std::string VersionString() {
+  std::string v = std::string("bpstress ") + build::kVersion + " (" + build::kCompiler + ", " +
+                  build::kBuildType +
+                  ", sanitizers: " + (build::kSanitizers[0] != '\0' ? build::kSanitizers : "none") +
+                  ")";
+  return v;
+}
+
+int ListCommand() {
+  std::printf("pools (--pool NAME[:key=value,...]; 'all' = those marked *):\n");
+  for (const PoolEntry& e : PoolEntries()) {
+    std::printf("  %s %-22s %s\n", e.in_all ? "*" : " ", e.name, e.help);
+    if (e.faulty) std::printf("      %-22s caught by: %s\n", "", e.detector);
+    for (const PoolOption& o : e.options) {
+      std::printf("      %-22s %s=%s: %s\n", "", o.key, o.default_value, o.help);
+    }
+  }
+  std::printf("\ndistributions (--dist SPEC; sizes take K/M/G suffixes):\n");
+  for (const auto& [name, help] : DistributionHelp()) {
+    std::printf("    %-24s %s\n", name.c_str(), help.c_str());
+  }
+  return kExitOk;
+}
+
+// A validator for options that take a size ("512M") or a duration ("500ms").
+CLI::Validator SizeValidator() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        return ParseSize(s) ? "" : "'" + s + "' is not a size (e.g. 4096, 64K, 512M, 2G)";
+      },
+      "SIZE");
+}
+CLI::Validator DurationValidator() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        return ParseDuration(s) ? "" : "'" + s + "' is not a duration (e.g. 500ms, 5s, 2m)";
+      },
+      "TIME");
+}
+
+void AddRunOptions(CLI::App* run, RunCommand& cmd, bool& isolate, std::string& duration,
+                   std::string& max_rss, std::string& deadline, std::string& touch,
+                   std::string& workload, std::string& checks, std::string& format,
+                   std::string& progress) {
+  run->add_option("--pool", cmd.pools,
+                  "pool to stress, NAME[:key=value,...]; repeatable; 'all' = every built-in "
+                  "correct pool (see `bpstress list`)")
+      ->capture_default_str();
+  run->add_option("--plugin", cmd.plugins,
+                  "load a pool from a shared library (C ABI, pool/plugin_abi.h), PATH[:OPTIONS]; "
+                  "repeatable; without --pool only plugins run");
+  run->add_option("--allocator", cmd.allocators,
+                  "run the pools once per allocator, preloaded in a re-executed child: "
+                  "glibc, jemalloc, tcmalloc, mimalloc, all, or NAME=PATH; comma-separated");
+  run->add_flag("--isolate,!--no-isolate", isolate,
+                "run each pool in its own child process, so a crash or hang loses nothing "
+                "(default: on when more than one pool runs)");
+  run->add_option("--dist", cmd.dist, "size distribution (see `bpstress list`)")
+      ->capture_default_str();
+  run->add_option("--threads", cmd.options.threads, "worker threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 4096u));
+  auto* dur = run->add_option("--duration", duration, "run time per pool (500ms, 5s, 2m)")
+                  ->capture_default_str()
+                  ->check(DurationValidator());
+  auto* ops =
+      run->add_option("--ops", cmd.options.ops_per_thread, "ops per thread instead of a duration")
+          ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 62));
+  dur->excludes(ops);
+  run->add_option("--seed", cmd.options.seed, "seed of the size sequences (default: random)");
+  run->add_option("--hold", cmd.options.hold,
+                  "buffers each thread keeps alive, releasing the oldest")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 1u << 20));
+  run->add_option("--cross-thread", cmd.options.cross_thread,
+                  "share of buffers put back by another thread (0..1)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  run->add_option("--touch", touch, "bytes written into each buffer: none, head (64 B), full")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"none", "head", "full"}));
+  run->add_option("--workload", workload,
+                  "what each op writes: bytes (a pattern of n bytes) or json (a JSON array of "
+                  "integers of about n bytes, written with the project's JSON writer)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"bytes", "json"}));
+  run->add_option("--checks", checks,
+                  "detectors: none, basic (capacity, emptiness), full (+ ownership, contents)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"none", "basic", "full"}));
+  run->add_option("--report", cmd.report_path, "JSON report file (written atomically)")
+      ->capture_default_str();
+  run->add_option("--format", format, "stdout: table or json")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"table", "json"}));
+  run->add_option("--progress", progress, "live progress on stderr: auto (a TTY), always, never")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+  run->add_option("--max-rss", max_rss, "stop cleanly (exit 4) before RSS exceeds SIZE")
+      ->check(SizeValidator());
+  run->add_option("--deadline", deadline,
+                  "watchdog per pool: a pool still running after TIME is hung (exit 4); "
+                  "default duration + 30s")
+      ->check(DurationValidator());
+}
+
+// `bpstress --threads 8` means `bpstress run --threads 8`: run is the default subcommand.
+std::vector<std::string> WithDefaultSubcommand(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  static const char* kCommands[] = {"run", "list", "verify", "compare", "report", "selftest"};
+  bool explicit_command = false;
+  if (!args.empty()) {
+    for (const char* c : kCommands) explicit_command |= args[0] == c;
+    if (args[0] == "-h" || args[0] == "--help" || args[0] == "--version") explicit_command = true;
+  }
+  if (!explicit_command) args.insert(args.begin(), "run");
+  return args;
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app{"bpstress: stress and fuzz testing for byte-buffer pools", "bpstress"};
+  app.set_version_flag("--version", VersionString());
+  app.require_subcommand(1);
+
+  RunCommand cmd;
+  cmd.options.threads = std::max(1u, std::thread::hardware_concurrency());
+  std::string duration = "2s", max_rss, deadline, touch = "full", checks = "full", format = "table",
+              progress = "auto";
+  CLI::App* run = app.add_subcommand("run", "stress pools from many threads (the default)");
+  bool isolate = false;
+  std::string workload = "bytes";
+  AddRunOptions(run, cmd, isolate, duration, max_rss, deadline, touch, workload, checks, format,
+                progress);
+  CLI::App* list = app.add_subcommand("list", "list pools and size distributions");
+  SelftestOptions selftest_options;
+  CLI::App* selftest =
+      app.add_subcommand("selftest", "prove every detector of this build catches its planted bug");
+  selftest->add_option("--threads", selftest_options.threads, "threads of each child run")
+      ->capture_default_str()
+      ->check(CLI::Range(2u, 256u));
+  selftest->add_option("--work-dir", selftest_options.work_dir,
+                       "where the child reports go (default: a new temporary directory)");
+  selftest->add_flag("--verbose", selftest_options.verbose, "show each child's stderr");
+
+  const auto run_report_command = AddReportCommands(app);
+
+  std::vector<std::string> args = WithDefaultSubcommand(argc, argv);
+  cmd.argv = args;
+  std::reverse(args.begin(), args.end());  // CLI11 takes the vector back to front
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::fprintf(stderr, "bpstress: %s\n", e.what());
+    return kExitUsage;
+  }
+
+  if (list->parsed()) return ListCommand();
+  if (std::optional<int> code = run_report_command()) return *code;
+  if (selftest->parsed()) return RunSelftest(selftest_options);
+  if (run->parsed()) {
+    cmd.options.duration = *ParseDuration(duration);
+    if (cmd.options.ops_per_thread == 0 && cmd.options.duration.count() == 0) {
+      std::fprintf(stderr, "bpstress: --duration: must be greater than 0\n");
+      return kExitUsage;
+    }
+    cmd.duration_given = run->count("--duration") != 0;
+    cmd.pools_given = run->count("--pool") != 0;
+    if (run->count("--isolate") + run->count("--no-isolate") != 0) {
+      cmd.isolate = isolate ? RunCommand::Isolate::kOn : RunCommand::Isolate::kOff;
+    }
+    if (run->count("--seed") != 0) {
+      cmd.seed_given = true;
+    } else {
+      std::random_device rd;
+      cmd.options.seed = (uint64_t{rd()} << 32) ^ rd();
+    }
+    if (!max_rss.empty()) cmd.options.max_rss_bytes = *ParseSize(max_rss);
+    if (!deadline.empty()) {
+      cmd.options.deadline = *ParseDuration(deadline);
+      if (cmd.options.deadline.count() == 0) {
+        std::fprintf(stderr, "bpstress: --deadline: must be greater than 0\n");
+        return kExitUsage;
+      }
+    }
+    cmd.options.touch = touch == "none"   ? Touch::kNone
+                        : touch == "head" ? Touch::kHead
+                                          : Touch::kFull;
+    cmd.options.checks = checks == "none"    ? CheckLevel::kNone
+                         : checks == "basic" ? CheckLevel::kBasic
+                                             : CheckLevel::kFull;
+    cmd.options.workload = workload == "json" ? Workload::kJson : Workload::kBytes;
+    cmd.format = format == "json" ? OutputFormat::kJson : OutputFormat::kTable;
+    cmd.progress = progress == "always"  ? ProgressMode::kAlways
+                   : progress == "never" ? ProgressMode::kNever
+                                         : ProgressMode::kAuto;
+    return ExecuteRun(cmd);
+  }
+  return kExitUsage;
+}
+
+}  // namespace bp

@@ -1,0 +1,166 @@
+#include "tool/cli/report_commands.h"
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "tool/report/compare.h"
+#include "tool/report/html_report.h"
+#include "tool/report/report.h"
+#include "tool/report/report_reader.h"
+#include "tool/report/verify.h"
+#include "tool/util/exit_codes.h"
+#include "tool/util/units.h"
+
+namespace bp {
+namespace {
+
+using nlohmann::json;
+
+struct CommandArgs {
+  std::string report;
+  std::string min_ops, max_p99, max_waste, min_hit_rate, max_rss, baseline, max_regression;
+  std::vector<std::string> pools;
+  std::vector<std::string> compare;
+  std::string html;
+};
+
+int UsageError(const char* command, const std::string& what) {
+  std::fprintf(stderr, "bpstress %s: %s\n", command, what.c_str());
+  return kExitUsage;
+}
+
+int BadInput(const char* command, const std::string& path, const std::string& what) {
+  std::fprintf(stderr, "bpstress %s: %s: %s\n", command, Printable(path).c_str(), what.c_str());
+  return kExitBadInput;
+}
+
+// Parses the threshold options; returns an error line for the first bad one.
+std::optional<std::string> ParseThresholds(const CommandArgs& a, Thresholds* t) {
+  auto bad = [](const char* option, const std::string& value, const char* want) {
+    return std::string(option) + ": '" + Printable(value, 40) + "' is not " + want;
+  };
+  if (!a.min_ops.empty() && !(t->min_ops_per_sec = ParseRate(a.min_ops))) {
+    return bad("--min-ops-per-sec", a.min_ops, "a rate (250000, 250K, 1.5M)");
+  }
+  if (!a.max_p99.empty() && !(t->max_p99_ns = ParseLatencyBound(a.max_p99))) {
+    return bad("--max-p99", a.max_p99, "a duration (10us, 2ms) or a number of ns");
+  }
+  t->max_waste = a.max_waste.empty() ? std::nullopt : ParseRatio(a.max_waste);
+  if (!a.max_waste.empty() && !(t->max_waste && *t->max_waste <= 1)) {
+    return bad("--max-waste", a.max_waste, "a ratio in 0..1 (0.25 or 25%)");
+  }
+  t->min_hit_rate = a.min_hit_rate.empty() ? std::nullopt : ParseRatio(a.min_hit_rate);
+  if (!a.min_hit_rate.empty() && !(t->min_hit_rate && *t->min_hit_rate <= 1)) {
+    return bad("--min-hit-rate", a.min_hit_rate, "a ratio in 0..1 (0.9 or 90%)");
+  }
+  if (!a.max_rss.empty() && !(t->max_rss_bytes = ParseSize(a.max_rss))) {
+    return bad("--max-rss", a.max_rss, "a size (512M, 2G)");
+  }
+  t->pools = a.pools;
+  return std::nullopt;
+}
+
+int Verify(const CommandArgs& a) {
+  Thresholds thresholds;
+  if (auto error = ParseThresholds(a, &thresholds)) return UsageError("verify", *error);
+  double max_regression = 0.1;
+  if (!a.max_regression.empty()) {
+    if (a.baseline.empty()) return UsageError("verify", "--max-regression needs --baseline");
+    const auto r = ParseRatio(a.max_regression);
+    // "10" could mean 10% or 1000%: make the user say which.
+    if (!r || (*r > 1 && a.max_regression.back() != '%')) {
+      return UsageError("verify", "--max-regression: '" + Printable(a.max_regression, 40) +
+                                      "' is not a ratio (10% or 0.1)");
+    }
+    max_regression = *r;
+  }
+  nlohmann::json report, baseline;
+  std::string error;
+  if (!LoadReport(a.report, &report, &error)) return BadInput("verify", a.report, error);
+  if (!a.baseline.empty() && !LoadReport(a.baseline, &baseline, &error)) {
+    return BadInput("verify", a.baseline, "baseline: " + error);
+  }
+  Findings findings;
+  VerifyReport(report, &findings);
+  CheckThresholds(report, thresholds, &findings);
+  if (!a.baseline.empty()) CheckBaseline(report, baseline, max_regression, a.pools, &findings);
+  for (const std::string& line : findings.lines) std::printf("%s\n", line.c_str());
+  std::printf("%s\n", SummaryLine(a.report, findings).c_str());
+  return findings.failed == 0 ? kExitOk : kExitCheckFailed;
+}
+
+int Compare(const CommandArgs& a) {
+  std::vector<NamedReport> reports;
+  for (const std::string& path : a.compare) {
+    NamedReport r{path, {}};
+    std::string error;
+    if (!LoadReport(path, &r.json, &error)) return BadInput("compare", path, error);
+    reports.push_back(std::move(r));
+  }
+  std::fputs(CompareTable(reports).c_str(), stdout);
+  return kExitOk;
+}
+
+int Html(const CommandArgs& a) {
+  nlohmann::json report;
+  std::string error;
+  if (!LoadReport(a.report, &report, &error)) return BadInput("report", a.report, error);
+  if (!WriteFileAtomic(a.html, RenderHtmlReport(report, a.report), &error)) {
+    return UsageError("report", "--html: " + error);
+  }
+  std::printf("report: %s\n", Printable(a.html).c_str());
+  return kExitOk;
+}
+
+// Every exception stops at this boundary as one line and exit 3 (allocation failure on a huge
+// report is the only one expected).
+int Guarded(const char* command, int (*run)(const CommandArgs&), const CommandArgs& a) {
+  try {
+    const int code = run(a);
+    std::fflush(stdout);
+    return code;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bpstress %s: cannot process the input: %s\n", command, e.what());
+  } catch (...) {
+    std::fprintf(stderr, "bpstress %s: cannot process the input\n", command);
+  }
+  return kExitBadInput;
+}
+
+}  // namespace
+
+std::function<std::optional<int>()> AddReportCommands(CLI::App& app) {
+  auto a = std::make_shared<CommandArgs>();
+  CLI::App* verify = app.add_subcommand(
+      "verify", "check a report: schema, accounting identities, verdicts, thresholds, baseline");
+  verify->add_option("report", a->report, "report JSON file")->required();
+  verify->add_option("--min-ops-per-sec", a->min_ops, "fail a pool below this rate (250K, 1.5M)");
+  verify->add_option("--max-p99", a->max_p99, "fail a pool whose p99 exceeds TIME (10us, or ns)");
+  verify->add_option("--max-waste", a->max_waste, "fail a pool wasting more than R (0..1 or %)");
+  verify->add_option("--min-hit-rate", a->min_hit_rate, "fail a pool with a lower hit rate");
+  verify->add_option("--max-rss", a->max_rss, "fail a pool whose peak RSS exceeds SIZE");
+  verify->add_option("--pool", a->pools, "apply the bounds to this pool only; repeatable");
+  verify->add_option("--baseline", a->baseline, "compare ops/s and p99 with this older report");
+  verify->add_option("--max-regression", a->max_regression,
+                     "largest allowed ops/s drop or p99 rise against --baseline (default 10%)");
+  CLI::App* compare = app.add_subcommand("compare", "side-by-side table of the pools of reports");
+  compare->add_option("reports", a->compare, "report JSON files; ratios are to the first")
+      ->required();
+  CLI::App* report =
+      app.add_subcommand("report", "render a report as one self-contained HTML file");
+  report->add_option("report", a->report, "report JSON file")->required();
+  report->add_option("--html", a->html, "output HTML file (written atomically)")->required();
+  return [a, verify, compare, report]() -> std::optional<int> {
+    if (verify->parsed()) return Guarded("verify", Verify, *a);
+    if (compare->parsed()) return Guarded("compare", Compare, *a);
+    if (report->parsed()) return Guarded("report", Html, *a);
+    return std::nullopt;
+  };
+}
+
+}  // namespace bp

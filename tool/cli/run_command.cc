@@ -1,0 +1,388 @@
+#include "tool/cli/run_command.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "build_info.h"
+#include "pool/registry.h"
+#include "tool/process/allocator.h"
+#include "tool/process/isolate.h"
+#include "tool/report/report.h"
+#include "tool/run/dispatch.h"
+#include "tool/run/plugin_run.h"
+#include "tool/util/exit_codes.h"
+#include "tool/util/sysinfo.h"
+#include "tool/util/units.h"
+
+namespace bp {
+namespace {
+
+std::string FormatRate(double per_s) {
+  char out[32];
+  if (per_s >= 1e6) {
+    std::snprintf(out, sizeof out, "%.2fM", per_s / 1e6);
+  } else if (per_s >= 1e3) {
+    std::snprintf(out, sizeof out, "%.1fK", per_s / 1e3);
+  } else {
+    std::snprintf(out, sizeof out, "%.0f", per_s);
+  }
+  return out;
+}
+
+std::string FormatNanos(uint64_t ns) {
+  char out[32];
+  if (ns >= 1000000) {
+    std::snprintf(out, sizeof out, "%.1fms", static_cast<double>(ns) / 1e6);
+  } else if (ns >= 1000) {
+    std::snprintf(out, sizeof out, "%.1fus", static_cast<double>(ns) / 1e3);
+  } else {
+    std::snprintf(out, sizeof out, "%lluns", static_cast<unsigned long long>(ns));
+  }
+  return out;
+}
+
+std::string Percent(double r) {
+  char out[16];
+  std::snprintf(out, sizeof out, "%.1f%%", 100 * r);
+  return out;
+}
+
+void PrintTable(const Report& report, bool show_allocator) {
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"pool", "ops/s", "p50", "p99", "hit rate", "waste", "peak RSS", "violations",
+                  "outcome", "verdict"});
+  for (const PoolRun& p : report.pools) {
+    const ThreadResult& t = p.total;
+    const double rate = p.seconds > 0 ? static_cast<double>(t.ops) / p.seconds : 0;
+    const double hit = p.stats.gets ? static_cast<double>(p.stats.hits) / p.stats.gets : 0;
+    const double waste =
+        t.bytes_capacity > t.bytes_requested
+            ? static_cast<double>(t.bytes_capacity - t.bytes_requested) / t.bytes_capacity
+            : 0;
+    std::string violations = std::to_string(t.violations.failures());
+    if (t.violations.count(Violation::kTruncated) != 0) {
+      violations += " (+" + std::to_string(t.violations.count(Violation::kTruncated)) + " trunc)";
+    }
+    rows.push_back({show_allocator ? p.name + "@" + p.allocator : p.name, FormatRate(rate),
+                    FormatNanos(t.latency.Percentile(50)), FormatNanos(t.latency.Percentile(99)),
+                    p.pool_counters ? Percent(hit) : "-", Percent(waste),
+                    FormatBytes(p.peak_rss_bytes), violations, OutcomeName(p.outcome),
+                    PoolPassed(p) ? "pass" : "FAIL"});
+  }
+  std::vector<size_t> width(rows[0].size(), 0);
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      // Names left-aligned, numbers right-aligned.
+      const size_t pad = width[i] - row[i].size();
+      if (i == 0 || i >= 8) {
+        line += row[i] + std::string(pad, ' ');
+      } else {
+        line += std::string(pad, ' ') + row[i];
+      }
+      if (i + 1 < row.size()) line += "  ";
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    std::printf("%s\n", line.c_str());
+  }
+}
+
+int ExitCodeOf(const Report& report) {
+  if (report.interrupted) return kExitInterrupted;
+  bool limit = false, failed = false;
+  for (const PoolRun& p : report.pools) {
+    if (p.outcome == Outcome::kHung || p.outcome == Outcome::kLimit) limit = true;
+    if (!PoolPassed(p)) failed = true;
+  }
+  if (limit) return kExitLimit;
+  return failed ? kExitCheckFailed : kExitOk;
+}
+
+// One pool to run: exactly one of builtin and plugin is set.
+struct Job {
+  std::string name;
+  std::string spec;
+  std::optional<PoolSpec> builtin;
+  const PluginSpec* plugin = nullptr;
+};
+
+PoolRun RunJob(const Job& job, const Distribution& dist, const RunOptions& options) {
+  return job.plugin != nullptr ? RunPlugin(*job.plugin, dist, options)
+                               : RunSpec(*job.builtin, dist, options);
+}
+
+// The re-executed child (kJobVariable set): checks the preload, runs one job in this process and
+// sends the result to the parent. Exits 3 when the allocator is not the one asked for.
+int RunChildJob(const char* job_env, const std::vector<Job>& jobs, const Distribution& dist,
+                const RunOptions& options) {
+  const char* fd_env = std::getenv(kResultFdVariable);
+  const char* name_env = std::getenv(kJobAllocatorVariable);
+  const char* library_env = std::getenv(kJobLibraryVariable);
+  char* end = nullptr;
+  const unsigned long index = std::strtoul(job_env, &end, 10);
+  if (fd_env == nullptr || name_env == nullptr || library_env == nullptr || *end != '\0' ||
+      index >= jobs.size()) {
+    std::fprintf(stderr, "bpstress: %s: not a job of this command line\n", kJobVariable);
+    return kExitUsage;
+  }
+  const std::string name = name_env, library = library_env;
+  const int fd = std::atoi(fd_env);
+  for (const char* v : {kJobVariable, kJobAllocatorVariable, kJobLibraryVariable,
+                        static_cast<const char*>(kResultFdVariable)}) {
+    unsetenv(v);
+  }
+  if (!library.empty() && !LibraryIsMapped(library)) {
+    std::fprintf(stderr, "bpstress: --allocator %s: LD_PRELOAD=%s did not take effect\n",
+                 name.c_str(), library.c_str());
+    return kExitBadInput;
+  }
+  InstallSignalHandlers();
+  PoolRun run = RunJob(jobs[index], dist, options);
+  run.allocator = name;
+  const bool sent = SendResult(fd, run);
+  std::fflush(nullptr);
+  // A hung pool still has a thread inside it: the process cannot wind down normally.
+  if (run.outcome == Outcome::kHung) _exit(sent ? kExitOk : kExitCheckFailed);
+  return sent ? kExitOk : kExitCheckFailed;
+}
+
+// The command line of a child that runs job `index` under `allocator`.
+ExecSpec ChildExec(const RunCommand& cmd, size_t index, const AllocatorChoice& allocator) {
+  ExecSpec exec;
+  exec.path = "/proc/self/exe";
+  exec.argv.push_back("bpstress");
+  exec.argv.insert(exec.argv.end(), cmd.argv.begin(), cmd.argv.end());
+  if (!cmd.seed_given) {
+    exec.argv.insert(exec.argv.end(), {"--seed", std::to_string(cmd.options.seed)});
+  }
+  std::string preload = allocator.path;
+  if (const char* old = std::getenv("LD_PRELOAD"); old != nullptr && *old != '\0') {
+    preload += std::string(":") + old;
+  }
+  exec.env = {"LD_PRELOAD=" + preload, std::string(kJobVariable) + "=" + std::to_string(index),
+              std::string(kJobAllocatorVariable) + "=" + allocator.name,
+              std::string(kJobLibraryVariable) + "=" + allocator.path};
+  return exec;
+}
+
+}  // namespace
+
+int ExecuteRun(RunCommand& cmd) {
+  auto parsed = Distribution::Parse(cmd.dist);
+  if (const DistError* e = std::get_if<DistError>(&parsed)) {
+    std::fprintf(stderr, "bpstress: %s\n", e->message.c_str());
+    return e->exit_code;
+  }
+  const Distribution dist = std::get<Distribution>(std::move(parsed));
+
+  // Plugins first: their names can be selected with --pool.
+  std::vector<PluginSpec> plugins;
+  for (const std::string& arg : cmd.plugins) {
+    std::string error;
+    auto plugin = LoadPluginSpec(arg, &error);
+    if (!plugin) {
+      std::fprintf(stderr, "bpstress: --plugin %s: %s\n", arg.c_str(), error.c_str());
+      return kExitBadInput;
+    }
+    // Names are how --pool selects and how reports tell pools apart: make them unique.
+    const std::string base = plugin->name;
+    for (int k = 2; FindPool(plugin->name) != nullptr ||
+                    std::any_of(plugins.begin(), plugins.end(),
+                                [&](const PluginSpec& p) { return p.name == plugin->name; });
+         ++k) {
+      plugin->name = base + "#" + std::to_string(k);
+    }
+    plugins.push_back(std::move(*plugin));
+  }
+
+  // What runs: built-in specs and plugins, in the order given. `plugins` no longer changes, so
+  // the pointers hold.
+  std::vector<Job> jobs;
+  auto add_builtin = [&](const PoolSpec& spec) {
+    jobs.push_back({spec.entry->name, spec.Canonical(), spec, nullptr});
+  };
+  auto add_plugin = [&](const PluginSpec& plugin) {
+    jobs.push_back({plugin.name, PluginSpecText(plugin), std::nullopt, &plugin});
+  };
+  const bool only_plugins = !plugins.empty() && !cmd.pools_given;
+  for (const std::string& text : only_plugins ? std::vector<std::string>{} : cmd.pools) {
+    if (text == "all") {
+      for (const PoolEntry& e : PoolEntries()) {
+        if (e.in_all) add_builtin(*ParsePoolSpec(e.name, nullptr));
+      }
+      continue;
+    }
+    if (auto it = std::find_if(plugins.begin(), plugins.end(),
+                               [&](const PluginSpec& p) { return p.name == text; });
+        it != plugins.end()) {
+      add_plugin(*it);
+      continue;
+    }
+    std::string error;
+    auto spec = ParsePoolSpec(text, &error);
+    if (!spec) {
+      std::fprintf(stderr, "bpstress: --pool %s: %s\n", text.c_str(), error.c_str());
+      return kExitUsage;
+    }
+    if (auto problem = ValidatePoolSpec(*spec)) {
+      std::fprintf(stderr, "bpstress: --pool %s: %s\n", text.c_str(), problem->c_str());
+      return kExitUsage;
+    }
+    if (auto problem = ValidateRunOptions(*spec, cmd.options)) {
+      std::fprintf(stderr, "bpstress: --pool %s: %s\n", text.c_str(), problem->c_str());
+      return kExitUsage;
+    }
+    add_builtin(*spec);
+  }
+  if (cmd.options.workload == Workload::kJson && !plugins.empty()) {
+    std::fprintf(stderr,
+                 "bpstress: --workload json: plugin buffers have no length to write JSON into\n");
+    return kExitUsage;
+  }
+  if (only_plugins) {
+    for (const PluginSpec& p : plugins) add_plugin(p);
+  }
+  if (jobs.empty()) {
+    std::fprintf(stderr, "bpstress: --pool: no pool selected\n");
+    return kExitUsage;
+  }
+  if (std::string error; !CanWriteFile(cmd.report_path, &error)) {
+    std::fprintf(stderr, "bpstress: --report: %s\n", error.c_str());
+    return kExitUsage;
+  }
+
+  // Which allocators: this process's own, or the --allocator list.
+  const std::string native = ActiveAllocator();
+  std::vector<AllocatorChoice> allocators{{native, ""}};
+  const char* job_env = std::getenv(kJobVariable);
+  if (!cmd.allocators.empty() && job_env == nullptr) {
+    AllocatorError error;
+    if (!ParseAllocators(cmd.allocators, &allocators, &error)) {
+      std::fprintf(stderr, "bpstress: --allocator: %s\n", error.message.c_str());
+      return error.exit_code;
+    }
+    for (const AllocatorChoice& a : allocators) {
+      if (a.name == native) continue;
+      if (build::kSanitizers[0] != '\0') {
+        std::fprintf(stderr,
+                     "bpstress: --allocator %s: a sanitizer build runs on its sanitizer's "
+                     "allocator (%s); use a release build\n",
+                     a.name.c_str(), native.c_str());
+        return kExitUsage;
+      }
+      if (a.path.empty()) {
+        std::fprintf(stderr,
+                     "bpstress: --allocator %s: this process already runs on %s (LD_PRELOAD?)\n",
+                     a.name.c_str(), native.c_str());
+        return kExitUsage;
+      }
+    }
+  }
+
+  Report report;
+  report.started_at = UtcTimestamp();
+  report.host = GetHostInfo();
+  report.dist = dist.spec();
+  report.seed_given = cmd.seed_given;
+  for (const Job& j : jobs) report.pool_specs.push_back(j.spec);
+  if (std::string_view(build::kSanitizers).find("thread") != std::string_view::npos &&
+      !cmd.duration_given && cmd.options.ops_per_thread == 0) {
+    // ThreadSanitizer costs 5-15x in time: a shorter default keeps sanitizer jobs bounded.
+    cmd.options.duration = std::chrono::seconds(1);
+    report.notes.push_back("ThreadSanitizer build: default --duration scaled from 2s to 1s");
+  }
+  if (cmd.options.deadline.count() == 0) {
+    // The watchdog is always on: a pool that hangs must not hang bpstress.
+    cmd.options.deadline = cmd.options.ops_per_thread != 0
+                               ? std::chrono::nanoseconds(std::chrono::minutes(10))
+                               : cmd.options.duration + std::chrono::seconds(30);
+  }
+  report.options = cmd.options;
+  for (const AllocatorChoice& a : allocators) report.allocators.push_back(a.name);
+  if (job_env != nullptr) return RunChildJob(job_env, jobs, dist, cmd.options);
+
+  const bool progress = cmd.progress == ProgressMode::kAlways ||
+                        (cmd.progress == ProgressMode::kAuto && isatty(STDERR_FILENO));
+  InstallSignalHandlers();
+  const bool isolate = cmd.isolate == RunCommand::Isolate::kOn ||
+                       (cmd.isolate == RunCommand::Isolate::kAuto && jobs.size() > 1);
+  bool hung_in_process = false;
+  // Pools in the order given, once per allocator: allocator by allocator, so that a table reads
+  // as one block of pools per allocator.
+  struct Task {
+    size_t index;  // into jobs
+    const AllocatorChoice* allocator;
+  };
+  std::vector<Task> tasks;
+  for (const AllocatorChoice& a : allocators) {
+    for (size_t i = 0; i < jobs.size(); ++i) tasks.push_back({i, &a});
+  }
+  for (const Task& task : tasks) {
+    const Job& job = jobs[task.index];
+    if (PendingSignal().load() != 0) {
+      report.interrupted = true;
+      break;
+    }
+    RunOptions options = cmd.options;
+    if (progress) {
+      options.on_progress = [name = job.name](uint64_t ops, double seconds) {
+        std::fprintf(stderr, "\r%-12s %6.1fs  %10s ops/s ", name.c_str(), seconds,
+                     FormatRate(seconds > 0 ? ops / seconds : 0).c_str());
+        std::fflush(stderr);
+      };
+    }
+    const std::function<PoolRun()> body = [&] { return RunJob(job, dist, options); };
+    const bool native_task = task.allocator->name == native;
+    PoolRun run = !native_task ? RunExec(job.name, job.spec, options,
+                                         ChildExec(cmd, task.index, *task.allocator))
+                  : isolate    ? RunIsolated(job.name, job.spec, options, body)
+                               : body();
+    if (progress) std::fprintf(stderr, "\r%60s\r", "");
+    run.name = job.name;
+    run.spec = job.spec;
+    run.allocator = task.allocator->name;
+    if (run.outcome == Outcome::kHung && native_task && !isolate) hung_in_process = true;
+    const bool interrupted = run.stop_reason == StopReason::kSignal || PendingSignal().load() != 0;
+    report.pools.push_back(std::move(run));
+    if (interrupted) {
+      report.interrupted = true;
+      break;
+    }
+  }
+  report.exit_code = ExitCodeOf(report);
+
+  const std::string json = RenderReport(report);
+  int code = report.exit_code;
+  if (json.empty()) {
+    std::fprintf(stderr, "bpstress: internal error: the report could not be rendered\n");
+    code = kExitCheckFailed;
+  } else if (std::string error; !WriteFileAtomic(cmd.report_path, json, &error)) {
+    std::fprintf(stderr, "bpstress: --report: %s\n", error.c_str());
+    code = kExitUsage;
+  }
+  if (cmd.format == OutputFormat::kJson) {
+    std::fputs(json.c_str(), stdout);
+  } else {
+    PrintTable(report, !cmd.allocators.empty());
+    std::printf("report: %s (seed %llu)%s\n", cmd.report_path.c_str(),
+                static_cast<unsigned long long>(cmd.options.seed),
+                report.interrupted ? ", interrupted" : "");
+  }
+  std::fflush(stdout);
+  std::fflush(stderr);
+  // A hung pool still has a thread inside it: the process cannot wind down normally.
+  if (hung_in_process) _exit(code);
+  return code;
+}
+
+}  // namespace bp

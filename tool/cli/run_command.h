@@ -1,0 +1,46 @@
+// `bpstress run`: select pools, run each under the runner, print a table or JSON, write the
+// report atomically (also when interrupted), and return the exit code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "tool/run/runner.h"
+
+namespace bp {
+
+enum class OutputFormat { kTable, kJson };
+enum class ProgressMode { kAuto, kAlways, kNever };
+
+struct RunCommand {
+  std::vector<std::string> pools{"all"};
+  bool pools_given = false;
+  std::vector<std::string> plugins;  // PATH[:OPTIONS]
+  // Each pool in its own child process; default: on when more than one pool runs.
+  enum class Isolate { kAuto, kOn, kOff } isolate = Isolate::kAuto;
+  std::string dist = "random65k";
+  RunOptions options;
+  bool seed_given = false;
+  bool duration_given = false;
+  // --allocator: empty to run on the allocator this process has; else a list
+  // (tool/process/allocator.h).
+  std::string allocators;
+  // The command line from the subcommand on, for re-executing bpstress under another allocator.
+  std::vector<std::string> argv;
+  std::string report_path = "bpstress-report.json";
+  OutputFormat format = OutputFormat::kTable;
+  ProgressMode progress = ProgressMode::kAuto;
+};
+
+// Returns the process exit code; one line on stderr for every error.
+//
+// A run under an allocator other than this process's re-executes bpstress (same arguments, the
+// seed made explicit) with the allocator in LD_PRELOAD and these variables set: the child builds
+// the same job list, runs job kJobVariable in process, checks that kJobLibraryVariable is mapped,
+// and sends the result back instead of writing a report.
+inline constexpr const char kJobVariable[] = "BPSTRESS_JOB";
+inline constexpr const char kJobAllocatorVariable[] = "BPSTRESS_JOB_ALLOCATOR";
+inline constexpr const char kJobLibraryVariable[] = "BPSTRESS_JOB_LIBRARY";
+int ExecuteRun(RunCommand& cmd);
+
+}  // namespace bp

@@ -1,4 +1,0 @@
-// bpstress: stress and fuzz testing for byte-buffer pools. Everything is in tool/cli.cc.
-#include "tool/cli.h"
-
-int main(int argc, char** argv) { return bp::Main(argc, argv); }

@@ -1,0 +1,77 @@
+// Crash isolation: one pool run in a forked child process, so that a pool that crashes, hangs or
+// trips a sanitizer costs its own result and nothing else.
+//
+// RunIsolated(name, spec, options, body) forks; the child runs body() (which starts and joins its
+// own threads), sends the PoolRun back through a pipe in a private binary form (below), and
+// _exit()s (no atexit handlers or static destructors of the parent run twice). The child's stderr
+// goes through a second pipe: the parent forwards it to its own stderr as it arrives and keeps the
+// last kStderrTailLines lines. The outcome:
+//   complete result, exit 0, no sanitizer report  -> the child's PoolRun as it was sent (its
+//     stderr_tail, when empty, becomes the child's stderr tail)
+//   a sanitizer report on stderr ("ERROR: AddressSanitizer", "WARNING: ThreadSanitizer",
+//     "runtime error:", "ERROR: LeakSanitizer", ...)  -> kSanitizer; the child's counters are kept
+//     when its result arrived complete (ThreadSanitizer reports races and carries on), else zero
+//   killed by a signal                             -> kCrashed, run.signal set
+//   exited without a complete result               -> kCrashed, signal 0
+//   still running at options.deadline + kGrace     -> SIGKILL, kHung
+// In every case but the first, name and spec come from the arguments and stderr_tail is set (the
+// line that named the sanitizer is kept even when more lines followed it).
+//
+// Signals: while the child runs, SIGINT and SIGTERM are recorded in PendingSignal() — by the
+// caller's handler (InstallSignalHandlers) or, when their disposition is the default, by one
+// installed for the duration of the call — and forwarded to the child once, so a Ctrl-C (which
+// reaches the whole process group) or a kill of this process only stops the run: the child winds
+// down, reports stop_reason kSignal, and its result is kept. The caller checks PendingSignal().
+// With options.deadline 0 there is no watchdog.
+//
+// The result format is private to this file and to one binary: parent and child are the same
+// program image, so trivially copyable records (ThreadResult with its histogram and violation
+// examples) are sent as their bytes, framed by lengths, a magic number and a checksum. Cost:
+// about 32 KiB per thread (the latency histogram), sent once at the end of the run.
+//
+// Thread safety: call from the controlling thread while no other thread of this process runs pool
+// work (fork copies only the calling thread; the child must not need the others).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "tool/run/runner.h"
+
+namespace bp {
+
+// Time the child has after options.deadline to send its result before it is killed: the runner in
+// the child stops at the deadline itself and only needs to serialise and write.
+inline constexpr std::chrono::seconds kIsolateGrace{3};
+inline constexpr size_t kStderrTailLines = 20;
+
+PoolRun RunIsolated(const std::string& name, const std::string& spec, const RunOptions& options,
+                    const std::function<PoolRun()>& body);
+
+// The same, but the child execs a program (bpstress itself, with an allocator in LD_PRELOAD) that
+// runs the pool and sends its result with SendResult on the descriptor named by the environment
+// variable kResultFdVariable. `env` entries ("KEY=VALUE") are added to, or replace, this
+// process's environment. A child that cannot exec exits 127: kCrashed, its reason on stderr.
+struct ExecSpec {
+  std::string path;  // e.g. "/proc/self/exe"
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+};
+inline constexpr const char kResultFdVariable[] = "BPSTRESS_RESULT_FD";
+inline constexpr int kExecResultFd = 3;
+PoolRun RunExec(const std::string& name, const std::string& spec, const RunOptions& options,
+                const ExecSpec& exec);
+
+// In an exec'd child: sends `run` on `fd` and closes it. False if it could not be sent whole.
+bool SendResult(int fd, const PoolRun& run);
+
+namespace internal {
+// The wire form of a PoolRun (exposed for tests): Decode returns false unless `bytes` is one
+// complete, intact encoding.
+std::string EncodePoolRun(const PoolRun& run);
+bool DecodePoolRun(std::string_view bytes, PoolRun* run);
+}  // namespace internal
+
+}  // namespace bp

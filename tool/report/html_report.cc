@@ -1,0 +1,303 @@
+#include "tool/report/html_report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <optional>
+#include <vector>
+
+#include "tool/report/compare.h"
+#include "tool/report/report_reader.h"
+#include "tool/run/checks.h"
+#include "tool/util/units.h"
+
+namespace bp {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char kStyle[] = R"css(
+body{font:14px/1.4 system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#222;background:#fff}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}
+td:first-child,th:first-child{text-align:left}th{background:#f4f4f4}
+.pass{color:#17703a;font-weight:600}.fail{color:#b3261e;font-weight:600}.bad{background:#fde2e0}
+.l{text-align:left}.meta{color:#555}figure{margin:8px 0 16px}figcaption{font-weight:600}
+svg{display:block;max-width:100%;height:auto}svg text{font:12px system-ui,sans-serif;fill:#222}
+.legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:10px;
+height:10px;margin-right:4px}
+)css";
+
+constexpr const char* kColors[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f"};
+
+struct Series {
+  std::string name;
+  std::string (*format)(double);
+};
+struct Group {
+  std::string label;           // untrusted: escaped when drawn
+  std::vector<double> values;  // one per series; NaN: missing
+};
+
+std::string Num(double v, const char* format) {
+  char out[64];
+  std::snprintf(out, sizeof out, format, v);
+  return out;
+}
+
+std::string Rate(double v) { return HumanRate(v) + " ops/s"; }
+std::string Nanos(double v) { return HumanNanos(v); }
+std::string Bytes(double v) {
+  if (!(v >= 0)) return "-";
+  return v < 1.8e19 ? FormatBytes(static_cast<uint64_t>(v)) : Num(v, "%.3g B");
+}
+std::string Percent(double v) { return HumanPercent(v); }
+
+// At most `max` bytes, cut at a UTF-8 character boundary.
+std::string Shortened(const std::string& s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t cut = max - 3;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return s.substr(0, cut) + "...";
+}
+
+// Horizontal bars, one row per (group, series). Log scale when the values span decades
+// (latency: max is often 1000x p50), drawn as log1p so zero stays zero.
+std::string BarChart(std::string_view title, const std::vector<Series>& series,
+                     const std::vector<Group>& groups, bool log_scale) {
+  constexpr double kLabelW = 190, kBarW = 560, kRowH = 18, kGroupGap = 10, kTop = 8;
+  double max = 0;
+  for (const Group& g : groups) {
+    for (double v : g.values) {
+      if (std::isfinite(v)) max = std::max(max, v);
+    }
+  }
+  auto scale = [&](double v) {
+    if (!std::isfinite(v) || v <= 0 || max <= 0) return 0.0;
+    return kBarW * (log_scale ? std::log1p(v) / std::log1p(max) : v / max);
+  };
+  const double height =
+      kTop + static_cast<double>(groups.size()) * (series.size() * kRowH + kGroupGap) + 4;
+  std::string out;
+  if (series.size() > 1) {
+    out += "<div class=\"legend\">";
+    for (size_t s = 0; s < series.size(); ++s) {
+      out += "<span><i style=\"background:" + std::string(kColors[s % 5]) + "\"></i>" +
+             HtmlEscape(series[s].name) + "</span>";
+    }
+    out += "</div>\n";
+  }
+  out += "<svg role=\"img\" width=\"900\" height=\"" + Num(height, "%.0f") +
+         "\" viewBox=\"0 0 900 " + Num(height, "%.0f") + "\"><title>" + HtmlEscape(title) +
+         (log_scale ? " (log scale)" : "") + "</title>\n";
+  double y = kTop;
+  for (const Group& g : groups) {
+    const double group_h = series.size() * kRowH;
+    out += "<text x=\"0\" y=\"" + Num(y + group_h / 2 + 4, "%.1f") + "\">" +
+           HtmlEscape(Shortened(g.label, 28)) + "</text>\n";
+    for (size_t s = 0; s < series.size(); ++s) {
+      const double v = s < g.values.size() ? g.values[s] : NAN;
+      const double w = scale(v);
+      out += "<rect x=\"" + Num(kLabelW, "%.0f") + "\" y=\"" + Num(y + 2, "%.1f") + "\" width=\"" +
+             Num(w, "%.1f") + "\" height=\"" + Num(kRowH - 4, "%.0f") + "\" fill=\"" +
+             kColors[s % 5] + "\"/>";
+      out += "<text x=\"" + Num(kLabelW + w + 6, "%.1f") + "\" y=\"" + Num(y + kRowH - 5, "%.1f") +
+             "\">" + HtmlEscape(std::isfinite(v) ? series[s].format(v) : "-") + "</text>\n";
+      y += kRowH;
+    }
+    y += kGroupGap;
+  }
+  return out + "</svg>\n";
+}
+
+double Get(const json& obj, std::string_view key) {
+  if (const auto v = NumberField(obj, key)) return *v;
+  return NAN;
+}
+
+std::string Cell(double v, std::string (*format)(double)) {
+  return "<td>" + (std::isfinite(v) ? HtmlEscape(format(v)) : std::string("-")) + "</td>";
+}
+
+std::string Str(const json& obj, std::string_view key) {
+  return HtmlEscape(StringField(obj, key).value_or("-"));
+}
+
+std::string Verdict(const std::string& v) {
+  const std::string cls = v == "pass" ? "pass" : "fail";
+  return "<span class=\"" + cls + "\">" + HtmlEscape(v) + "</span>";
+}
+
+std::string ValueText(const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_array() &&
+      std::all_of(v.begin(), v.end(), [](const json& e) { return e.is_string(); })) {
+    std::string out;
+    for (const json& e : v) out += (out.empty() ? "" : ", ") + e.get<std::string>();
+    return out.empty() ? "(none)" : out;
+  }
+  return v.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// Rows "prefix.key | value" for every member of an object (config, tool, host).
+std::string KeyValueRows(const json* obj, const std::string& prefix) {
+  std::string out;
+  if (obj == nullptr || !obj->is_object()) return out;
+  for (auto it = obj->begin(); it != obj->end(); ++it) {
+    out += "<tr><td>" + HtmlEscape(prefix + it.key()) + "</td><td class=\"l\">" +
+           HtmlEscape(ValueText(it.value())) + "</td></tr>\n";
+  }
+  return out;
+}
+
+std::string PoolTable(const std::vector<const json*>& pools,
+                      const std::vector<std::string>& names) {
+  std::string out =
+      "<table><tr><th>pool</th><th>spec</th><th>outcome</th><th>ops/s</th><th>p50</th>"
+      "<th>p99</th><th>hit rate</th><th>waste</th><th>peak RSS</th><th>verdict</th></tr>\n";
+  for (size_t i = 0; i < pools.size(); ++i) {
+    const json* p = pools[i];
+    const json* lat = Field(*p, "latency_ns");
+    const json none;
+    out += "<tr><td>" + HtmlEscape(names[i]) + "</td><td class=\"l\">" + Str(*p, "spec") +
+           "</td><td class=\"l\">" + Str(*p, "outcome") + "</td>" +
+           Cell(Get(*p, "ops_per_s"), Rate) + Cell(Get(lat ? *lat : none, "p50"), Nanos) +
+           Cell(Get(lat ? *lat : none, "p99"), Nanos) +
+           Cell(BoolField(*p, "pool_counters") == false ? NAN : Get(*p, "hit_rate"), Percent) +
+           Cell(Get(*p, "waste_ratio"), Percent) + Cell(Get(*p, "peak_rss_bytes"), Bytes) + "<td>" +
+           Verdict(StringField(*p, "verdict").value_or("-")) + "</td></tr>\n";
+  }
+  return out + "</table>\n";
+}
+
+std::string DetectorTable(const std::vector<const json*>& pools,
+                          const std::vector<std::string>& names) {
+  std::string out = "<table><tr><th>pool</th>";
+  for (const char* kind : kViolationNames) out += "<th>" + std::string(kind) + "</th>";
+  out += "</tr>\n";
+  for (size_t i = 0; i < pools.size(); ++i) {
+    const json* p = pools[i];
+    const json* v = Field(*p, "violations");
+    out += "<tr><td>" + HtmlEscape(names[i]) + "</td>";
+    for (size_t k = 0; k < kViolationKinds; ++k) {
+      const auto n = v ? UintField(*v, kViolationNames[k]) : std::nullopt;
+      const bool bad = n && *n != 0 && IsFailure(static_cast<Violation>(k));
+      out += std::string(bad ? "<td class=\"bad\">" : "<td>") + (n ? std::to_string(*n) : "-") +
+             "</td>";
+    }
+    out += "</tr>\n";
+  }
+  return out + "</table>\n";
+}
+
+// One chart per pool: the share of gets per capacity class. A pool that hands out few classes,
+// each often, reuses well; a wide spread means capacities follow requests (little reuse).
+std::string CapacityCharts(const std::vector<const json*>& pools,
+                           const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < pools.size(); ++i) {
+    const json* p = pools[i];
+    const json* hist = Field(*p, "capacity_histogram");
+    std::vector<Group> groups;
+    double total = 0;
+    if (hist != nullptr && hist->is_array()) {
+      for (const json& b : *hist) total += std::max(0.0, Get(b, "count"));
+      for (const json& b : *hist) {
+        const double le = Get(b, "capacity_le"), count = Get(b, "count");
+        if (!std::isfinite(le) || !std::isfinite(count)) continue;
+        groups.push_back({"<= " + (le < 1.8e19 ? Bytes(le) : std::string("16 EiB")),
+                          {total > 0 ? count / total : 0}});
+      }
+    }
+    out += "<figure><figcaption>" + HtmlEscape(names[i]) + " — " + std::to_string(groups.size()) +
+           " capacity classes</figcaption>\n" +
+           BarChart("share of gets by capacity", {{"share of gets", Percent}}, groups, false) +
+           "</figure>\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string HtmlEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        if ((static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n') || c == 0x7f) {
+          out += "\xEF\xBF\xBD";
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  return out;
+}
+
+std::string RenderHtmlReport(const json& report, std::string_view source) {
+  std::vector<const json*> pools;
+  if (const json* list = Field(report, "pools"); list != nullptr && list->is_array()) {
+    for (const json& p : *list) {
+      if (p.is_object()) pools.push_back(&p);
+    }
+  }
+  std::vector<std::string> names;
+  for (const json* p : pools) names.push_back(PoolName(report, *p));
+  std::vector<Group> throughput, latency, retained;
+  for (size_t i = 0; i < pools.size(); ++i) {
+    const json* p = pools[i];
+    const std::string& name = names[i];
+    const json* lat = Field(*p, "latency_ns");
+    const json none;
+    const json& l = lat ? *lat : none;
+    throughput.push_back({name, {Get(*p, "ops_per_s")}});
+    latency.push_back(
+        {name, {Get(l, "p50"), Get(l, "p90"), Get(l, "p99"), Get(l, "p99_9"), Get(l, "max")}});
+    retained.push_back({name, {Get(*p, "retained_bytes_end"), Get(*p, "peak_retained_bytes")}});
+  }
+  const std::string verdict = StringField(report, "verdict").value_or("-");
+  std::string out =
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+      "style-src 'unsafe-inline'\">\n<title>bpstress report: " +
+      HtmlEscape(source) + "</title>\n<style>" + kStyle + "</style></head>\n<body>\n";
+  out += "<h1>bpstress report " + Verdict(verdict) + "</h1>\n<p class=\"meta\">" +
+         HtmlEscape(source) + " · started " + Str(report, "started_at") + " · exit code " +
+         (UintField(report, "exit_code") ? std::to_string(*UintField(report, "exit_code")) : "-") +
+         (BoolField(report, "interrupted") == true ? " · interrupted" : "") + "</p>\n";
+  out += "<h2 id=\"pools\">Pools</h2>\n" + PoolTable(pools, names);
+  out += "<h2 id=\"throughput\">Throughput</h2>\n" +
+         BarChart("operations per second", {{"ops/s", Rate}}, throughput, false);
+  out +=
+      "<h2 id=\"latency\">Latency percentiles</h2>\n" +
+      BarChart("latency of get + put",
+               {{"p50", Nanos}, {"p90", Nanos}, {"p99", Nanos}, {"p99.9", Nanos}, {"max", Nanos}},
+               latency, true);
+  out += "<h2 id=\"capacity\">Capacity distribution</h2>\n" + CapacityCharts(pools, names);
+  out +=
+      "<h2 id=\"retained\">Retained bytes</h2>\n" +
+      BarChart("bytes held by the pool", {{"at the end", Bytes}, {"peak", Bytes}}, retained, false);
+  out += "<h2 id=\"detectors\">Detectors</h2>\n" + DetectorTable(pools, names);
+  out += "<h2 id=\"config\">Configuration</h2>\n<table><tr><th>setting</th><th>value</th></tr>\n" +
+         KeyValueRows(Field(report, "config"), "") + KeyValueRows(Field(report, "tool"), "tool.") +
+         KeyValueRows(Field(report, "host"), "host.") + "</table>\n</body></html>\n";
+  return out;
+}
+
+}  // namespace bp

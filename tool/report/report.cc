@@ -1,0 +1,289 @@
+#include "tool/report/report.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "build_info.h"
+#include "pool/json_writer.h"
+
+namespace bp {
+namespace {
+
+void WriteViolationCounts(JsonWriter& w, const Violations& v) {
+  w.BeginObject();
+  for (size_t i = 0; i < kViolationKinds; ++i) {
+    w.Key(kViolationNames[i]).Uint(v.count(static_cast<Violation>(i)));
+  }
+  w.EndObject();
+}
+
+void WriteExamples(JsonWriter& w, const Violations& v) {
+  w.BeginArray();
+  for (size_t i = 0; i < v.num_examples(); ++i) {
+    const ViolationExample& e = v.example(i);
+    char address[32];
+    std::snprintf(address, sizeof address, "0x%llx", static_cast<unsigned long long>(e.address));
+    w.BeginObject()
+        .Key("kind")
+        .String(kViolationNames[static_cast<size_t>(e.kind)])
+        .Key("thread")
+        .Uint(e.thread)
+        .Key("op")
+        .Uint(e.op)
+        .Key("address")
+        .String(address)
+        .Key("size")
+        .Uint(e.size)
+        .Key("capacity")
+        .Uint(e.capacity)
+        .Key("detail")
+        .Uint(e.detail)
+        .EndObject();
+  }
+  w.EndArray();
+}
+
+void WriteCapacityHistogram(JsonWriter& w, const ThreadResult& t) {
+  w.BeginArray();
+  for (size_t i = 0; i < t.capacity_log2.size(); ++i) {
+    if (t.capacity_log2[i] == 0) continue;
+    w.BeginObject();
+    w.Key("capacity_le");
+    if (i < 64) {
+      w.Uint(uint64_t{1} << i);
+    } else {
+      w.Double(18446744073709551616.0);
+    }
+    w.Key("count").Uint(t.capacity_log2[i]).EndObject();
+  }
+  w.EndArray();
+}
+
+void WriteLatency(JsonWriter& w, const Histogram& h) {
+  w.BeginObject()
+      .Key("samples")
+      .Uint(h.Count())
+      .Key("mean")
+      .Double(h.Mean())
+      .Key("p50")
+      .Uint(h.Percentile(50))
+      .Key("p90")
+      .Uint(h.Percentile(90))
+      .Key("p99")
+      .Uint(h.Percentile(99))
+      .Key("p99_9")
+      .Uint(h.Percentile(99.9))
+      .Key("max")
+      .Uint(h.Max())
+      .EndObject();
+}
+
+double Ratio(uint64_t num, uint64_t den) {
+  return den == 0 ? 0.0 : static_cast<double>(num) / static_cast<double>(den);
+}
+
+void WritePool(JsonWriter& w, const PoolRun& p) {
+  const ThreadResult& t = p.total;
+  const uint64_t gets = t.gets;
+  w.BeginObject();
+  w.Key("pool").String(p.name);
+  w.Key("spec").String(p.spec);
+  w.Key("allocator").String(p.allocator);
+  w.Key("outcome").String(OutcomeName(p.outcome));
+  w.Key("stop_reason").String(StopReasonName(p.stop_reason));
+  w.Key("promises_capacity").Bool(p.traits.promises_capacity);
+  w.Key("fixed_capacity").Bool(p.traits.fixed_capacity);
+  w.Key("pool_counters").Bool(p.pool_counters);
+  w.Key("seconds").Double(p.seconds);
+  w.Key("ops").Uint(t.ops);
+  w.Key("ops_per_s").Double(p.seconds > 0 ? static_cast<double>(t.ops) / p.seconds : 0.0);
+  w.Key("gets").Uint(gets);
+  w.Key("puts").Uint(t.puts);
+  w.Key("outstanding").Uint(p.outstanding);
+  w.Key("refused").Uint(t.refused);
+  w.Key("handoffs").Uint(t.handoffs);
+  w.Key("hits").Uint(p.stats.hits);
+  w.Key("misses").Uint(p.stats.misses);
+  w.Key("drops").Uint(p.stats.drops);
+  w.Key("pool_gets").Uint(p.stats.gets);
+  w.Key("pool_puts").Uint(p.stats.puts);
+  w.Key("hit_rate").Double(Ratio(p.stats.hits, p.stats.gets));
+  w.Key("bytes_requested").Uint(t.bytes_requested);
+  w.Key("bytes_capacity").Uint(t.bytes_capacity);
+  w.Key("waste_ratio")
+      .Double(t.bytes_capacity > t.bytes_requested
+                  ? Ratio(t.bytes_capacity - t.bytes_requested, t.bytes_capacity)
+                  : 0.0);
+  w.Key("capacity_histogram");
+  WriteCapacityHistogram(w, t);
+  w.Key("latency_ns");
+  WriteLatency(w, t.latency);
+  w.Key("peak_rss_bytes").Uint(p.peak_rss_bytes);
+  w.Key("retained_bytes_end").Uint(p.stats.retained_bytes);
+  w.Key("peak_retained_bytes").Uint(p.stats.peak_retained_bytes);
+  w.Key("heap_leaked_bytes").Uint(p.heap_leaked_bytes);
+  w.Key("violations");
+  WriteViolationCounts(w, t.violations);
+  w.Key("violation_examples");
+  WriteExamples(w, t.violations);
+  w.Key("threads").BeginArray();
+  for (size_t i = 0; i < p.threads.size(); ++i) {
+    const ThreadResult& r = p.threads[i];
+    w.BeginObject()
+        .Key("thread")
+        .Uint(i)
+        .Key("ops")
+        .Uint(r.ops)
+        .Key("gets")
+        .Uint(r.gets)
+        .Key("puts")
+        .Uint(r.puts)
+        .Key("refused")
+        .Uint(r.refused)
+        .Key("handoffs")
+        .Uint(r.handoffs)
+        .Key("bytes_requested")
+        .Uint(r.bytes_requested)
+        .Key("bytes_capacity")
+        .Uint(r.bytes_capacity)
+        .Key("seconds")
+        .Double(r.seconds);
+    w.Key("violations");
+    WriteViolationCounts(w, r.violations);
+    w.EndObject();
+  }
+  w.EndArray();
+  if (p.outcome == Outcome::kCrashed || p.outcome == Outcome::kSanitizer ||
+      p.outcome == Outcome::kHung || !p.stderr_tail.empty()) {
+    w.Key("signal").Int(p.signal);
+    w.Key("stderr_tail").String(p.stderr_tail);
+  }
+  w.Key("verdict").String(PoolPassed(p) ? "pass" : "fail");
+  w.EndObject();
+}
+
+void WriteSanitizers(JsonWriter& w) {
+  w.BeginArray();
+  std::string_view list = build::kSanitizers;
+  while (!list.empty()) {
+    const size_t comma = list.find(',');
+    w.String(list.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  w.EndArray();
+}
+
+}  // namespace
+
+bool PoolPassed(const PoolRun& run) {
+  return run.outcome == Outcome::kOk && run.total.violations.failures() == 0;
+}
+
+std::string RenderReport(const Report& r) {
+  Buffer out(64 * 1024);
+  JsonWriter w(out);
+  const RunOptions& o = r.options;
+  w.BeginObject();
+  w.Key("schema").String(kReportSchema);
+  w.Key("tool").BeginObject();
+  w.Key("name").String("bpstress");
+  w.Key("version").String(build::kVersion);
+  w.Key("compiler").String(build::kCompiler);
+  w.Key("build_type").String(build::kBuildType);
+  w.Key("sanitizers");
+  WriteSanitizers(w);
+  w.EndObject();
+  w.Key("host").BeginObject();
+  w.Key("cpus").Uint(r.host.cpus);
+  w.Key("memory_bytes").Uint(r.host.memory_bytes);
+  w.Key("os").String(r.host.os);
+  w.EndObject();
+  w.Key("started_at").String(r.started_at);
+  w.Key("config").BeginObject();
+  w.Key("seed").Uint(o.seed);
+  w.Key("seed_given").Bool(r.seed_given);
+  w.Key("threads").Uint(o.threads);
+  w.Key("dist").String(r.dist);
+  w.Key("duration_ms").Uint(o.ops_per_thread != 0 ? 0 : o.duration.count() / 1000000);
+  w.Key("ops_per_thread").Uint(o.ops_per_thread);
+  w.Key("hold").Uint(o.hold);
+  w.Key("cross_thread").Double(o.cross_thread);
+  w.Key("touch").String(TouchName(o.touch));
+  w.Key("checks").String(CheckLevelName(o.checks));
+  w.Key("workload").String(WorkloadName(o.workload));
+  w.Key("max_rss_bytes").Uint(o.max_rss_bytes);
+  w.Key("deadline_ms").Uint(o.deadline.count() / 1000000);
+  w.Key("latency_sample_every").Uint(uint64_t{1} << o.latency_sample_shift);
+  w.Key("allocators").BeginArray();
+  for (const std::string& a : r.allocators) w.String(a);
+  w.EndArray();
+  w.Key("pools").BeginArray();
+  for (const std::string& s : r.pool_specs) w.String(s);
+  w.EndArray();
+  w.Key("notes").BeginArray();
+  for (const std::string& s : r.notes) w.String(s);
+  w.EndArray();
+  w.EndObject();
+  w.Key("pools").BeginArray();
+  for (const PoolRun& p : r.pools) WritePool(w, p);
+  w.EndArray();
+  w.Key("interrupted").Bool(r.interrupted);
+  w.Key("exit_code").Int(r.exit_code);
+  w.Key("verdict").String(r.exit_code == 0 ? "pass" : "fail");
+  w.EndObject();
+  if (!w.Complete()) return {};
+  std::string text(out.View());
+  text.push_back('\n');
+  return text;
+}
+
+bool CanWriteFile(const std::string& path, std::string* error) {
+  const std::string probe = path + ".probe." + std::to_string(getpid());
+  const int fd = open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    *error = "cannot write '" + path + "': " + std::strerror(errno);
+    return false;
+  }
+  close(fd);
+  unlink(probe.c_str());
+  return true;
+}
+
+bool WriteFileAtomic(const std::string& path, const std::string& text, std::string* error) {
+  const std::string tmp = path + ".tmp." + std::to_string(getpid());
+  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    *error = "cannot write '" + tmp + "': " + std::strerror(errno);
+    return false;
+  }
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t k = write(fd, text.data() + done, text.size() - done);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) {
+      *error = "cannot write '" + tmp + "': " + std::strerror(errno);
+      close(fd);
+      unlink(tmp.c_str());
+      return false;
+    }
+    done += static_cast<size_t>(k);
+  }
+  if (fsync(fd) != 0 || close(fd) != 0) {
+    *error = "cannot flush '" + tmp + "': " + std::strerror(errno);
+    unlink(tmp.c_str());
+    return false;
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    *error = "cannot rename '" + tmp + "' to '" + path + "': " + std::strerror(errno);
+    unlink(tmp.c_str());
+    return false;
+  }
+  return true;
+}
+
+}  // namespace bp

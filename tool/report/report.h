@@ -1,0 +1,48 @@
+// The stress report: the model of one bpstress run and its JSON form ("bpstress-report/1").
+//
+// Key names are a contract users script against (documented in README.md): top level `schema`,
+// `tool`, `host`, `started_at`, `config` (holding `seed`), `pools` (a list), `interrupted`,
+// `exit_code`, `verdict`; per pool `pool`, `outcome`, `ops`, `ops_per_s`, `gets`, `puts`, `hits`,
+// `misses`, `drops`, `latency_ns`, `capacity_histogram`, `peak_rss_bytes`, `retained_bytes_end`,
+// `violations`, `threads`, `verdict`. Unknown fields may be added in later versions of schema 1.
+//
+// The JSON is produced with bp::JsonWriter (the project's own writer) and written atomically: a
+// temporary file in the same directory, fsync, rename. A reader never sees half a report.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "tool/run/runner.h"
+#include "tool/util/sysinfo.h"
+
+namespace bp {
+
+inline constexpr const char kReportSchema[] = "bpstress-report/1";
+
+struct Report {
+  std::string started_at;
+  HostInfo host;
+  std::string dist;                     // canonical distribution spec
+  std::vector<std::string> pool_specs;  // as selected
+  RunOptions options;
+  bool seed_given = false;
+  std::vector<std::string> allocators;  // --allocator, in order (one: this process's own)
+  std::vector<std::string> notes;       // defaults that were scaled (e.g. under ThreadSanitizer)
+  std::vector<PoolRun> pools;
+  bool interrupted = false;
+  int exit_code = 0;
+};
+
+// Whether a pool's result passes: outcome ok and no failure-kind violation.
+bool PoolPassed(const PoolRun& run);
+
+// The report as JSON text (complete and valid, or an empty string if the writer failed).
+std::string RenderReport(const Report& report);
+
+// Writes `text` to `path` atomically. On failure returns false with a one-line reason.
+bool WriteFileAtomic(const std::string& path, const std::string& text, std::string* error);
+// Checks up front that `path` can be written (its directory exists and is writable).
+bool CanWriteFile(const std::string& path, std::string* error);
+
+}  // namespace bp

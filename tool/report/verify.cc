@@ -1,0 +1,426 @@
+#include "tool/report/verify.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tool/report/report_reader.h"
+#include "tool/run/checks.h"
+
+namespace bp {
+namespace {
+
+using nlohmann::json;
+using U64 = std::optional<uint64_t>;
+using F64 = std::optional<double>;
+// Sums of up to 2^64 values of up to 2^64 - 1 cannot overflow 128 bits: a hostile report cannot
+// make a wrong sum look right by wrapping around.
+__extension__ typedef unsigned __int128 U128;
+
+constexpr const char* kOutcomes[] = {"ok",    "violations", "hung",     "interrupted",
+                                     "limit", "crashed",    "sanitizer"};
+
+std::string Num(uint64_t v) { return std::to_string(v); }
+std::string Num(double v) {
+  char out[40];
+  std::snprintf(out, sizeof out, "%.10g", v);
+  return out;
+}
+std::string Num(U128 v) {
+  if (v <= UINT64_MAX) return Num(static_cast<uint64_t>(v));
+  return ">2^64";
+}
+
+bool Close(double a, double b, double relative) {
+  return std::fabs(a - b) <= relative * std::max(std::fabs(a), std::fabs(b));
+}
+
+// Runner totals that the per-thread breakdown must add up to.
+constexpr const char* kThreadSums[] = {
+    "ops", "gets", "puts", "refused", "handoffs", "bytes_requested", "bytes_capacity"};
+constexpr size_t kNumThreadSums = std::size(kThreadSums);
+
+struct Counts {
+  std::array<U64, kViolationKinds> kinds;
+  uint64_t failing_kinds = 0;  // failure kinds with a non-zero count
+};
+
+Counts ReadViolations(const json* obj, const std::string& label, bool required, Findings* f,
+                      const std::string& prefix) {
+  Counts c;
+  if (obj == nullptr) return c;
+  FieldReader r(*obj, label, required, f, prefix);
+  for (size_t i = 0; i < kViolationKinds; ++i) {
+    c.kinds[i] = r.Uint(kViolationNames[i]);
+    if (c.kinds[i] && IsFailure(static_cast<Violation>(i))) c.failing_kinds += *c.kinds[i] != 0;
+  }
+  return c;
+}
+
+void CheckThreads(FieldReader& r, const json& threads, bool required, const json& pool,
+                  const Counts& totals, Findings* f) {
+  std::array<U128, kNumThreadSums> sums{};
+  std::array<U128, kViolationKinds> kind_sums{};
+  bool complete = true;
+  for (size_t t = 0; t < threads.size(); ++t) {
+    const std::string label = r.label() + " thread " + std::to_string(t);
+    if (!threads[t].is_object()) {
+      f->Fail(label + ": not an object");
+      complete = false;
+      continue;
+    }
+    FieldReader tr(threads[t], label, required, f);
+    tr.Uint("thread");
+    tr.Number("seconds");
+    for (size_t i = 0; i < kNumThreadSums; ++i) {
+      const U64 v = tr.Uint(kThreadSums[i]);
+      complete &= v.has_value();
+      sums[i] += v.value_or(0);
+    }
+    const Counts c = ReadViolations(tr.Object("violations"), label, required, f, "violations.");
+    for (size_t i = 0; i < kViolationKinds; ++i) {
+      complete &= c.kinds[i].has_value();
+      kind_sums[i] += c.kinds[i].value_or(0);
+    }
+  }
+  if (!complete) return;  // the missing fields have been reported; sums would mislead
+  for (size_t i = 0; i < kNumThreadSums; ++i) {
+    if (const U64 total = UintField(pool, kThreadSums[i])) {
+      r.Check(sums[i] == *total, std::string(kThreadSums[i]) + " (" + Num(*total) +
+                                     ") != sum over threads (" + Num(sums[i]) + ")");
+    }
+  }
+  for (size_t i = 0; i < kViolationKinds; ++i) {
+    if (!totals.kinds[i]) continue;
+    const std::string name = std::string("violations.") + kViolationNames[i];
+    if (static_cast<Violation>(i) == Violation::kLeak) {
+      r.Check(
+          kind_sums[i] <= *totals.kinds[i],
+          name + " (" + Num(*totals.kinds[i]) + ") < sum over threads (" + Num(kind_sums[i]) + ")");
+    } else {
+      r.Check(kind_sums[i] == *totals.kinds[i], name + " (" + Num(*totals.kinds[i]) +
+                                                    ") != sum over threads (" + Num(kind_sums[i]) +
+                                                    ")");
+    }
+  }
+}
+
+void CheckLatency(FieldReader& r, const json* latency, bool required, U64 ops, Findings* f) {
+  if (latency == nullptr) return;
+  FieldReader lr(*latency, r.label(), required, f, "latency_ns.");
+  const U64 samples = lr.Uint("samples");
+  const F64 mean = lr.Number("mean");
+  static constexpr const char* kOrder[] = {"p50", "p90", "p99", "p99_9", "max"};
+  std::array<U64, std::size(kOrder)> v;
+  for (size_t i = 0; i < v.size(); ++i) v[i] = lr.Uint(kOrder[i]);
+  if (!samples || *samples == 0) return;
+  if (ops) {
+    r.Check(*samples <= *ops,
+            "latency_ns.samples (" + Num(*samples) + ") > ops (" + Num(*ops) + ")");
+  }
+  for (size_t i = 0; i + 1 < v.size(); ++i) {
+    if (!v[i] || !v[i + 1]) continue;
+    r.Check(*v[i] <= *v[i + 1], std::string("latency_ns.") + kOrder[i] + " (" + Num(*v[i]) +
+                                    ") > " + kOrder[i + 1] + " (" + Num(*v[i + 1]) + ")");
+  }
+  if (mean && v.back()) {
+    r.Check(*mean <= static_cast<double>(*v.back()) * (1 + 1e-12),
+            "latency_ns.mean (" + Num(*mean) + ") > max (" + Num(*v.back()) + ")");
+  }
+}
+
+bool IsPowerOfTwo(const json& v) {
+  if (v.is_number_unsigned()) {
+    const uint64_t x = v.get<uint64_t>();
+    return x != 0 && (x & (x - 1)) == 0;
+  }
+  if (!v.is_number()) return false;
+  const double x = v.get<double>();
+  int exponent = 0;
+  return std::isfinite(x) && x > 0 && std::frexp(x, &exponent) == 0.5;
+}
+
+void CheckCapacityHistogram(FieldReader& r, const json* hist, bool required, U64 gets,
+                            Findings* f) {
+  if (hist == nullptr) return;
+  U128 sum = 0;
+  double previous = 0;
+  bool complete = true;
+  for (size_t i = 0; i < hist->size(); ++i) {
+    const std::string key = "capacity_histogram[" + std::to_string(i) + "].";
+    const json& bucket = (*hist)[i];
+    if (!bucket.is_object()) {
+      r.Check(false, key.substr(0, key.size() - 1) + " is not an object");
+      complete = false;
+      continue;
+    }
+    FieldReader br(bucket, r.label(), required, f, key);
+    const F64 le = br.Number("capacity_le");
+    const U64 count = br.Uint("count");
+    complete &= le && count;
+    sum += count.value_or(0);
+    if (!le) continue;
+    r.Check(IsPowerOfTwo(bucket["capacity_le"]),
+            key + "capacity_le (" + Num(*le) + ") is not a power of two");
+    r.Check(i == 0 || *le > previous, key + "capacity_le (" + Num(*le) +
+                                          ") is not above the previous bound (" + Num(previous) +
+                                          ")");
+    previous = *le;
+  }
+  if (complete && gets) {
+    r.Check(sum == *gets,
+            "capacity_histogram counts sum to " + Num(sum) + ", gets is " + Num(*gets));
+  }
+}
+
+struct PoolResult {
+  bool passed = false;   // recorded verdict "pass"
+  bool stopped = false;  // outcome "hung" or "limit": bpstress run exits 4
+};
+
+// Checks one pool; `interrupted` is the report's flag, `threads` its config.threads.
+PoolResult CheckPool(const json& pool, bool interrupted, U64 config_threads, Findings* f) {
+  PoolResult result;
+  FieldReader r(pool, PoolLabel(pool), true, f);
+  r.String("pool");
+  const std::optional<std::string> outcome = r.String("outcome");
+  const std::optional<std::string> verdict = r.String("verdict");
+  if (outcome) {
+    r.Check(std::find(std::begin(kOutcomes), std::end(kOutcomes), *outcome) != std::end(kOutcomes),
+            "outcome '" + Printable(*outcome) + "' is not a known outcome");
+  }
+  if (verdict) {
+    r.Check(*verdict == "pass" || *verdict == "fail",
+            "verdict '" + Printable(*verdict) + "' is neither 'pass' nor 'fail'");
+  }
+  result.passed = verdict == "pass";
+  result.stopped = outcome == "hung" || outcome == "limit";
+  // A partial pool stopped mid-run: only what is there is type-checked.
+  const bool partial = outcome && IsPartialOutcome(*outcome);
+  const bool need = !partial;
+  FieldReader p(pool, r.label(), need, f);
+  p.String("spec");
+  p.String("stop_reason");
+  const auto promises = p.Bool("promises_capacity");
+  p.Bool("fixed_capacity");
+  const auto counters = p.Bool("pool_counters");
+  const F64 seconds = p.Number("seconds"), ops_per_s = p.Number("ops_per_s");
+  const U64 ops = p.Uint("ops"), gets = p.Uint("gets"), puts = p.Uint("puts");
+  const U64 outstanding = p.Uint("outstanding"), refused = p.Uint("refused");
+  p.Uint("handoffs");
+  const U64 hits = p.Uint("hits"), misses = p.Uint("misses");
+  p.Uint("drops");
+  const U64 pool_gets = p.Uint("pool_gets"), pool_puts = p.Uint("pool_puts");
+  const F64 hit_rate = p.Number("hit_rate");
+  const U64 requested = p.Uint("bytes_requested"), capacity = p.Uint("bytes_capacity");
+  const F64 waste = p.Number("waste_ratio");
+  const json* histogram = p.Array("capacity_histogram");
+  const json* latency = p.Object("latency_ns");
+  for (const char* key :
+       {"peak_rss_bytes", "retained_bytes_end", "peak_retained_bytes", "heap_leaked_bytes"}) {
+    p.Uint(key);
+  }
+  const Counts totals = ReadViolations(p.Object("violations"), r.label(), need, f, "violations.");
+  p.Array("violation_examples");
+  const json* threads = p.Array("threads");
+  FieldReader isolated(pool, r.label(), false, f);  // only pools of isolated child runs have these
+  isolated.Uint("signal");
+  isolated.String("stderr_tail");
+  if (partial) {
+    r.Check(verdict == "fail", "outcome '" + *outcome + "' but verdict is not 'fail'");
+    return result;
+  }
+
+  if (counters == true && gets && hits && misses) {
+    r.Check(U128{*hits} + *misses == *gets, "gets (" + Num(*gets) + ") != hits (" + Num(*hits) +
+                                                ") + misses (" + Num(*misses) + ")");
+  }
+  if (counters == true && gets && pool_gets) {
+    r.Check(*pool_gets == *gets,
+            "pool_gets (" + Num(*pool_gets) + ") != gets (" + Num(*gets) + ")");
+  }
+  if (counters == true && puts && pool_puts) {
+    r.Check(*pool_puts == *puts,
+            "pool_puts (" + Num(*pool_puts) + ") != puts (" + Num(*puts) + ")");
+  }
+  if (gets && puts && outstanding) {
+    r.Check(U128{*puts} + *outstanding == *gets, "gets (" + Num(*gets) + ") != puts (" +
+                                                     Num(*puts) + ") + outstanding (" +
+                                                     Num(*outstanding) + ")");
+  }
+  if (outstanding && !interrupted) {
+    r.Check(*outstanding == 0,
+            "outstanding (" + Num(*outstanding) + ") != 0 in a run that was not interrupted");
+  }
+  if (ops && gets && refused) {
+    r.Check(U128{*gets} + *refused == *ops, "ops (" + Num(*ops) + ") != gets (" + Num(*gets) +
+                                                ") + refused (" + Num(*refused) + ")");
+  }
+  // A short capacity is its own finding (short_capacity); the byte totals then cannot agree.
+  if (promises == true && requested && capacity &&
+      totals.kinds[static_cast<size_t>(Violation::kShortCapacity)] == uint64_t{0}) {
+    r.Check(*capacity >= *requested, "bytes_capacity (" + Num(*capacity) + ") < bytes_requested (" +
+                                         Num(*requested) + ") though the pool promises capacity");
+  }
+  if (hit_rate && hits && pool_gets) {
+    const double want = *pool_gets == 0 ? 0.0 : static_cast<double>(*hits) / *pool_gets;
+    r.Check(Close(*hit_rate, want, 1e-9),
+            "hit_rate (" + Num(*hit_rate) + ") != hits / pool_gets (" + Num(want) + ")");
+  }
+  if (ops_per_s && ops && seconds) {
+    const double want = *seconds > 0 ? static_cast<double>(*ops) / *seconds : 0.0;
+    r.Check(Close(*ops_per_s, want, 1e-6),
+            "ops_per_s (" + Num(*ops_per_s) + ") != ops / seconds (" + Num(want) + ")");
+  }
+  if (waste && requested && capacity) {
+    const double want =
+        *capacity > *requested ? static_cast<double>(*capacity - *requested) / *capacity : 0.0;
+    r.Check(Close(*waste, want, 1e-9), "waste_ratio (" + Num(*waste) +
+                                           ") != (bytes_capacity - bytes_requested) / "
+                                           "bytes_capacity (" +
+                                           Num(want) + ")");
+  }
+  CheckLatency(r, latency, need, ops, f);
+  CheckCapacityHistogram(r, histogram, need, gets, f);
+  if (threads != nullptr) {
+    if (config_threads) {
+      r.Check(threads->size() == *config_threads, "threads has " + Num(uint64_t{threads->size()}) +
+                                                      " entries, config.threads is " +
+                                                      Num(*config_threads));
+    }
+    CheckThreads(r, *threads, need, pool, totals, f);
+  }
+
+  // Verdicts: the recorded one must follow from the outcome and the detectors.
+  if (verdict == "pass") {
+    for (size_t i = 0; i < kViolationKinds; ++i) {
+      if (!IsFailure(static_cast<Violation>(i)) || !totals.kinds[i]) continue;
+      r.Check(*totals.kinds[i] == 0, std::string("verdict is 'pass' but violations.") +
+                                         kViolationNames[i] + " is " + Num(*totals.kinds[i]));
+    }
+  }
+  if (outcome == "ok" || outcome == "violations") {
+    r.Check((outcome == "violations") == (totals.failing_kinds != 0),
+            "outcome '" + *outcome + "' but " + Num(uint64_t{totals.failing_kinds}) +
+                " failure detector kinds fired");
+  }
+  if (outcome && verdict) {
+    const bool want = *outcome == "ok" && totals.failing_kinds == 0;
+    r.Check(result.passed == want, "verdict '" + Printable(*verdict) +
+                                       "' disagrees with outcome '" + Printable(*outcome) +
+                                       "' and the detector counts");
+  }
+  return result;
+}
+
+// "outcome 'violations', not_empty 12": why a pool failed, for the line CI shows.
+std::string Why(const json& pool) {
+  std::string why = "outcome '" + Printable(StringField(pool, "outcome").value_or("?")) + "'";
+  const json* v = Field(pool, "violations");
+  for (size_t i = 0; v != nullptr && i < kViolationKinds; ++i) {
+    const U64 n = UintField(*v, kViolationNames[i]);
+    if (n && *n != 0 && IsFailure(static_cast<Violation>(i))) {
+      why += std::string(", ") + kViolationNames[i] + " " + Num(*n);
+    }
+  }
+  return why;
+}
+
+}  // namespace
+
+void VerifyReport(const json& report, Findings* f) {
+  if (!report.is_object()) {
+    f->Fail("report: the top level is not an object");
+    return;
+  }
+  FieldReader r(report, "report", true, f);
+  r.String("schema");
+  for (const char* key : {"tool", "host"}) r.Object(key);
+  r.String("started_at");
+  const json* config = r.Object("config");
+  const json* pools = r.Array("pools");
+  const std::optional<bool> interrupted = r.Bool("interrupted");
+  const U64 exit_code = r.Uint("exit_code");
+  const std::optional<std::string> verdict = r.String("verdict");
+  U64 config_threads;
+  // config.allocators (optional): the allocators the pools ran on, each pool naming one of them.
+  std::vector<std::string> allocators;
+  if (config != nullptr) {
+    FieldReader c(*config, "report", true, f, "config.");
+    c.Uint("seed");
+    config_threads = c.Uint("threads");
+    c.String("dist");
+    if (const json* list = Field(*config, "allocators"); list != nullptr) {
+      bool ok = list->is_array();
+      for (const json& a : ok ? *list : json::array()) {
+        ok &= a.is_string() && std::find(allocators.begin(), allocators.end(),
+                                         a.get<std::string>()) == allocators.end();
+        if (a.is_string()) allocators.push_back(a.get<std::string>());
+      }
+      r.Check(ok, "config.allocators is not a list of distinct names");
+    }
+  }
+  bool all_passed = true, stopped = false;
+  if (pools != nullptr) {
+    r.Check(!pools->empty(), "no pools");
+    for (size_t i = 0; i < pools->size(); ++i) {
+      const json& pool = (*pools)[i];
+      if (!pool.is_object()) {
+        f->Fail("report: pools[" + std::to_string(i) + "] is not an object");
+        all_passed = false;
+        continue;
+      }
+      const PoolResult p = CheckPool(pool, interrupted == true, config_threads, f);
+      if (const json* a = Field(pool, "allocator"); a != nullptr) {
+        const bool named = a->is_string();
+        r.Check(
+            named && (allocators.empty() || std::find(allocators.begin(), allocators.end(),
+                                                      a->get<std::string>()) != allocators.end()),
+            PoolLabel(pool) + ": allocator " +
+                (named ? "'" + Printable(a->get<std::string>()) + "'" : "(not a string)") +
+                " is not one of config.allocators");
+      }
+      all_passed &= p.passed;
+      stopped |= p.stopped;
+      if (!p.passed) f->Fail(PoolLabel(pool) + ": verdict is not 'pass' (" + Why(pool) + ")");
+    }
+  }
+  if (interrupted && exit_code) {
+    r.Check(*interrupted == (*exit_code == 130),
+            "exit_code " + Num(*exit_code) + " but interrupted is " +
+                (*interrupted ? "true" : "false") + " (130 iff interrupted)");
+    r.Check((*exit_code == 0) == all_passed,
+            "exit_code " + Num(*exit_code) +
+                (all_passed ? " but every pool passed" : " but a pool failed"));
+    if (!*interrupted && stopped) {
+      r.Check(*exit_code == 4,
+              "exit_code " + Num(*exit_code) + " but a pool hung or hit a limit (expected 4)");
+    }
+  }
+  if (verdict && exit_code) {
+    const bool want = *exit_code == 0 && all_passed;
+    r.Check((*verdict == "pass") == want,
+            "verdict '" + Printable(*verdict) + "' but exit_code is " + Num(*exit_code) +
+                (all_passed ? " and every pool passed" : " and a pool failed"));
+  }
+  if (verdict) {
+    r.Check(*verdict == "pass", "verdict is '" + Printable(*verdict) + "'" +
+                                    (exit_code ? " (exit_code " + Num(*exit_code) + ")" : ""));
+  }
+}
+
+bool IsPartialOutcome(std::string_view outcome) {
+  return outcome == "hung" || outcome == "crashed" || outcome == "sanitizer";
+}
+
+std::string SummaryLine(std::string_view name, const Findings& findings) {
+  return "verify: " + Printable(name) + ": " + std::to_string(findings.passed) +
+         " checks passed, " + std::to_string(findings.failed) + " failed";
+}
+
+}  // namespace bp

@@ -1,0 +1,101 @@
+#include "tool/run/runner.h"
+
+#include <csignal>
+
+namespace bp {
+
+const char* TouchName(Touch t) {
+  switch (t) {
+    case Touch::kNone:
+      return "none";
+    case Touch::kHead:
+      return "head";
+    case Touch::kFull:
+      return "full";
+  }
+  return "?";
+}
+
+const char* WorkloadName(Workload w) { return w == Workload::kJson ? "json" : "bytes"; }
+
+const char* CheckLevelName(CheckLevel c) {
+  switch (c) {
+    case CheckLevel::kNone:
+      return "none";
+    case CheckLevel::kBasic:
+      return "basic";
+    case CheckLevel::kFull:
+      return "full";
+  }
+  return "?";
+}
+
+const char* StopReasonName(StopReason s) {
+  switch (s) {
+    case StopReason::kDuration:
+      return "duration";
+    case StopReason::kOps:
+      return "ops";
+    case StopReason::kSignal:
+      return "signal";
+    case StopReason::kMaxRss:
+      return "max_rss";
+    case StopReason::kDeadline:
+      return "deadline";
+  }
+  return "?";
+}
+
+const char* OutcomeName(Outcome o) {
+  switch (o) {
+    case Outcome::kOk:
+      return "ok";
+    case Outcome::kViolations:
+      return "violations";
+    case Outcome::kHung:
+      return "hung";
+    case Outcome::kInterrupted:
+      return "interrupted";
+    case Outcome::kLimit:
+      return "limit";
+    case Outcome::kCrashed:
+      return "crashed";
+    case Outcome::kSanitizer:
+      return "sanitizer";
+  }
+  return "?";
+}
+
+void ThreadResult::Merge(const ThreadResult& other) {
+  ops += other.ops;
+  gets += other.gets;
+  puts += other.puts;
+  refused += other.refused;
+  handoffs += other.handoffs;
+  bytes_requested += other.bytes_requested;
+  bytes_capacity += other.bytes_capacity;
+  seconds = std::max(seconds, other.seconds);
+  for (size_t i = 0; i < capacity_log2.size(); ++i) capacity_log2[i] += other.capacity_log2[i];
+  latency.Merge(other.latency);
+  violations.Merge(other.violations);
+}
+
+std::atomic<int>& PendingSignal() {
+  static std::atomic<int> pending{0};
+  static_assert(std::atomic<int>::is_always_lock_free, "set from a signal handler");
+  return pending;
+}
+
+namespace {
+extern "C" void OnStopSignal(int sig) { PendingSignal().store(sig); }
+}  // namespace
+
+void InstallSignalHandlers() {
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+}  // namespace bp

@@ -1,0 +1,548 @@
+// The templated body of bp::RunPool (see runner.h for the design). Included only by the code that
+// dispatches on pool types (tool/run/dispatch.cc), so each loop is instantiated once per pool type
+// and check level.
+#pragma once
+
+#include <algorithm>
+#include <barrier>
+#include <bit>
+#include <condition_variable>
+#include <latch>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <thread>
+#include <type_traits>
+
+#include "build_info.h"
+#include "pool/json_writer.h"
+#include "tool/run/latency_clock.h"
+#include "tool/run/runner.h"
+#include "tool/util/sysinfo.h"
+
+namespace bp::internal {
+
+using Clock = std::chrono::steady_clock;
+
+// --max-rss stops at cap - cap/kRssMargin: 90% of the cap, or 75% in sanitizer builds, whose
+// shadow memory makes RSS grow several times faster between two 5 ms readings.
+inline constexpr uint64_t kRssMargin = build::kSanitizers[0] != '\0' ? 4 : 10;
+
+// A buffer between Get and Put, with what its holder wrote into it.
+template <class Item>
+struct Held {
+  Item* item;
+  uint8_t* ptr;  // where the pattern starts
+  uint64_t tag;
+  uint64_t touched;  // pattern bytes
+  uint64_t budget;   // bytes the holder was allowed to write (the json workload stops short of it)
+  uint64_t n;
+  uint64_t cap;
+  uint64_t op;
+  uint32_t thread;
+  Held* next;
+};
+
+// xorshift64* for hand-off decisions: separate from the size sampler so that --cross-thread
+// does not change the size sequence of a seed.
+struct Coin {
+  uint64_t s;
+  uint64_t Next() {
+    s ^= s >> 12;
+    s ^= s << 25;
+    s ^= s >> 27;
+    return s * 0x2545F4914F6CDD1Dull;
+  }
+};
+
+// Memory that shares no cache line with any other allocation: arrays a worker writes on every op.
+// Allocated by the controller thread one after another, two workers' arrays would otherwise sit
+// side by side (glibc's tcache hands out neighbouring chunks), and each thread's writes would
+// evict the other's line: that false sharing cost the null pool two thirds of its 2-thread rate.
+template <class T>
+struct LineAllocator {
+  using value_type = T;
+  LineAllocator() = default;
+  template <class U>
+  explicit LineAllocator(const LineAllocator<U>&) {}
+  static size_t Bytes(size_t n) { return (n * sizeof(T) + 63) & ~size_t{63}; }
+  T* allocate(size_t n) { return static_cast<T*>(::operator new (Bytes(n), std::align_val_t{64})); }
+  void deallocate(T* p, size_t) { ::operator delete (p, std::align_val_t{64}); }
+  bool operator==(const LineAllocator&) const = default;
+};
+
+template <class Item>
+struct alignas(64) Worker {
+  explicit Worker(size_t nodes) : arena(nodes), ring(std::max<size_t>(1, nodes)) {
+    for (Held<Item>& h : arena) {
+      h.next = free;
+      free = &h;
+    }
+    free_count = nodes;
+  }
+  ThreadResult result;
+  std::vector<Held<Item>, LineAllocator<Held<Item>>> arena;
+  Held<Item>* free = nullptr;
+  size_t free_count = 0;
+  std::vector<Held<Item>*, LineAllocator<Held<Item>*>> ring;  // held buffers, oldest first
+  size_t ring_head = 0;
+  size_t ring_size = 0;
+  std::optional<Distribution::Sampler> sampler;
+  Buffer scratch;  // the json workload regenerates what a holder wrote here to compare
+  Coin coin{1};
+  alignas(64) std::atomic<Held<Item>*> mailbox{nullptr};
+  alignas(64) std::atomic<uint64_t> progress_ops{0};
+};
+
+template <class P>
+struct Context {
+  using Item = typename P::Item;
+  Context(const RunOptions& o, unsigned threads)
+      : options(o), start(threads + 1), stopped(threads) {}
+  RunOptions options;
+  P* pool = nullptr;
+  std::unique_ptr<OwnershipRegistry> registry;
+  std::vector<std::unique_ptr<Worker<Item>>> workers;
+  std::latch start;
+  std::barrier<> stopped;  // every loop has ended: no more hand-offs after this
+  alignas(64) std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  unsigned finished = 0;  // guarded by mu
+};
+
+template <class Item>
+uint8_t* TouchItem(Item* item, size_t n) {
+  if constexpr (requires { item->Extend(n); }) {
+    return item->Extend(n);
+  } else if constexpr (requires { item->Position(n); }) {
+    uint8_t* p = item->data() + item->Len();
+    item->Position(item->Len() + n);
+    return p;
+  } else {
+    return item->data();
+  }
+}
+
+// The json workload: a JSON array of integers derived from `tag`, written with bp::JsonWriter
+// after what `out` holds, stopping before it would pass `limit` bytes. The same (tag, limit)
+// always gives the same bytes, so a holder can regenerate what it wrote to check it.
+template <class Out>
+void WriteJsonArray(Out& out, uint64_t tag, uint64_t limit) {
+  if (limit < 2) return;
+  const size_t start = out.Len();
+  JsonWriter w(out);
+  w.BeginArray();
+  // 22 = the longest integer (20 digits), a comma and the closing bracket.
+  for (uint64_t i = 0; out.Len() - start + 22 <= limit; ++i) w.Uint(PatternWord(tag, i) >> 40);
+  w.EndArray();
+}
+
+template <class Item>
+inline constexpr bool kJsonCapable =
+    std::is_same_v<Item, Buffer> || std::is_same_v<Item, FixedBuffer>;
+
+template <class P, CheckLevel K>
+class Loop {
+ public:
+  using Item = typename P::Item;
+  Loop(Context<P>& ctx, unsigned self)
+      : ctx_(ctx), pool_(*ctx.pool), w_(*ctx.workers[self]), r_(w_.result), self_(self) {
+    const RunOptions& o = ctx.options;
+    if (o.cross_thread > 0 && o.threads > 1) {
+      cross_ = true;
+      cross_threshold_ = o.cross_thread >= 1.0
+                             ? UINT64_MAX
+                             : static_cast<uint64_t>(o.cross_thread * 18446744073709551616.0);
+    }
+  }
+
+  // The loop is compiled twice: with nothing held between ops and no hand-offs (kDirect), a
+  // buffer's node lives on the stack, where the compiler keeps it in registers and drops the
+  // fields nobody reads; otherwise nodes come from the worker's free list.
+  void Run() {
+    if (ctx_.options.hold == 0 && !cross_) {
+      RunLoop<true>();
+    } else {
+      RunLoop<false>();
+    }
+  }
+
+  template <bool kDirect>
+  void RunLoop() {
+    const RunOptions& o = ctx_.options;
+    const uint64_t max_ops = o.ops_per_thread != 0 ? o.ops_per_thread : UINT64_MAX;
+    const uint64_t sample_mask = (uint64_t{1} << o.latency_sample_shift) - 1;
+    const unsigned hold = o.hold;
+    Distribution::Sampler& sampler = *w_.sampler;
+    ctx_.start.arrive_and_wait();
+    const Clock::time_point t_start = Clock::now();
+    uint64_t op = 0;
+    for (; op < max_ops; ++op) {
+      // Two loads of lines that only change rarely: the stop flag and the hand-off mailbox.
+      if (ctx_.stop.load(std::memory_order_relaxed)) break;
+      if ((op & 1023) == 0) w_.progress_ops.store(op, std::memory_order_relaxed);
+      if (!kDirect && w_.mailbox.load(std::memory_order_relaxed) != nullptr) DrainMailbox();
+      const uint64_t n = sampler.Next();
+      const bool timed = (op & sample_mask) == 0;
+      uint64_t t = 0;
+      if (timed) t = LatencyClock::Now();
+      Item* item = pool_.Get(n);
+      uint64_t latency = timed ? LatencyClock::Elapsed(t) : 0;
+      if (item == nullptr) {
+        ++r_.refused;
+        continue;
+      }
+      if constexpr (kDirect) {
+        Held<Item> node;
+        Admit(item, n, op, &node);
+        latency += PutBack(&node, timed);
+      } else {
+        Held<Item>* h = w_.free;
+        w_.free = h->next;
+        --w_.free_count;
+        Admit(item, n, op, h);
+        if (hold == 0) {
+          latency += Release(h, timed, true);
+        } else if (w_.ring_size == hold) {  // full: the oldest goes back (lifetimes of K ops)
+          Held<Item>* oldest = w_.ring[w_.ring_head];
+          w_.ring[w_.ring_head] = h;
+          if (++w_.ring_head == hold) w_.ring_head = 0;
+          latency += Release(oldest, timed, true);
+        } else {
+          size_t slot = w_.ring_head + w_.ring_size;
+          if (slot >= hold) slot -= hold;
+          w_.ring[slot] = h;
+          ++w_.ring_size;
+        }
+      }
+      if (timed)
+        r_.latency.Record(static_cast<uint64_t>(static_cast<double>(latency) * ns_per_tick_));
+    }
+    r_.seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
+    r_.ops = op;
+    w_.progress_ops.store(op, std::memory_order_relaxed);
+  }
+
+ private:
+  // Checks a fresh buffer, writes the holder's pattern, and records both in node h.
+  [[gnu::always_inline]] void Admit(Item* item, uint64_t n, uint64_t op, Held<Item>* h) {
+    ++r_.gets;
+    const uint64_t cap = item->Cap();
+    r_.bytes_requested += n;
+    r_.bytes_capacity += cap;
+    ++r_.capacity_log2[cap == 0 ? 0 : std::bit_width(cap - 1)];
+    const uint64_t len = item->Len();
+    if constexpr (K != CheckLevel::kNone) {
+      if (cap < n) {
+        if (P::kTraits.promises_capacity) {
+          Report(Violation::kShortCapacity, item, n, cap, op, cap);
+        } else {
+          r_.violations.AddCount(Violation::kTruncated, 1);
+        }
+      }
+      if (len != 0) Report(Violation::kNotEmpty, item, n, cap, op, len);
+    }
+    if constexpr (K == CheckLevel::kFull) {
+      if (!ctx_.registry->Claim(reinterpret_cast<uintptr_t>(item->data()))) {
+        Report(Violation::kDoubleHandout, item, n, cap, op, 0);
+      }
+    }
+    const uint64_t room = cap > len ? cap - len : 0;
+    uint64_t touched = std::min(n, room);
+    if (ctx_.options.touch == Touch::kNone) touched = 0;
+    if (ctx_.options.touch == Touch::kHead) touched = std::min<uint64_t>(touched, kHeadBytes);
+    // The tag seeds the pattern: nothing to derive when nothing is written (--touch none).
+    const uint64_t tag = touched != 0 ? MakeTag(self_, op) : 0;
+    *h = {item, nullptr, tag, touched, touched, n, cap, op, self_, nullptr};
+    if (touched != 0) {
+      if (ctx_.options.workload == Workload::kJson) {
+        WriteJson(h, touched);
+      } else {
+        h->ptr = TouchItem(item, touched);
+        FillPattern(h->ptr, touched, h->tag);
+      }
+    }
+  }
+
+  void WriteJson(Held<Item>* h, uint64_t limit) {
+    if constexpr (kJsonCapable<Item>) {
+      const size_t before = h->item->Len();
+      WriteJsonArray(*h->item, h->tag, limit);
+      h->ptr = h->item->data() + before;
+      h->touched = h->item->Len() - before;
+      if constexpr (K != CheckLevel::kNone) {
+        // The writer must never hand out invalid JSON: parse what it wrote.
+        const char* text = reinterpret_cast<const char*>(h->ptr);
+        if (h->touched != 0 && !nlohmann::json::accept(text, text + h->touched)) {
+          r_.violations.Add({Violation::kCorruption, self_, h->op,
+                             reinterpret_cast<uintptr_t>(h->item->data()), h->n, h->cap, 0});
+        }
+      }
+    } else {
+      h->touched = 0;  // refused by the CLI: plugin buffers have no length to write JSON into
+    }
+  }
+
+  // The offset of the first byte that is not what the holder wrote, or h->touched.
+  size_t FirstBadByte(const Held<Item>* h) {
+    if (ctx_.options.workload == Workload::kJson) {
+      w_.scratch.Reset();
+      WriteJsonArray(w_.scratch, h->tag, h->budget);
+      const size_t n = std::min<size_t>(h->touched, w_.scratch.Len());
+      const uint8_t* want = w_.scratch.Bytes().data();
+      for (size_t i = 0; i < n; ++i) {
+        if (h->ptr[i] != want[i]) return i;
+      }
+      return n;
+    }
+    return FirstMismatch(h->ptr, h->touched, h->tag);
+  }
+
+  void Report(Violation v, Item* item, uint64_t n, uint64_t cap, uint64_t op, uint64_t detail) {
+    r_.violations.Add({v, self_, op, reinterpret_cast<uintptr_t>(item->data()), n, cap, detail});
+  }
+
+  // Gives a held buffer back: to another thread (with probability cross_thread while running), or
+  // checked and Put here. Returns the LatencyClock ticks Put took when `timed`.
+  [[gnu::always_inline]] uint64_t Release(Held<Item>* h, bool timed, bool may_hand_off) {
+    if (may_hand_off && cross_ && w_.free_count > 0 && w_.coin.Next() < cross_threshold_) {
+      const unsigned others = ctx_.options.threads - 1;
+      const unsigned target =
+          (self_ + 1 + static_cast<unsigned>(w_.coin.Next() % others)) % ctx_.options.threads;
+      std::atomic<Held<Item>*>& box = ctx_.workers[target]->mailbox;
+      h->next = box.load(std::memory_order_relaxed);
+      while (!box.compare_exchange_weak(h->next, h, std::memory_order_release,
+                                        std::memory_order_relaxed)) {
+      }
+      ++r_.handoffs;
+      return 0;
+    }
+    const uint64_t ticks = PutBack(h, timed);
+    Recycle(h);
+    return ticks;
+  }
+
+  [[gnu::always_inline]] uint64_t PutBack(Held<Item>* h, bool timed) {
+    if constexpr (K == CheckLevel::kFull) {
+      if (h->touched != 0) {
+        const size_t bad = FirstBadByte(h);
+        if (bad != h->touched) {
+          r_.violations.Add({Violation::kCorruption, h->thread, h->op,
+                             reinterpret_cast<uintptr_t>(h->item->data()), h->n, h->cap, bad});
+        }
+      }
+      ctx_.registry->Release(reinterpret_cast<uintptr_t>(h->item->data()));
+    }
+    uint64_t ticks = 0;
+    if (timed) {
+      const uint64_t t = LatencyClock::Now();
+      pool_.Put(h->item);
+      ticks = LatencyClock::Elapsed(t);
+    } else {
+      pool_.Put(h->item);
+    }
+    ++r_.puts;
+    return ticks;
+  }
+
+  // A node from the free list goes back to it (the free list of the thread that put it).
+  void Recycle(Held<Item>* h) {
+    h->next = w_.free;
+    w_.free = h;
+    ++w_.free_count;
+  }
+
+ public:
+  // Puts back everything handed to this thread so far.
+  void DrainMailbox() {
+    Held<Item>* h = w_.mailbox.exchange(nullptr, std::memory_order_acquire);
+    while (h != nullptr) {
+      Held<Item>* next = h->next;
+      PutBack(h, false);
+      Recycle(h);
+      h = next;
+    }
+  }
+  // Releases what the ring still holds, here (no hand-off: others may have stopped draining).
+  void ReleaseHeld() {
+    const unsigned hold = ctx_.options.hold;
+    while (w_.ring_size > 0) {
+      PutBack(w_.ring[w_.ring_head], false);
+      Recycle(w_.ring[w_.ring_head]);
+      if (++w_.ring_head == hold) w_.ring_head = 0;
+      --w_.ring_size;
+    }
+  }
+
+ private:
+  Context<P>& ctx_;
+  P& pool_;
+  Worker<Item>& w_;
+  ThreadResult& r_;
+  const uint32_t self_;
+  const double ns_per_tick_ = LatencyClock::NsPerTick();
+  bool cross_ = false;
+  uint64_t cross_threshold_ = 0;
+};
+
+template <class P, CheckLevel K>
+void WorkerMain(std::shared_ptr<Context<P>> ctx, unsigned self) {
+  Loop<P, K> loop(*ctx, self);
+  loop.Run();
+  loop.ReleaseHeld();
+  ctx->stopped.arrive_and_wait();
+  loop.DrainMailbox();
+  std::lock_guard<std::mutex> lock(ctx->mu);
+  ++ctx->finished;
+  ctx->cv.notify_all();
+}
+
+template <class P>
+void StartWorker(std::shared_ptr<Context<P>> ctx, unsigned self, std::vector<std::thread>& out) {
+  // The check level picks the loop here, once, so the loop never asks which checks are on.
+  switch (ctx->options.checks) {
+    case CheckLevel::kNone:
+      out.emplace_back(WorkerMain<P, CheckLevel::kNone>, ctx, self);
+      break;
+    case CheckLevel::kBasic:
+      out.emplace_back(WorkerMain<P, CheckLevel::kBasic>, ctx, self);
+      break;
+    case CheckLevel::kFull:
+      out.emplace_back(WorkerMain<P, CheckLevel::kFull>, ctx, self);
+      break;
+  }
+}
+
+}  // namespace bp::internal
+
+namespace bp {
+
+template <class P, class MakePool>
+PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions& o) {
+  static_assert(BufferPool<P>);
+  using internal::Clock;
+  using Item = typename P::Item;
+  const unsigned threads = std::max(1u, o.threads);
+  PoolRun run;
+  run.name = P::kName;
+  run.traits = P::kTraits;
+
+  // Everything the workers need is allocated before the heap reading, so that what the heap
+  // holds afterwards is the pool's doing.
+  auto ctx = std::make_shared<internal::Context<P>>(o, threads);
+  ctx->options.threads = threads;
+  const size_t nodes = o.hold + 1 + (o.cross_thread > 0 ? 64 : 0);
+  for (unsigned i = 0; i < threads; ++i) {
+    auto w = std::make_unique<internal::Worker<Item>>(nodes);
+    w->sampler.emplace(dist.MakeSampler(o.seed, i, threads));
+    w->coin.s = MakeTag(i, o.seed ^ 0x5EEDC0111ull) | 1;
+    ctx->workers.push_back(std::move(w));
+  }
+  if (o.checks == CheckLevel::kFull) {
+    ctx->registry = std::make_unique<OwnershipRegistry>(size_t{threads} * nodes);
+  }
+  std::vector<std::thread> pool_threads;
+  pool_threads.reserve(threads);
+
+  const uint64_t heap_before = HeapInUse();
+  const bool peak_reset = ResetPeakRss();
+  std::unique_ptr<P> pool = make_pool();
+  ctx->pool = pool.get();
+  for (unsigned i = 0; i < threads; ++i) internal::StartWorker(ctx, i, pool_threads);
+
+  ctx->start.arrive_and_wait();
+  const Clock::time_point t0 = Clock::now();
+  uint64_t peak_rss = CurrentRss();
+  bool stopping = false;
+  bool hung = false;
+  run.stop_reason = o.ops_per_thread != 0 ? StopReason::kOps : StopReason::kDuration;
+  auto request_stop = [&](StopReason why) {
+    run.stop_reason = why;
+    stopping = true;
+    ctx->stop.store(true, std::memory_order_relaxed);
+  };
+  Clock::time_point last_progress = t0;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(ctx->mu);
+      if (ctx->cv.wait_for(lock, std::chrono::milliseconds(5),
+                           [&] { return ctx->finished == threads; })) {
+        break;
+      }
+    }
+    const Clock::time_point now = Clock::now();
+    const auto elapsed = now - t0;
+    const uint64_t rss = CurrentRss();
+    peak_rss = std::max(peak_rss, rss);
+    if (!stopping) {
+      if (PendingSignal().load() != 0) {
+        request_stop(StopReason::kSignal);
+      } else if (o.max_rss_bytes != 0 &&
+                 rss >= o.max_rss_bytes - o.max_rss_bytes / internal::kRssMargin) {
+        // Stop short of the cap: the drain still allocates a little, and the cap must hold.
+        request_stop(StopReason::kMaxRss);
+      } else if (o.ops_per_thread == 0 && elapsed >= o.duration) {
+        request_stop(StopReason::kDuration);
+      }
+    }
+    if (o.deadline.count() != 0 && elapsed >= o.deadline) {
+      hung = true;
+      request_stop(StopReason::kDeadline);
+      break;
+    }
+    if (o.on_progress && now - last_progress >= std::chrono::milliseconds(100)) {
+      last_progress = now;
+      uint64_t ops = 0;
+      for (auto& w : ctx->workers) ops += w->progress_ops.load(std::memory_order_relaxed);
+      o.on_progress(ops, std::chrono::duration<double>(elapsed).count());
+    }
+  }
+
+  if (hung) {
+    // A thread is stuck inside the pool: it can be neither joined nor the pool destroyed. The
+    // threads keep the context alive; the pool is abandoned. What the others did is unknowable
+    // without a race, so only their published op counts are reported.
+    for (std::thread& t : pool_threads) t.detach();
+    (void)pool.release();
+    run.outcome = Outcome::kHung;
+    run.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    for (auto& w : ctx->workers) run.total.ops += w->progress_ops.load(std::memory_order_relaxed);
+    run.peak_rss_bytes = peak_rss;
+    return run;
+  }
+  for (std::thread& t : pool_threads) t.join();
+
+  run.stats = pool->Stats();
+  pool.reset();
+  // Read before the results are copied: from here on the runner allocates again.
+  const uint64_t heap_after = HeapInUse();
+  run.heap_leaked_bytes = heap_after > heap_before ? heap_after - heap_before : 0;
+  run.threads.reserve(threads);
+  for (auto& w : ctx->workers) {
+    run.total.Merge(w->result);
+    run.seconds = std::max(run.seconds, w->result.seconds);
+    run.threads.push_back(w->result);
+  }
+  run.outstanding = run.total.gets - std::min(run.total.gets, run.total.puts);
+  run.peak_rss_bytes = std::max(peak_rss, peak_reset ? PeakRss() : 0);
+
+  if (o.checks != CheckLevel::kNone) {
+    if (run.outstanding != 0) {
+      run.total.violations.Add({Violation::kLeak, 0, 0, 0, 0, 0, run.outstanding});
+    }
+    if (run.heap_leaked_bytes > kLeakThresholdBytes) {
+      run.total.violations.Add({Violation::kLeak, 0, 0, 0, 0, 0, run.heap_leaked_bytes});
+    }
+  }
+  if (run.total.violations.failures() != 0) {
+    run.outcome = Outcome::kViolations;
+  } else if (run.stop_reason == StopReason::kSignal) {
+    run.outcome = Outcome::kInterrupted;
+  } else if (run.stop_reason == StopReason::kMaxRss) {
+    run.outcome = Outcome::kLimit;
+  }
+  return run;
+}
+
+}  // namespace bp
