@@ -37,6 +37,8 @@ struct Series {
 struct Group {
   std::string label;           // untrusted: escaped when drawn
   std::vector<double> values;  // one per series; NaN: missing
+  // Optional spread per series (min and max over repeats), drawn as a whisker over the bar.
+  std::vector<double> low = {}, high = {};
 };
 
 std::string Num(double v, const char* format) {
@@ -63,12 +65,17 @@ std::string Shortened(const std::string& s, size_t max) {
 
 // Horizontal bars, one row per (group, series). Log scale when the values span decades
 // (latency: max is often 1000x p50), drawn as log1p so zero stays zero.
+// Below the bars: a labelled value axis (decades on a log scale, quarters on a linear one).
 std::string BarChart(std::string_view title, const std::vector<Series>& series,
-                     const std::vector<Group>& groups, bool log_scale) {
-  constexpr double kLabelW = 190, kBarW = 560, kRowH = 18, kGroupGap = 10, kTop = 8;
+                     const std::vector<Group>& groups, bool log_scale,
+                     std::string_view axis_label) {
+  constexpr double kLabelW = 190, kBarW = 560, kRowH = 18, kGroupGap = 10, kTop = 8, kAxisH = 42;
   double max = 0;
   for (const Group& g : groups) {
     for (double v : g.values) {
+      if (std::isfinite(v)) max = std::max(max, v);
+    }
+    for (double v : g.high) {
       if (std::isfinite(v)) max = std::max(max, v);
     }
   }
@@ -76,8 +83,9 @@ std::string BarChart(std::string_view title, const std::vector<Series>& series,
     if (!std::isfinite(v) || v <= 0 || max <= 0) return 0.0;
     return kBarW * (log_scale ? std::log1p(v) / std::log1p(max) : v / max);
   };
-  const double height =
-      kTop + static_cast<double>(groups.size()) * (series.size() * kRowH + kGroupGap) + 4;
+  const double bars_h =
+      kTop + static_cast<double>(groups.size()) * (series.size() * kRowH + kGroupGap);
+  const double height = bars_h + kAxisH;
   std::string out;
   if (series.size() > 1) {
     out += "<div class=\"legend\">";
@@ -101,12 +109,45 @@ std::string BarChart(std::string_view title, const std::vector<Series>& series,
       out += "<rect x=\"" + Num(kLabelW, "%.0f") + "\" y=\"" + Num(y + 2, "%.1f") + "\" width=\"" +
              Num(w, "%.1f") + "\" height=\"" + Num(kRowH - 4, "%.0f") + "\" fill=\"" +
              kColors[s % 5] + "\"/>";
-      out += "<text x=\"" + Num(kLabelW + w + 6, "%.1f") + "\" y=\"" + Num(y + kRowH - 5, "%.1f") +
-             "\">" + HtmlEscape(std::isfinite(v) ? series[s].format(v) : "-") + "</text>\n";
+      double text_x = kLabelW + w + 6;
+      if (s < g.low.size() && s < g.high.size() && std::isfinite(g.low[s]) &&
+          std::isfinite(g.high[s])) {
+        // The whisker: min to max over the repeats, with end caps.
+        const double x0 = kLabelW + scale(g.low[s]), x1 = kLabelW + scale(g.high[s]);
+        const double cy = y + kRowH / 2;
+        out += "<path class=\"whisker\" d=\"M" + Num(x0, "%.1f") + " " + Num(cy, "%.1f") + "H" +
+               Num(x1, "%.1f") + "M" + Num(x0, "%.1f") + " " + Num(cy - 5, "%.1f") + "v10M" +
+               Num(x1, "%.1f") + " " + Num(cy - 5, "%.1f") +
+               "v10\" stroke=\"#222\" stroke-width=\"1.5\" fill=\"none\"><title>" +
+               HtmlEscape("min " + series[s].format(g.low[s]) + ", max " +
+                          series[s].format(g.high[s])) +
+               "</title></path>";
+        text_x = std::max(text_x, x1 + 6);
+      }
+      out += "<text x=\"" + Num(text_x, "%.1f") + "\" y=\"" + Num(y + kRowH - 5, "%.1f") + "\">" +
+             HtmlEscape(std::isfinite(v) ? series[s].format(v) : "-") + "</text>\n";
       y += kRowH;
     }
     y += kGroupGap;
   }
+  // The value axis.
+  std::vector<double> ticks;
+  if (max > 0 && log_scale) {
+    for (double t = 1; t <= max * 1.0001 && ticks.size() < 20; t *= 10) ticks.push_back(t);
+  } else if (max > 0) {
+    for (int k = 0; k <= 4; ++k) ticks.push_back(max * k / 4);
+  }
+  out += "<path class=\"axis\" d=\"M" + Num(kLabelW, "%.0f") + " " + Num(bars_h, "%.1f") + "H" +
+         Num(kLabelW + kBarW, "%.0f") + "\" stroke=\"#888\" fill=\"none\"/>\n";
+  for (double t : ticks) {
+    const double x = kLabelW + (t == 0 ? 0.0 : scale(t));
+    out += "<path d=\"M" + Num(x, "%.1f") + " " + Num(bars_h, "%.1f") + "v5\" stroke=\"#888\"/>";
+    out += "<text x=\"" + Num(x, "%.1f") + "\" y=\"" + Num(bars_h + 17, "%.1f") +
+           "\" text-anchor=\"middle\">" + HtmlEscape(series[0].format(t)) + "</text>\n";
+  }
+  out += "<text class=\"axis-label\" x=\"" + Num(kLabelW + kBarW / 2, "%.0f") + "\" y=\"" +
+         Num(bars_h + 36, "%.1f") + "\" text-anchor=\"middle\">" + HtmlEscape(axis_label) +
+         (log_scale ? " (log scale)" : "") + "</text>\n";
   return out + "</svg>\n";
 }
 
@@ -211,7 +252,8 @@ std::string CapacityCharts(const std::vector<const json*>& pools,
     }
     out += "<figure><figcaption>" + HtmlEscape(names[i]) + " — " + std::to_string(groups.size()) +
            " capacity classes</figcaption>\n" +
-           BarChart("share of gets by capacity", {{"share of gets", Percent}}, groups, false) +
+           BarChart("share of gets by capacity", {{"share of gets", Percent}}, groups, false,
+                    "share of gets") +
            "</figure>\n";
   }
   return out;
@@ -266,7 +308,14 @@ std::string RenderHtmlReport(const json& report, std::string_view source) {
     const json* lat = Field(*p, "latency_ns");
     const json none;
     const json& l = lat ? *lat : none;
-    throughput.push_back({name, {Get(*p, "ops_per_s")}});
+    // Repeats: the bar is the median run, the whisker spans the slowest to the fastest.
+    const json* stats = Field(*p, "stats");
+    const json* ops = stats != nullptr ? Field(*stats, "ops_per_s") : nullptr;
+    if (ops != nullptr && UintField(*ops, "n").value_or(0) >= 2) {
+      throughput.push_back({name, {Get(*ops, "median")}, {Get(*ops, "min")}, {Get(*ops, "max")}});
+    } else {
+      throughput.push_back({name, {Get(*p, "ops_per_s")}});
+    }
     latency.push_back(
         {name, {Get(l, "p50"), Get(l, "p90"), Get(l, "p99"), Get(l, "p99_9"), Get(l, "max")}});
     retained.push_back({name, {Get(*p, "retained_bytes_end"), Get(*p, "peak_retained_bytes")}});
@@ -283,16 +332,17 @@ std::string RenderHtmlReport(const json& report, std::string_view source) {
          (BoolField(report, "interrupted") == true ? " · interrupted" : "") + "</p>\n";
   out += "<h2 id=\"pools\">Pools</h2>\n" + PoolTable(pools, names);
   out += "<h2 id=\"throughput\">Throughput</h2>\n" +
-         BarChart("operations per second", {{"ops/s", Rate}}, throughput, false);
+         BarChart("operations per second", {{"ops/s", Rate}}, throughput, false,
+                  "operations per second (median of repeats; whiskers: min to max)");
   out +=
       "<h2 id=\"latency\">Latency percentiles</h2>\n" +
       BarChart("latency of get + put",
                {{"p50", Nanos}, {"p90", Nanos}, {"p99", Nanos}, {"p99.9", Nanos}, {"max", Nanos}},
-               latency, true);
+               latency, true, "latency of one get + put");
   out += "<h2 id=\"capacity\">Capacity distribution</h2>\n" + CapacityCharts(pools, names);
-  out +=
-      "<h2 id=\"retained\">Retained bytes</h2>\n" +
-      BarChart("bytes held by the pool", {{"at the end", Bytes}, {"peak", Bytes}}, retained, false);
+  out += "<h2 id=\"retained\">Retained bytes</h2>\n" +
+         BarChart("bytes held by the pool", {{"at the end", Bytes}, {"peak", Bytes}}, retained,
+                  false, "bytes held by the pool");
   out += "<h2 id=\"detectors\">Detectors</h2>\n" + DetectorTable(pools, names);
   out += "<h2 id=\"config\">Configuration</h2>\n<table><tr><th>setting</th><th>value</th></tr>\n" +
          KeyValueRows(Field(report, "config"), "") + KeyValueRows(Field(report, "tool"), "tool.") +

@@ -54,6 +54,11 @@ struct RunOptions {
   uint64_t max_rss_bytes = 0;            // 0: no cap
   std::chrono::nanoseconds deadline{0};  // per pool; 0: no watchdog
   unsigned latency_sample_shift = 6;     // time one op in 2^shift
+  // Run the pool this long first, unmeasured (a separate run of the same job: caches, allocator
+  // arenas and CPU frequency settle). A warmup that fails is reported instead of the run.
+  std::chrono::nanoseconds warmup{0};
+  // Pin worker i to the i-th (mod count) CPU of the process's affinity mask (sched_getaffinity).
+  bool pin = false;
   // Called from the controller thread about every 100 ms with (ops so far, seconds so far).
   std::function<void(uint64_t, double)> on_progress;
 };

@@ -450,6 +450,13 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
   std::unique_ptr<P> pool = make_pool();
   ctx->pool = pool.get();
   for (unsigned i = 0; i < threads; ++i) internal::StartWorker(ctx, i, pool_threads);
+  if (o.pin) {
+    // Before the start latch opens: no op runs on a CPU it was not pinned to.
+    const std::vector<int> cpus = AllowedCpus();
+    for (unsigned i = 0; i < threads && !cpus.empty(); ++i) {
+      PinThread(pool_threads[i].native_handle(), cpus[i % cpus.size()]);
+    }
+  }
 
   ctx->start.arrive_and_wait();
   const Clock::time_point t0 = Clock::now();
