@@ -46,6 +46,22 @@ const char* StopReasonName(StopReason s) {
   return "?";
 }
 
+const char* PhaseName(Phase p) {
+  switch (p) {
+    case Phase::kCreate:
+      return "create";
+    case Phase::kRun:
+      return "run";
+    case Phase::kDrain:
+      return "drain";
+    case Phase::kDestroy:
+      return "destroy";
+    case Phase::kDone:
+      return "done";
+  }
+  return "?";
+}
+
 const char* OutcomeName(Outcome o) {
   switch (o) {
     case Outcome::kOk:

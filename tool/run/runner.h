@@ -41,6 +41,43 @@ const char* StopReasonName(StopReason s);
 // Bytes written by --touch head.
 inline constexpr size_t kHeadBytes = 64;
 
+// Where a pool is in its life: create (the factory runs), run (the workers' loops), drain (the
+// loops have stopped; held and handed-off buffers go back, the pool's counters are read), destroy
+// (the pool object is deleted), done (after destroy).
+enum class Phase : uint8_t { kCreate, kRun, kDrain, kDestroy, kDone };
+const char* PhaseName(Phase p);
+
+// A live reading of a run, over all workers, delivered to RunOptions::on_sample from the
+// controller thread: at each phase change and every sample_interval while the workers run.
+//
+// During the run the counters are what the workers last published (each worker publishes every
+// kLivePublishOps ops and when its loop ends), so they trail the truth by at most
+// threads * kLivePublishOps ops and never run ahead of it. From the first sample with
+// `exact` set (phase drain, after every worker has joined) they are the final totals: equal to
+// the PoolRun's total, violations included (leak findings are added by the sample of phase
+// destroy/done that follows the heap reading).
+struct LiveSample {
+  Phase phase = Phase::kCreate;
+  double t = 0;        // seconds since the workers started (0 before)
+  bool exact = false;  // every worker has joined: the counters are final
+  uint64_t ops = 0;    // Get calls made
+  uint64_t gets = 0;   // Gets that returned a buffer
+  uint64_t puts = 0;
+  uint64_t refused = 0;  // Get returned nullptr
+  uint64_t handoffs = 0;
+  // The pool's own counters (hits/misses/...): read only once the workers have joined
+  // (stats_known), since reading them mid-run would call into the pool from another thread.
+  bool stats_known = false;
+  PoolStats stats{};
+  std::array<uint64_t, kViolationKinds> violations{};  // counts per kind so far
+  // Examples found since the previous sample, in the order the controller saw them; at most
+  // Violations::kMaxExamples per kind over the whole run (the ones the final result keeps may
+  // differ when several workers found the same kind at once).
+  std::vector<ViolationExample> new_examples;
+  // Room for more readings (RSS, bytes retained by the pool, buffers outstanding): add them here
+  // and fill them in internal::SampleNow.
+};
+
 struct RunOptions {
   unsigned threads = 1;
   std::chrono::nanoseconds duration = std::chrono::seconds(2);
@@ -61,6 +98,11 @@ struct RunOptions {
   bool pin = false;
   // Called from the controller thread about every 100 ms with (ops so far, seconds so far).
   std::function<void(uint64_t, double)> on_progress;
+  // Live readings (see LiveSample), from the controller thread: every sample_interval while the
+  // workers run, and at each phase change. Empty: no sampling cost beyond the workers' batched
+  // stores.
+  std::chrono::nanoseconds sample_interval{std::chrono::milliseconds(100)};
+  std::function<void(const LiveSample&)> on_sample;
 };
 
 // What one thread did; merged into the pool's totals after join.
@@ -116,6 +158,9 @@ struct PoolRun {
 std::atomic<int>& PendingSignal();
 // Installs the SIGINT/SIGTERM handlers that set PendingSignal().
 void InstallSignalHandlers();
+
+// Workers publish their counters for LiveSample once every this many ops (a power of two).
+inline constexpr uint64_t kLivePublishOps = 1024;
 
 // Heap growth below this is noise (allocator caches, thread bookkeeping), above it a leak.
 inline constexpr uint64_t kLeakThresholdBytes = 4u << 20;

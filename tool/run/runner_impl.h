@@ -71,6 +71,40 @@ struct LineAllocator {
   bool operator==(const LineAllocator&) const = default;
 };
 
+// What a worker publishes for LiveSample, in its own cache lines. Counters: relaxed stores by the
+// worker, relaxed loads by the controller (a reading may mix two batches; each counter is one the
+// worker really had). Examples: the worker fills examples[k] and then release-stores
+// num_examples = k + 1; the controller acquire-loads num_examples and reads only slots below it,
+// which are never written again — no slot is ever read while written.
+struct alignas(64) LiveCounters {
+  static constexpr size_t kSlots = Violations::kMaxExamples * kViolationKinds;
+  std::atomic<uint64_t> ops{0}, gets{0}, puts{0}, refused{0}, handoffs{0};
+  std::array<std::atomic<uint64_t>, kViolationKinds> violations{};
+  std::array<uint8_t, kViolationKinds> kept{};  // examples published per kind (worker only)
+  std::atomic<uint32_t> num_examples{0};
+  std::array<ViolationExample, kSlots> examples{};
+
+  void Publish(const ThreadResult& r, uint64_t op) {
+    ops.store(op, std::memory_order_relaxed);
+    gets.store(r.gets, std::memory_order_relaxed);
+    puts.store(r.puts, std::memory_order_relaxed);
+    refused.store(r.refused, std::memory_order_relaxed);
+    handoffs.store(r.handoffs, std::memory_order_relaxed);
+    for (size_t i = 0; i < kViolationKinds; ++i) {
+      violations[i].store(r.violations.count(static_cast<Violation>(i)), std::memory_order_relaxed);
+    }
+  }
+  // The worker's first kMaxExamples examples per kind, as its Violations keeps them.
+  void PublishExample(const ViolationExample& e) {
+    uint8_t& k = kept[static_cast<size_t>(e.kind)];
+    const uint32_t n = num_examples.load(std::memory_order_relaxed);
+    if (k >= Violations::kMaxExamples || n >= kSlots) return;
+    ++k;
+    examples[n] = e;
+    num_examples.store(n + 1, std::memory_order_release);
+  }
+};
+
 template <class Item>
 struct alignas(64) Worker {
   explicit Worker(size_t nodes) : arena(nodes), ring(std::max<size_t>(1, nodes)) {
@@ -92,6 +126,7 @@ struct alignas(64) Worker {
   Coin coin{1};
   alignas(64) std::atomic<Held<Item>*> mailbox{nullptr};
   alignas(64) std::atomic<uint64_t> progress_ops{0};
+  LiveCounters live;
 };
 
 template <class P>
@@ -181,7 +216,10 @@ class Loop {
     for (; op < max_ops; ++op) {
       // Two loads of lines that only change rarely: the stop flag and the hand-off mailbox.
       if (ctx_.stop.load(std::memory_order_relaxed)) break;
-      if ((op & 1023) == 0) w_.progress_ops.store(op, std::memory_order_relaxed);
+      if ((op & (kLivePublishOps - 1)) == 0) {
+        w_.progress_ops.store(op, std::memory_order_relaxed);
+        w_.live.Publish(r_, op);
+      }
       if (!kDirect && w_.mailbox.load(std::memory_order_relaxed) != nullptr) DrainMailbox();
       const uint64_t n = sampler.Next();
       const bool timed = (op & sample_mask) == 0;
@@ -222,6 +260,7 @@ class Loop {
     r_.seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
     r_.ops = op;
     w_.progress_ops.store(op, std::memory_order_relaxed);
+    w_.live.Publish(r_, op);
   }
 
  private:
@@ -275,8 +314,8 @@ class Loop {
         // The writer must never hand out invalid JSON: parse what it wrote.
         const char* text = reinterpret_cast<const char*>(h->ptr);
         if (h->touched != 0 && !nlohmann::json::accept(text, text + h->touched)) {
-          r_.violations.Add({Violation::kCorruption, self_, h->op,
-                             reinterpret_cast<uintptr_t>(h->item->data()), h->n, h->cap, 0});
+          AddViolation({Violation::kCorruption, self_, h->op,
+                        reinterpret_cast<uintptr_t>(h->item->data()), h->n, h->cap, 0});
         }
       }
     } else {
@@ -300,7 +339,13 @@ class Loop {
   }
 
   void Report(Violation v, Item* item, uint64_t n, uint64_t cap, uint64_t op, uint64_t detail) {
-    r_.violations.Add({v, self_, op, reinterpret_cast<uintptr_t>(item->data()), n, cap, detail});
+    AddViolation({v, self_, op, reinterpret_cast<uintptr_t>(item->data()), n, cap, detail});
+  }
+
+  // Counts the violation and publishes it as an example while its kind has room (LiveCounters).
+  void AddViolation(const ViolationExample& e) {
+    r_.violations.Add(e);
+    if (r_.violations.count(e.kind) <= Violations::kMaxExamples) w_.live.PublishExample(e);
   }
 
   // Gives a held buffer back: to another thread (with probability cross_thread while running), or
@@ -328,8 +373,8 @@ class Loop {
       if (h->touched != 0) {
         const size_t bad = FirstBadByte(h);
         if (bad != h->touched) {
-          r_.violations.Add({Violation::kCorruption, h->thread, h->op,
-                             reinterpret_cast<uintptr_t>(h->item->data()), h->n, h->cap, bad});
+          AddViolation({Violation::kCorruption, h->thread, h->op,
+                        reinterpret_cast<uintptr_t>(h->item->data()), h->n, h->cap, bad});
         }
       }
       ctx_.registry->Release(reinterpret_cast<uintptr_t>(h->item->data()));
@@ -386,6 +431,54 @@ class Loop {
   uint64_t cross_threshold_ = 0;
 };
 
+// The controller's side of LiveCounters: sums the workers' counters and collects the examples
+// published since the last reading (at most kMaxExamples per kind over the run).
+class LiveReader {
+ public:
+  template <class Item>
+  LiveSample Read(const std::vector<std::unique_ptr<Worker<Item>>>& workers, Phase phase,
+                  double t) {
+    LiveSample s;
+    s.phase = phase;
+    s.t = t;
+    seen_.resize(workers.size(), 0);
+    for (size_t i = 0; i < workers.size(); ++i) {
+      const LiveCounters& c = workers[i]->live;
+      s.ops += c.ops.load(std::memory_order_relaxed);
+      s.gets += c.gets.load(std::memory_order_relaxed);
+      s.puts += c.puts.load(std::memory_order_relaxed);
+      s.refused += c.refused.load(std::memory_order_relaxed);
+      s.handoffs += c.handoffs.load(std::memory_order_relaxed);
+      for (size_t k = 0; k < kViolationKinds; ++k) {
+        s.violations[k] += c.violations[k].load(std::memory_order_relaxed);
+      }
+      const uint32_t n = c.num_examples.load(std::memory_order_acquire);
+      for (uint32_t j = seen_[i]; j < n; ++j) {
+        const ViolationExample& e = c.examples[j];
+        uint64_t& sent = sent_[static_cast<size_t>(e.kind)];
+        if (sent < Violations::kMaxExamples) {
+          ++sent;
+          s.new_examples.push_back(e);
+        }
+      }
+      seen_[i] = n;
+    }
+    return s;
+  }
+  // Examples the runner adds itself after the workers (leaks), in the same per-kind budget.
+  void AddOwn(const ViolationExample& e, LiveSample* s) {
+    uint64_t& sent = sent_[static_cast<size_t>(e.kind)];
+    if (sent < Violations::kMaxExamples) {
+      ++sent;
+      s->new_examples.push_back(e);
+    }
+  }
+
+ private:
+  std::vector<uint32_t> seen_;
+  std::array<uint64_t, kViolationKinds> sent_{};
+};
+
 template <class P, CheckLevel K>
 void WorkerMain(std::shared_ptr<Context<P>> ctx, unsigned self) {
   Loop<P, K> loop(*ctx, self);
@@ -393,6 +486,7 @@ void WorkerMain(std::shared_ptr<Context<P>> ctx, unsigned self) {
   loop.ReleaseHeld();
   ctx->stopped.arrive_and_wait();
   loop.DrainMailbox();
+  ctx->workers[self]->live.Publish(ctx->workers[self]->result, ctx->workers[self]->result.ops);
   std::lock_guard<std::mutex> lock(ctx->mu);
   ++ctx->finished;
   ctx->cv.notify_all();
@@ -445,6 +539,12 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
   std::vector<std::thread> pool_threads;
   pool_threads.reserve(threads);
 
+  internal::LiveReader live;
+  auto sample = [&](Phase phase, double t) {
+    if (o.on_sample) o.on_sample(live.Read(ctx->workers, phase, t));
+  };
+  sample(Phase::kCreate, 0);
+
   const uint64_t heap_before = HeapInUse();
   const bool peak_reset = ResetPeakRss();
   std::unique_ptr<P> pool = make_pool();
@@ -460,6 +560,8 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
 
   ctx->start.arrive_and_wait();
   const Clock::time_point t0 = Clock::now();
+  sample(Phase::kRun, 0);
+  Clock::time_point last_sample = t0;
   uint64_t peak_rss = CurrentRss();
   bool stopping = false;
   bool hung = false;
@@ -504,6 +606,11 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
       for (auto& w : ctx->workers) ops += w->progress_ops.load(std::memory_order_relaxed);
       o.on_progress(ops, std::chrono::duration<double>(elapsed).count());
     }
+    if (o.on_sample && now - last_sample >= o.sample_interval) {
+      last_sample = now;
+      sample(stopping ? Phase::kDrain : Phase::kRun,
+             std::chrono::duration<double>(elapsed).count());
+    }
   }
 
   if (hung) {
@@ -521,6 +628,18 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
   for (std::thread& t : pool_threads) t.join();
 
   run.stats = pool->Stats();
+  // Every worker has joined: the published counters are the final ones (LiveSample::exact).
+  auto exact_sample = [&](Phase phase) {
+    if (!o.on_sample) return;
+    LiveSample s =
+        live.Read(ctx->workers, phase, std::chrono::duration<double>(Clock::now() - t0).count());
+    s.exact = true;
+    s.stats_known = true;
+    s.stats = run.stats;
+    o.on_sample(s);
+  };
+  exact_sample(Phase::kDrain);
+  exact_sample(Phase::kDestroy);
   pool.reset();
   // Read before the results are copied: from here on the runner allocates again.
   const uint64_t heap_after = HeapInUse();
@@ -541,6 +660,20 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
     if (run.heap_leaked_bytes > kLeakThresholdBytes) {
       run.total.violations.Add({Violation::kLeak, 0, 0, 0, 0, 0, run.heap_leaked_bytes});
     }
+  }
+  if (o.on_sample) {
+    LiveSample s = live.Read(ctx->workers, Phase::kDone, run.seconds);
+    s.exact = true;
+    s.stats_known = true;
+    s.stats = run.stats;
+    for (size_t k = 0; k < kViolationKinds; ++k) {
+      s.violations[k] = run.total.violations.count(static_cast<Violation>(k));
+    }
+    for (size_t i = 0; i < run.total.violations.num_examples(); ++i) {
+      const ViolationExample& e = run.total.violations.example(i);
+      if (e.kind == Violation::kLeak) live.AddOwn(e, &s);
+    }
+    o.on_sample(s);
   }
   if (run.total.violations.failures() != 0) {
     run.outcome = Outcome::kViolations;
