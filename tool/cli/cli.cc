@@ -90,7 +90,8 @@ CLI::Validator DurationValidator() {
 void AddRunOptions(CLI::App* run, RunCommand& cmd, bool& isolate, std::string& duration,
                    std::string& max_rss, std::string& deadline, std::string& touch,
                    std::string& workload, std::string& checks, std::string& format,
-                   std::string& progress, std::string& seed, std::string& warmup) {
+                   std::string& progress, std::string& seed, std::string& warmup,
+                   std::string& sample_interval) {
   run->add_option("--pool", cmd.pools,
                   "pool to stress, NAME[:key=value,...]; repeatable; 'all' = every built-in "
                   "correct pool (see `bpstress list`)")
@@ -157,6 +158,11 @@ void AddRunOptions(CLI::App* run, RunCommand& cmd, bool& isolate, std::string& d
   run->add_option("--warmup", warmup, "unmeasured run of each pool before each measured one")
       ->capture_default_str()
       ->check(DurationValidator());
+  run->add_option(
+         "--sample-interval", sample_interval,
+         "timeline: ops/s, RSS, retained bytes, outstanding buffers and findings every TIME")
+      ->capture_default_str()
+      ->check(DurationValidator());
   run->add_flag("--pin", cmd.options.pin,
                 "pin worker threads round-robin over the CPUs this process may use");
   run->add_option("--deadline", deadline,
@@ -191,9 +197,9 @@ int Main(int argc, char** argv) {
               progress = "auto";
   CLI::App* run = app.add_subcommand("run", "stress pools from many threads (the default)");
   bool isolate = false;
-  std::string workload = "bytes", seed, warmup = "200ms";
+  std::string workload = "bytes", seed, warmup = "200ms", sample_interval = "100ms";
   AddRunOptions(run, cmd, isolate, duration, max_rss, deadline, touch, workload, checks, format,
-                progress, seed, warmup);
+                progress, seed, warmup, sample_interval);
   CLI::App* list = app.add_subcommand("list", "list pools and size distributions");
   std::string list_format = "text";
   list->add_option("--format", list_format, "text or json")
@@ -251,6 +257,11 @@ int Main(int argc, char** argv) {
       cmd.options.seed = ((uint64_t{rd()} << 32) ^ rd()) & kMaxSeed;
     }
     cmd.options.warmup = *ParseDuration(warmup);
+    cmd.options.sample_interval = *ParseDuration(sample_interval);
+    if (cmd.options.sample_interval < std::chrono::milliseconds(1)) {
+      std::fprintf(stderr, "bpstress: --sample-interval: must be at least 1ms\n");
+      return kExitUsage;
+    }
     if (!max_rss.empty()) cmd.options.max_rss_bytes = *ParseSize(max_rss);
     if (!deadline.empty()) {
       cmd.options.deadline = *ParseDuration(deadline);

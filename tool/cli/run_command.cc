@@ -148,9 +148,57 @@ struct Job {
   const PluginSpec* plugin = nullptr;
 };
 
+// Records the run's timeline from its live samples: a point per sample_interval while the
+// workers run, and a last one with the final totals (phase done).
+class TimelineRecorder {
+ public:
+  void Add(const LiveSample& s) {
+    if (s.phase == Phase::kRun && s.t > 0) {
+      Push(s, s.t);
+    } else if (s.phase == Phase::kDone) {
+      if (!points_.empty() && s.t <= points_.back().t) {
+        // The workers' own clocks ended before the controller's last reading: the totals
+        // replace that reading's counters.
+        const TimelineSample last = points_.back();
+        points_.pop_back();
+        Push(s, last.t);
+      } else {
+        Push(s, s.t);
+      }
+    }
+  }
+  std::vector<TimelineSample> Take() { return std::move(points_); }
+
+ private:
+  void Push(const LiveSample& s, double t) {
+    TimelineSample p;
+    p.t = t;
+    p.ops = s.ops;
+    p.rss_bytes = s.rss_bytes;
+    p.retained_bytes = s.retained_bytes;
+    p.outstanding = s.outstanding;
+    for (size_t k = 0; k < kViolationKinds; ++k) {
+      if (IsFailure(static_cast<Violation>(k))) p.violations += s.violations[k];
+    }
+    const double t0 = points_.empty() ? 0 : points_.back().t;
+    const uint64_t ops0 = points_.empty() ? 0 : points_.back().ops;
+    p.ops_per_s = t > t0 ? static_cast<double>(p.ops - std::min(p.ops, ops0)) / (t - t0) : 0;
+    points_.push_back(p);
+  }
+  std::vector<TimelineSample> points_;
+};
+
 PoolRun RunJobOnce(const Job& job, const Distribution& dist, const RunOptions& options) {
-  return job.plugin != nullptr ? RunPlugin(*job.plugin, dist, options)
-                               : RunSpec(*job.builtin, dist, options);
+  RunOptions o = options;
+  auto recorder = std::make_shared<TimelineRecorder>();
+  o.on_sample = [recorder, next = options.on_sample](const LiveSample& s) {
+    recorder->Add(s);
+    if (next) next(s);
+  };
+  PoolRun run =
+      job.plugin != nullptr ? RunPlugin(*job.plugin, dist, o) : RunSpec(*job.builtin, dist, o);
+  run.timeline = recorder->Take();
+  return run;
 }
 
 // The warmup (options.warmup, a run of its own) and then the measured run, in the process that

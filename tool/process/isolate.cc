@@ -109,6 +109,8 @@ std::string EncodePoolRun(const PoolRun& run) {
   w.Pod(run.heap_leaked_bytes);
   w.Pod(run.signal);
   w.Str(run.stderr_tail);
+  w.Pod(uint64_t{run.timeline.size()});
+  for (const TimelineSample& t : run.timeline) w.Pod(t);
   w.Pod(Checksum(w.out()));
   w.Raw(kTrailer, sizeof kTrailer);
   return std::move(w.out());
@@ -139,10 +141,17 @@ bool DecodePoolRun(std::string_view bytes, PoolRun* out) {
   for (ThreadResult& t : run.threads) {
     if (!r.Pod(&t)) return false;
   }
+  uint64_t points = 0;
   if (!r.Pod(&run.outstanding) || !r.Pod(&run.peak_rss_bytes) || !r.Pod(&run.heap_leaked_bytes) ||
-      !r.Pod(&run.signal) || !r.Str(&run.stderr_tail) || r.left() != 0) {
+      !r.Pod(&run.signal) || !r.Str(&run.stderr_tail) || !r.Pod(&points) ||
+      points > r.left() / sizeof(TimelineSample)) {
     return false;
   }
+  run.timeline.resize(points);
+  for (TimelineSample& t : run.timeline) {
+    if (!r.Pod(&t)) return false;
+  }
+  if (r.left() != 0) return false;
   *out = std::move(run);
   return true;
 }

@@ -167,7 +167,33 @@ void WritePool(JsonWriter& w, const PoolRun& p, const std::vector<PoolRun>& repe
     w.Key("signal").Int(p.signal);
     w.Key("stderr_tail").String(p.stderr_tail);
   }
-  WriteRepeats(w, repeats.empty() ? std::vector<PoolRun>{p} : repeats);
+  const std::vector<PoolRun>& runs = repeats.empty() ? std::vector<PoolRun>{p} : repeats;
+  WriteRepeats(w, runs);
+  // Every repeat's points, in order, each naming its repeat.
+  w.Key("timeline").BeginArray();
+  for (size_t i = 0; i < runs.size(); ++i) {
+    for (const TimelineSample& t : runs[i].timeline) {
+      w.BeginObject()
+          .Key("repeat")
+          .Uint(i)
+          .Key("t")
+          .Double(t.t)
+          .Key("ops")
+          .Uint(t.ops)
+          .Key("ops_per_s")
+          .Double(t.ops_per_s)
+          .Key("rss_bytes")
+          .Uint(t.rss_bytes)
+          .Key("retained_bytes")
+          .Uint(t.retained_bytes)
+          .Key("outstanding")
+          .Uint(t.outstanding)
+          .Key("violations")
+          .Uint(t.violations)
+          .EndObject();
+    }
+  }
+  w.EndArray();
   w.Key("verdict").String(PoolPassed(p) ? "pass" : "fail");
   w.EndObject();
 }
@@ -353,6 +379,7 @@ std::string RenderReport(const Report& r) {
   w.Key("latency_sample_every").Uint(uint64_t{1} << o.latency_sample_shift);
   w.Key("repeat").Uint(r.repeat);
   w.Key("warmup_ms").Uint(o.warmup.count() / 1000000);
+  w.Key("sample_interval_ms").Uint(o.sample_interval.count() / 1000000);
   w.Key("pin").Bool(o.pin);
   if (o.pin) {
     w.Key("pin_cpus").BeginArray();

@@ -283,6 +283,83 @@ void CheckRepeats(FieldReader& r, const json& pool, bool partial, const Counts& 
   }
 }
 
+// "timeline" (optional): points of each repeat in order — repeat indexes non-decreasing and
+// within repeats, t, ops and violations non-decreasing within a repeat, ops_per_s the rate of the
+// interval, and each repeat's last point at most its totals (equal to its ops when it ended ok).
+void CheckTimeline(FieldReader& r, const json& pool, Findings* f) {
+  FieldReader opt(pool, r.label(), false, f);
+  const json* timeline = opt.Array("timeline");
+  if (timeline == nullptr) return;
+  const json* repeats = Field(pool, "repeats");
+  const size_t n_repeats = repeats != nullptr && repeats->is_array() ? repeats->size() : 1;
+  struct Last {
+    uint64_t repeat = 0;
+    double t = 0;
+    uint64_t ops = 0, violations = 0;
+    bool any = false;
+  } last;
+  std::vector<std::optional<uint64_t>> last_ops(n_repeats);
+  bool ordered = true, rates = true;
+  std::string first_problem;
+  auto problem = [&](bool ok, const std::string& what) {
+    if (!ok && first_problem.empty()) first_problem = what;
+    return ok;
+  };
+  for (size_t i = 0; i < timeline->size(); ++i) {
+    const json& e = (*timeline)[i];
+    const std::string key = "timeline[" + std::to_string(i) + "]";
+    if (!e.is_object()) {
+      r.Check(false, key + " is not an object");
+      return;
+    }
+    FieldReader er(e, r.label(), true, f, key + ".");
+    const U64 repeat = er.Uint("repeat"), ops = er.Uint("ops"), violations = er.Uint("violations");
+    const F64 t = er.Number("t"), rate = er.Number("ops_per_s");
+    er.Uint("rss_bytes");
+    er.Uint("retained_bytes");
+    er.Uint("outstanding");
+    if (!repeat || !ops || !violations || !t || !rate) return;
+    ordered &= problem(*repeat < n_repeats, key + ".repeat (" + Num(*repeat) + ") has no repeat");
+    const bool same = last.any && *repeat == last.repeat;
+    ordered &= problem(!last.any || *repeat >= last.repeat,
+                       key + ".repeat goes back from " + Num(last.repeat));
+    if (same) {
+      ordered &=
+          problem(*t >= last.t, key + ".t (" + Num(*t) + ") < previous (" + Num(last.t) + ")");
+      ordered &= problem(*ops >= last.ops,
+                         key + ".ops (" + Num(*ops) + ") < previous (" + Num(last.ops) + ")");
+      ordered &= problem(*violations >= last.violations, key + ".violations decrease");
+    }
+    const double t0 = same ? last.t : 0;
+    const uint64_t ops0 = same ? last.ops : 0;
+    if (*t > t0 && *ops >= ops0) {
+      const double want = static_cast<double>(*ops - ops0) / (*t - t0);
+      rates &=
+          problem(Close(*rate, want, 1e-6), key + ".ops_per_s (" + Num(*rate) +
+                                                ") != interval ops / seconds (" + Num(want) + ")");
+    }
+    if (*repeat < n_repeats) last_ops[*repeat] = *ops;
+    last = {*repeat, *t, *ops, *violations, true};
+  }
+  r.Check(ordered, "timeline out of order: " + first_problem);
+  r.Check(rates, "timeline rates: " + first_problem);
+  if (repeats == nullptr || !repeats->is_array()) return;
+  for (size_t k = 0; k < repeats->size(); ++k) {
+    const json& e = (*repeats)[k];
+    const U64 ops = UintField(e, "ops");
+    const std::optional<std::string> outcome = StringField(e, "outcome");
+    if (!ops || !last_ops[k] || !outcome) continue;
+    const std::string key = "timeline of repeat " + std::to_string(k);
+    if (*outcome == "ok" || *outcome == "violations") {
+      r.Check(*last_ops[k] == *ops,
+              key + " ends at " + Num(*last_ops[k]) + " ops, the repeat made " + Num(*ops));
+    } else {
+      r.Check(*last_ops[k] <= *ops,
+              key + " ends at " + Num(*last_ops[k]) + " ops, above the repeat's " + Num(*ops));
+    }
+  }
+}
+
 struct PoolResult {
   bool passed = false;   // recorded verdict "pass"
   bool stopped = false;  // outcome "hung" or "limit": bpstress run exits 4
@@ -337,6 +414,7 @@ PoolResult CheckPool(const json& pool, bool interrupted, U64 config_threads, Fin
   isolated.Uint("signal");
   isolated.String("stderr_tail");
   CheckRepeats(r, pool, partial, totals, f);
+  CheckTimeline(r, pool, f);
   if (partial) {
     r.Check(verdict == "fail", "outcome '" + *outcome + "' but verdict is not 'fail'");
     return result;

@@ -76,6 +76,21 @@ struct LiveSample {
   std::vector<ViolationExample> new_examples;
   // Room for more readings (RSS, bytes retained by the pool, buffers outstanding): add them here
   // and fill them in internal::SampleNow.
+  uint64_t rss_bytes = 0;       // resident set size of the process now
+  uint64_t retained_bytes = 0;  // the pool's Stats().retained_bytes (any thread may read it)
+  uint64_t outstanding = 0;     // gets - puts so far: buffers held or in hand-off
+};
+
+// One point of a pool's timeline (the report's "timeline"): the run seen every sample_interval.
+// Counters are cumulative; ops_per_s is the rate over the interval since the previous point.
+struct TimelineSample {
+  double t = 0;  // seconds since the workers started
+  double ops_per_s = 0;
+  uint64_t ops = 0;
+  uint64_t rss_bytes = 0;
+  uint64_t retained_bytes = 0;
+  uint64_t outstanding = 0;
+  uint64_t violations = 0;  // failure-kind findings so far
 };
 
 struct RunOptions {
@@ -149,6 +164,8 @@ struct PoolRun {
   uint64_t outstanding = 0;  // got and not put at the end
   uint64_t peak_rss_bytes = 0;
   uint64_t heap_leaked_bytes = 0;  // heap not returned once the pool was destroyed
+  // Points every sample_interval while the workers ran, the last one at the end with the totals.
+  std::vector<TimelineSample> timeline;
   // Isolated runs only: the signal that ended the child (0 if none) and its last stderr lines.
   int signal = 0;
   std::string stderr_tail;

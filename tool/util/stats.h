@@ -25,7 +25,7 @@ struct Summary {
   double stddev = 0;  // sample standard deviation (n - 1); 0 for n < 2
   double min = 0;
   double max = 0;
-  double ci_low = 0;    // confidence interval of the median
+  double ci_low = 0;  // confidence interval of the median
   double ci_high = 0;
   double ci_level = 0;  // its coverage: >= 0.95 from 6 samples on
 };
