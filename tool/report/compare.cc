@@ -461,7 +461,7 @@ std::string CompareTable(const std::vector<NamedReport>& reports, CompareFormat 
                         {"p99_stats", IntervalJson(p99_in)},
                         {"hit_rate", counters ? OptionalNumber(hit) : json(nullptr)},
                         {"waste_ratio", OptionalNumber(waste)},
-                        {"peak_rss_bytes", OptionalNumber(rss)},
+                        {"peak_rss_bytes", rss_int ? json(*rss_int) : json(nullptr)},
                         {"peak_rss_ratio", raw_ratio(rss, first_rss)},
                         {"verdict", verdict}});
       }

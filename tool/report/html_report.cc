@@ -151,6 +151,70 @@ std::string BarChart(std::string_view title, const std::vector<Series>& series,
   return out + "</svg>\n";
 }
 
+struct Line {
+  std::string name;  // untrusted: escaped when drawn
+  size_t color;
+  bool dashed;
+  std::vector<std::pair<double, double>> points;  // (seconds, value)
+};
+
+// A line chart of values over time: every line on one pair of axes, x in seconds from the start
+// of the run, y from 0 to the largest value, five labelled ticks on each axis.
+std::string LineChart(std::string_view title, std::string_view y_label,
+                      std::string (*format)(double), const std::vector<Line>& lines) {
+  constexpr double kLeft = 90, kTop = 10, kW = 760, kH = 240, kBottom = 46;
+  double max_x = 0, max_y = 0;
+  for (const Line& l : lines) {
+    for (const auto& [x, y] : l.points) {
+      if (std::isfinite(x)) max_x = std::max(max_x, x);
+      if (std::isfinite(y)) max_y = std::max(max_y, y);
+    }
+  }
+  if (max_x <= 0) max_x = 1;
+  if (max_y <= 0) max_y = 1;
+  auto px = [&](double x) { return kLeft + kW * x / max_x; };
+  auto py = [&](double y) { return kTop + kH - kH * y / max_y; };
+  std::string out = "<div class=\"legend\">";
+  for (const Line& l : lines) {
+    out += "<span><i style=\"background:" + std::string(kColors[l.color % 5]) + "\"></i>" +
+           HtmlEscape(l.name) + "</span>";
+  }
+  out += "</div>\n<svg role=\"img\" class=\"timeline\" width=\"900\" height=\"" +
+         Num(kTop + kH + kBottom, "%.0f") + "\" viewBox=\"0 0 900 " +
+         Num(kTop + kH + kBottom, "%.0f") + "\"><title>" + HtmlEscape(title) + "</title>\n";
+  out += "<path class=\"axis\" d=\"M" + Num(kLeft, "%.0f") + " " + Num(kTop, "%.0f") + "V" +
+         Num(kTop + kH, "%.0f") + "H" + Num(kLeft + kW, "%.0f") +
+         "\" stroke=\"#888\" fill=\"none\"/>\n";
+  for (int k = 0; k <= 4; ++k) {
+    const double x = max_x * k / 4, y = max_y * k / 4;
+    out += "<path d=\"M" + Num(px(x), "%.1f") + " " + Num(kTop + kH, "%.0f") +
+           "v5\" stroke=\"#888\"/><text x=\"" + Num(px(x), "%.1f") + "\" y=\"" +
+           Num(kTop + kH + 18, "%.0f") + "\" text-anchor=\"middle\">" + Num(x, "%.2gs") +
+           "</text>\n";
+    out += "<path d=\"M" + Num(kLeft - 5, "%.0f") + " " + Num(py(y), "%.1f") +
+           "h5\" stroke=\"#888\"/><text x=\"" + Num(kLeft - 8, "%.0f") + "\" y=\"" +
+           Num(py(y) + 4, "%.1f") + "\" text-anchor=\"end\">" + HtmlEscape(format(y)) + "</text>\n";
+  }
+  out += "<text class=\"axis-label\" x=\"" + Num(kLeft + kW / 2, "%.0f") + "\" y=\"" +
+         Num(kTop + kH + 40, "%.0f") +
+         "\" text-anchor=\"middle\">seconds since the workers started</text>\n";
+  out += "<text class=\"axis-label\" transform=\"rotate(-90)\" x=\"" +
+         Num(-(kTop + kH / 2), "%.0f") + "\" y=\"14\" text-anchor=\"middle\">" +
+         HtmlEscape(y_label) + "</text>\n";
+  for (const Line& l : lines) {
+    std::string d;
+    for (const auto& [x, y] : l.points) {
+      if (!std::isfinite(x) || !std::isfinite(y)) continue;
+      d += (d.empty() ? "M" : "L") + Num(px(x), "%.1f") + " " + Num(py(y), "%.1f");
+    }
+    if (d.empty()) continue;
+    out += "<path class=\"line\" d=\"" + d + "\" stroke=\"" + kColors[l.color % 5] +
+           "\" stroke-width=\"2\" fill=\"none\"" + (l.dashed ? " stroke-dasharray=\"6 4\"" : "") +
+           "><title>" + HtmlEscape(l.name) + "</title></path>\n";
+  }
+  return out + "</svg>\n";
+}
+
 double Get(const json& obj, std::string_view key) {
   if (const auto v = NumberField(obj, key)) return *v;
   return NAN;
@@ -259,6 +323,37 @@ std::string CapacityCharts(const std::vector<const json*>& pools,
   return out;
 }
 
+// The timeline of each pool's first repeat: ops/s per interval, and RSS (solid) with the pool's
+// retained bytes (dashed). Reports before timelines have none: the section is left out.
+std::string TimelineCharts(const std::vector<const json*>& pools,
+                           const std::vector<std::string>& names) {
+  std::vector<Line> rate, memory;
+  for (size_t i = 0; i < pools.size(); ++i) {
+    const json* timeline = Field(*pools[i], "timeline");
+    if (timeline == nullptr || !timeline->is_array()) continue;
+    Line r{names[i], i, false, {}}, rss{names[i] + " RSS", i, false, {}},
+        kept{names[i] + " retained", i, true, {}};
+    for (const json& e : *timeline) {
+      if (UintField(e, "repeat").value_or(1) != 0) continue;
+      const double t = Get(e, "t");
+      r.points.push_back({t, Get(e, "ops_per_s")});
+      rss.points.push_back({t, Get(e, "rss_bytes")});
+      kept.points.push_back({t, Get(e, "retained_bytes")});
+    }
+    if (r.points.empty()) continue;
+    rate.push_back(std::move(r));
+    memory.push_back(std::move(rss));
+    memory.push_back(std::move(kept));
+  }
+  if (rate.empty()) return "";
+  return "<h2 id=\"timeline\">Over time</h2>\n<figure><figcaption>Throughput (first repeat)"
+         "</figcaption>\n" +
+         LineChart("operations per second over time", "operations per second", HumanRate, rate) +
+         "</figure>\n<figure><figcaption>Memory: RSS (solid) and bytes retained by the pool "
+         "(dashed)</figcaption>\n" +
+         LineChart("memory over time", "bytes", Bytes, memory) + "</figure>\n";
+}
+
 }  // namespace
 
 std::string HtmlEscape(std::string_view text) {
@@ -339,6 +434,7 @@ std::string RenderHtmlReport(const json& report, std::string_view source) {
       BarChart("latency of get + put",
                {{"p50", Nanos}, {"p90", Nanos}, {"p99", Nanos}, {"p99.9", Nanos}, {"max", Nanos}},
                latency, true, "latency of one get + put");
+  out += TimelineCharts(pools, names);
   out += "<h2 id=\"capacity\">Capacity distribution</h2>\n" + CapacityCharts(pools, names);
   out += "<h2 id=\"retained\">Retained bytes</h2>\n" +
          BarChart("bytes held by the pool", {{"at the end", Bytes}, {"peak", Bytes}}, retained,
