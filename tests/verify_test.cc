@@ -225,6 +225,7 @@ TEST(VerifyTest, VerdictsMustFollowOutcomesAndCounts) {
     json report = Sized();
     report["pools"][0]["violations"]["truncated"] = 5;  // documented truncation is no failure
     report["pools"][0]["threads"][0]["violations"]["truncated"] = 5;
+    report["pools"][0]["repeats"][0]["violations"]["truncated"] = 5;
     EXPECT_EQ(Verify(report).failed, 0u) << Lines(Verify(report));
   }
   {
