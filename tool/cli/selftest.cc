@@ -55,10 +55,6 @@ Child RunSelf(const std::vector<std::string>& args, const std::string& err_path,
   return c;
 }
 
-bool BuiltWith(const char* sanitizer) {
-  return std::string_view(build::kSanitizers).find(sanitizer) != std::string_view::npos;
-}
-
 // The violation count of `kind` in the first pool of a report; -1 when the report is unreadable.
 long long Count(const std::string& report_path, const char* kind) {
   try {
@@ -99,7 +95,7 @@ int RunSelftest(const SelftestOptions& options) {
     }
     dir = templ;
   }
-  const bool tsan = BuiltWith("thread"), asan = BuiltWith("address");
+  const bool tsan = build::kThreadSanitizer, asan = build::kAddressSanitizer;
   const std::string threads = std::to_string(options.threads);
   // A short run that reaches every planted bug: the faulty pools misbehave within a few
   // thousand operations, and holding two buffers keeps several in flight per thread.
@@ -170,7 +166,7 @@ int RunSelftest(const SelftestOptions& options) {
     na += r.result == "n/a in this build";
   }
   std::printf("selftest (%s): %d passed, %d failed, %d n/a in this build\n",
-              build::kSanitizers[0] ? build::kSanitizers : "no sanitizers", caught, failures, na);
+              build::kAnySanitizer ? build::kSanitizers : "no sanitizers", caught, failures, na);
   return failures == 0 ? kExitOk : kExitCheckFailed;
 }
 

@@ -1,6 +1,6 @@
-// Starting a program as a child process and waiting for it with a time limit: the one fork/exec/wait
-// of `selftest`, `hunt` and the tests (crash isolation, whose child streams its result over pipes,
-// has its own loop in tool/process/isolate.cc).
+// Starting a program as a child process and waiting for it with a time limit: the one
+// fork/exec/wait of `selftest`, `hunt` and the tests (crash isolation, whose child streams its
+// result over pipes, has its own loop in tool/process/isolate.cc).
 //
 // SpawnChild prepares everything that allocates (argv, the merged environment) before fork, so the
 // child only opens its redirections, dup2()s them and execs: nothing between fork and exec that is
@@ -26,8 +26,8 @@ struct ChildSpec {
 };
 
 struct ChildExit {
-  int exit_code = -1;  // the exit status, or 128 + the signal that ended it
-  int signal = 0;      // the signal that ended it, 0 when it exited
+  int exit_code = -1;      // the exit status, or 128 + the signal that ended it
+  int signal = 0;          // the signal that ended it, 0 when it exited
   bool timed_out = false;  // still running at the time limit: killed with SIGKILL
   double seconds = 0;      // from spawn to exit
 };
