@@ -26,8 +26,7 @@ constexpr uint64_t kMaxSeed = (uint64_t{1} << 53) - 1;
 std::string VersionString() {
   std::string v = std::string("bpstress ") + build::kVersion + " (" + build::kCompiler + ", " +
                   build::kBuildType +
-                  ", sanitizers: " + (build::kSanitizers[0] != '\0' ? build::kSanitizers : "none") +
-                  ")";
+                  ", sanitizers: " + (build::kAnySanitizer ? build::kSanitizers : "none") + ")";
   return v;
 }
 
