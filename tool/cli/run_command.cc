@@ -16,6 +16,7 @@
 #include "tool/process/isolate.h"
 #include "tool/report/report.h"
 #include "tool/run/dispatch.h"
+#include "tool/run/leak_cycles.h"
 #include "tool/run/plugin_run.h"
 #include "tool/util/exit_codes.h"
 #include "tool/util/sysinfo.h"
@@ -117,8 +118,12 @@ struct Job {
 };
 
 PoolRun RunJob(const Job& job, const Distribution& dist, const RunOptions& options) {
-  return job.plugin != nullptr ? RunPlugin(*job.plugin, dist, options)
-                               : RunSpec(*job.builtin, dist, options);
+  return RunLeakCycles(
+      [&](const RunOptions& o) {
+        return job.plugin != nullptr ? RunPlugin(*job.plugin, dist, o)
+                                     : RunSpec(*job.builtin, dist, o);
+      },
+      options);
 }
 
 // The re-executed child (kJobVariable set): checks the preload, runs one job in this process and
@@ -137,6 +142,7 @@ int RunChildJob(const char* job_env, const std::vector<Job>& jobs, const Distrib
   }
   const std::string name = name_env, library = library_env;
   const int fd = std::atoi(fd_env);
+  OpenResultChannel(fd);  // before any pool code runs: a pool may close descriptors
   for (const char* v : {kJobVariable, kJobAllocatorVariable, kJobLibraryVariable,
                         static_cast<const char*>(kResultFdVariable)}) {
     unsetenv(v);
@@ -147,7 +153,9 @@ int RunChildJob(const char* job_env, const std::vector<Job>& jobs, const Distrib
     return kExitBadInput;
   }
   InstallSignalHandlers();
-  PoolRun run = RunJob(jobs[index], dist, options);
+  RunOptions child_options = options;
+  child_options.on_sample = StreamSample;  // the parent keeps the last state should this crash
+  PoolRun run = RunJob(jobs[index], dist, child_options);
   run.allocator = name;
   const bool sent = SendResult(fd, run);
   std::fflush(nullptr);
@@ -189,7 +197,7 @@ int ExecuteRun(RunCommand& cmd) {
   std::vector<PluginSpec> plugins;
   for (const std::string& arg : cmd.plugins) {
     std::string error;
-    auto plugin = LoadPluginSpec(arg, &error);
+    auto plugin = LoadPluginSpec(arg, &error, cmd.isolate != RunCommand::Isolate::kOff);
     if (!plugin) {
       std::fprintf(stderr, "bpstress: --plugin %s: %s\n", arg.c_str(), error.c_str());
       return kExitBadInput;
@@ -314,8 +322,12 @@ int ExecuteRun(RunCommand& cmd) {
   const bool progress = cmd.progress == ProgressMode::kAlways ||
                         (cmd.progress == ProgressMode::kAuto && isatty(STDERR_FILENO));
   InstallSignalHandlers();
-  const bool isolate = cmd.isolate == RunCommand::Isolate::kOn ||
-                       (cmd.isolate == RunCommand::Isolate::kAuto && jobs.size() > 1);
+  // Plugins are foreign code: isolated unless --no-isolate (to debug one under gdb). Built-in
+  // pools: isolated with --isolate, or by default when several pools run.
+  const auto isolated = [&](const Job& job) {
+    if (cmd.isolate != RunCommand::Isolate::kAuto) return cmd.isolate == RunCommand::Isolate::kOn;
+    return job.plugin != nullptr || jobs.size() > 1;
+  };
   bool hung_in_process = false;
   // Pools in the order given, once per allocator: allocator by allocator, so that a table reads
   // as one block of pools per allocator.
@@ -341,6 +353,8 @@ int ExecuteRun(RunCommand& cmd) {
         std::fflush(stderr);
       };
     }
+    const bool isolate = isolated(job);
+    if (isolate) options.on_sample = StreamSample;
     const std::function<PoolRun()> body = [&] { return RunJob(job, dist, options); };
     const bool native_task = task.allocator->name == native;
     PoolRun run = !native_task ? RunExec(job.name, job.spec, options,
