@@ -96,6 +96,23 @@ void PrintTable(const Report& report, bool show_allocator) {
     while (!line.empty() && line.back() == ' ') line.pop_back();
     std::printf("%s\n", line.c_str());
   }
+  // Footer: where each crash happened, and the crashing thread's stack.
+  for (const PoolRun& p : report.pools) {
+    if (p.outcome != Outcome::kCrashed) continue;
+    std::string what = p.signal != 0 ? SignalName(p.signal) : "exit without a result";
+    if (p.has_fault_address) {
+      char hex[32];
+      std::snprintf(hex, sizeof hex, " at 0x%llx",
+                    static_cast<unsigned long long>(p.fault_address));
+      what += hex;
+    }
+    std::printf("%s: crashed (%s) in phase %s after %.2fs; figures up to the crash\n",
+                p.name.c_str(), what.c_str(), PhaseName(p.phase), p.seconds);
+    constexpr size_t kShownFrames = 12;
+    for (size_t i = 0; i < p.crash_frames.size() && i < kShownFrames; ++i) {
+      std::printf("  #%zu %s\n", i, p.crash_frames[i].c_str());
+    }
+  }
 }
 
 int ExitCodeOf(const Report& report) {

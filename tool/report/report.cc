@@ -126,6 +126,11 @@ void WritePool(JsonWriter& w, const PoolRun& p) {
   w.Key("retained_bytes_end").Uint(p.stats.retained_bytes);
   w.Key("peak_retained_bytes").Uint(p.stats.peak_retained_bytes);
   w.Key("heap_leaked_bytes").Uint(p.heap_leaked_bytes);
+  w.Key("heap_after_destroy_bytes").BeginArray();
+  for (const uint64_t b : p.heap_after_destroy_bytes) w.Uint(b);
+  w.EndArray();
+  w.Key("leak_growth_bytes_per_cycle").Uint(p.leak_growth_bytes_per_cycle);
+  w.Key("phase").String(PhaseName(p.phase));
   w.Key("violations");
   WriteViolationCounts(w, t.violations);
   w.Key("violation_examples");
@@ -161,6 +166,26 @@ void WritePool(JsonWriter& w, const PoolRun& p) {
       p.outcome == Outcome::kHung || !p.stderr_tail.empty()) {
     w.Key("signal").Int(p.signal);
     w.Key("stderr_tail").String(p.stderr_tail);
+  }
+  if (p.outcome == Outcome::kCrashed) {
+    w.Key("crash").BeginObject();
+    if (p.signal != 0) {
+      w.Key("signal").String(SignalName(p.signal));
+    } else {
+      w.Key("signal").Null();
+    }
+    if (p.has_fault_address) {
+      char hex[32];
+      std::snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(p.fault_address));
+      w.Key("address").String(hex);
+    } else {
+      w.Key("address").Null();
+    }
+    w.Key("phase").String(PhaseName(p.phase));
+    w.Key("frames").BeginArray();
+    for (const std::string& f : p.crash_frames) w.String(f);
+    w.EndArray();
+    w.EndObject();
   }
   w.Key("verdict").String(PoolPassed(p) ? "pass" : "fail");
   w.EndObject();

@@ -18,9 +18,9 @@ PoolRun RunLeakCycles(const std::function<PoolRun(const RunOptions&)>& once,
   extra.on_sample = nullptr;
   extra.on_progress = nullptr;
   if (extra.ops_per_thread == 0) {
-    extra.duration = std::max<std::chrono::nanoseconds>(options.duration / 4, kLeakCycleMin);
+    extra.duration = std::max<std::chrono::nanoseconds>(options.duration / 2, kLeakCycleMin);
   } else {
-    extra.ops_per_thread = std::max<uint64_t>(1, options.ops_per_thread / 4);
+    extra.ops_per_thread = std::max<uint64_t>(1, options.ops_per_thread / 2);
   }
   uint64_t kept = run.heap_leaked_bytes;
   uint64_t growth = UINT64_MAX;

@@ -6,7 +6,7 @@
 // is reused (the heap after the second destroy is where it was after the first), a leak grows
 // again with every cycle. So:
 //   cycle 1 is the measured run (its figures are the report's); when the heap it left behind
-//   exceeds kLeakFloorBytes, kLeakExtraCycles more cycles run, each for a quarter of the
+//   exceeds kLeakFloorBytes, kLeakExtraCycles more cycles run, each for half the
 //   duration (at least kLeakCycleMin) with the same options and no live samples;
 //   heap_after_destroy_bytes[i] = heap in use after cycle i's destroy minus before cycle 1's
 //   create; leak_growth_bytes_per_cycle = the smallest increase from one cycle to the next;
@@ -24,8 +24,8 @@
 
 namespace bp {
 
-inline constexpr uint64_t kLeakFloorBytes = 256u << 10;
-inline constexpr uint64_t kLeakGrowthThresholdBytes = 256u << 10;
+inline constexpr uint64_t kLeakFloorBytes = 64u << 10;
+inline constexpr uint64_t kLeakGrowthThresholdBytes = 64u << 10;
 inline constexpr unsigned kLeakExtraCycles = 2;
 inline constexpr std::chrono::milliseconds kLeakCycleMin{200};
 

@@ -46,6 +46,8 @@ inline constexpr size_t kHeadBytes = 64;
 // (the pool object is deleted), done (after destroy).
 enum class Phase : uint8_t { kCreate, kRun, kDrain, kDestroy, kDone };
 const char* PhaseName(Phase p);
+// "SIGSEGV" for 11; "signal N" for a number without a name.
+std::string SignalName(int sig);
 
 // A live reading of a run, over all workers, delivered to RunOptions::on_sample from the
 // controller thread: at each phase change and every sample_interval while the workers run.

@@ -495,6 +495,15 @@ class LiveReader {
     }
     return s;
   }
+  // True when a worker has published an example this reader has not delivered yet.
+  template <class Item>
+  bool HasNew(const std::vector<std::unique_ptr<Worker<Item>>>& workers) const {
+    for (size_t i = 0; i < workers.size(); ++i) {
+      const uint32_t seen = i < seen_.size() ? seen_[i] : 0;
+      if (workers[i]->live.num_examples.load(std::memory_order_relaxed) != seen) return true;
+    }
+    return false;
+  }
   // Examples the runner adds itself after the workers (leaks), in the same per-kind budget.
   void AddOwn(const ViolationExample& e, LiveSample* s) {
     uint64_t& sent = sent_[static_cast<size_t>(e.kind)];
@@ -630,7 +639,13 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
       for (auto& w : ctx->workers) ops += w->progress_ops.load(std::memory_order_relaxed);
       o.on_progress(ops, std::chrono::duration<double>(elapsed).count());
     }
-    if (o.on_sample && now - last_sample >= o.sample_interval / 2 && !epoch_bumped) {
+    // A new example goes out at once (within two 5 ms rounds: one for the workers to publish
+    // their counters, one to read them), not at the next interval: the pool may crash before.
+    if (o.on_sample && !epoch_bumped && live.HasNew(ctx->workers)) {
+      ctx->publish_epoch.fetch_add(1, std::memory_order_relaxed);
+      epoch_bumped = true;
+      last_sample = now - o.sample_interval + std::chrono::milliseconds(4);  // the next round
+    } else if (o.on_sample && now - last_sample >= o.sample_interval / 2 && !epoch_bumped) {
       // Ask the workers to publish; the sample half an interval later reads what they did.
       ctx->publish_epoch.fetch_add(1, std::memory_order_relaxed);
       epoch_bumped = true;
@@ -650,6 +665,7 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
     for (std::thread& t : pool_threads) t.detach();
     (void)pool.release();
     run.outcome = Outcome::kHung;
+    run.phase = stopping ? Phase::kDrain : Phase::kRun;
     run.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     for (auto& w : ctx->workers) run.total.ops += w->progress_ops.load(std::memory_order_relaxed);
     run.peak_rss_bytes = peak_rss;
