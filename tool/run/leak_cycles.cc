@@ -17,11 +17,10 @@ PoolRun RunLeakCycles(const std::function<PoolRun(const RunOptions&)>& once,
   RunOptions extra = o;
   extra.on_sample = nullptr;
   extra.on_progress = nullptr;
-  if (extra.ops_per_thread == 0) {
-    extra.duration = std::max<std::chrono::nanoseconds>(options.duration / 2, kLeakCycleMin);
-  } else {
-    extra.ops_per_thread = std::max<uint64_t>(1, options.ops_per_thread / 2);
-  }
+  // Half the first cycle's work, counted in ops rather than time: a loss per op shows the same
+  // way on a loaded machine as on an idle one.
+  const unsigned threads = std::max(1u, options.threads);
+  extra.ops_per_thread = std::max<uint64_t>(1, run.total.ops / threads / 2);
   uint64_t kept = run.heap_leaked_bytes;
   uint64_t growth = UINT64_MAX;
   for (unsigned i = 0; i < kLeakExtraCycles; ++i) {

@@ -6,8 +6,9 @@
 // is reused (the heap after the second destroy is where it was after the first), a leak grows
 // again with every cycle. So:
 //   cycle 1 is the measured run (its figures are the report's); when the heap it left behind
-//   exceeds kLeakFloorBytes, kLeakExtraCycles more cycles run, each for half the
-//   duration (at least kLeakCycleMin) with the same options and no live samples;
+//   exceeds kLeakFloorBytes, kLeakExtraCycles more cycles run, each doing half the
+//   first cycle's ops (counted, not timed: a loss per op shows the same on a loaded machine),
+//   with the same options otherwise and no live samples;
 //   heap_after_destroy_bytes[i] = heap in use after cycle i's destroy minus before cycle 1's
 //   create; leak_growth_bytes_per_cycle = the smallest increase from one cycle to the next;
 //   a leak (Violation::kLeak, detail = the growth) when that growth exceeds
@@ -27,7 +28,6 @@ namespace bp {
 inline constexpr uint64_t kLeakFloorBytes = 64u << 10;
 inline constexpr uint64_t kLeakGrowthThresholdBytes = 64u << 10;
 inline constexpr unsigned kLeakExtraCycles = 2;
-inline constexpr std::chrono::milliseconds kLeakCycleMin{200};
 
 // Runs once(options) — one create-run-destroy cycle, e.g. RunPlugin or RunSpec — as above.
 PoolRun RunLeakCycles(const std::function<PoolRun(const RunOptions&)>& once,
