@@ -83,9 +83,11 @@ TEST(RepeatTest, TableShowsMedianAndIntervalAndReportKeepsRepeats) {
 }
 
 TEST(RepeatTest, BadRepeatWarmupAndSampleIntervalAreUsageErrors) {
-  for (std::vector<std::string> args :
-       {std::vector<std::string>{"--repeat", "0"}, {"--repeat", "x"}, {"--warmup", "soon"},
-        {"--sample-interval", "0"}, {"--sample-interval", "fast"}}) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"--repeat", "0"},
+                                        {"--repeat", "x"},
+                                        {"--warmup", "soon"},
+                                        {"--sample-interval", "0"},
+                                        {"--sample-interval", "fast"}}) {
     args.insert(args.begin(), {"run", "--pool", "sized", "--ops", "10"});
     args.insert(args.end(), {"--report", testing::TempPath("bad.json")});
     const ProcessResult r = Bpstress(args);

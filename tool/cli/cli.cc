@@ -103,7 +103,7 @@ void AddRunOptions(CLI::App* run, RunCommand& cmd, bool& isolate, std::string& d
                   "glibc, jemalloc, tcmalloc, mimalloc, all, or NAME=PATH; comma-separated");
   run->add_flag("--isolate,!--no-isolate", isolate,
                 "run each pool in its own child process, so a crash or hang loses nothing "
-                "(default: on when more than one pool runs)");
+                "(default: on for plugins, and for built-in pools when more than one runs)");
   run->add_option("--dist", cmd.dist, "size distribution (see `bpstress list`)")
       ->capture_default_str();
   run->add_option("--threads", cmd.options.threads, "worker threads")

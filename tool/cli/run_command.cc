@@ -16,6 +16,7 @@
 #include "tool/process/isolate.h"
 #include "tool/report/report.h"
 #include "tool/run/dispatch.h"
+#include "tool/run/leak_cycles.h"
 #include "tool/run/plugin_run.h"
 #include "tool/util/exit_codes.h"
 #include "tool/util/stats.h"
@@ -127,6 +128,23 @@ void PrintTable(const Report& report, bool show_allocator) {
     while (!line.empty() && line.back() == ' ') line.pop_back();
     std::printf("%s\n", line.c_str());
   }
+  // Footer: where each crash happened, and the crashing thread's stack.
+  for (const PoolRun& p : report.pools) {
+    if (p.outcome != Outcome::kCrashed) continue;
+    std::string what = p.signal != 0 ? SignalName(p.signal) : "exit without a result";
+    if (p.has_fault_address) {
+      char hex[32];
+      std::snprintf(hex, sizeof hex, " at 0x%llx",
+                    static_cast<unsigned long long>(p.fault_address));
+      what += hex;
+    }
+    std::printf("%s: crashed (%s) in phase %s after %.2fs; figures up to the crash\n",
+                p.name.c_str(), what.c_str(), PhaseName(p.phase), p.seconds);
+    constexpr size_t kShownFrames = 12;
+    for (size_t i = 0; i < p.crash_frames.size() && i < kShownFrames; ++i) {
+      std::printf("  #%zu %s\n", i, p.crash_frames[i].c_str());
+    }
+  }
 }
 
 int ExitCodeOf(const Report& report) {
@@ -195,8 +213,12 @@ PoolRun RunJobOnce(const Job& job, const Distribution& dist, const RunOptions& o
     recorder->Add(s);
     if (next) next(s);
   };
-  PoolRun run =
-      job.plugin != nullptr ? RunPlugin(*job.plugin, dist, o) : RunSpec(*job.builtin, dist, o);
+  PoolRun run = RunLeakCycles(
+      [&](const RunOptions& cycle) {
+        return job.plugin != nullptr ? RunPlugin(*job.plugin, dist, cycle)
+                                     : RunSpec(*job.builtin, dist, cycle);
+      },
+      o);
   run.timeline = recorder->Take();
   return run;
 }
@@ -233,6 +255,7 @@ int RunChildJob(const char* job_env, const std::vector<Job>& jobs, const Distrib
   }
   const std::string name = name_env, library = library_env;
   const int fd = std::atoi(fd_env);
+  OpenResultChannel(fd);  // before any pool code runs: a pool may close descriptors
   for (const char* v : {kJobVariable, kJobAllocatorVariable, kJobLibraryVariable,
                         static_cast<const char*>(kResultFdVariable)}) {
     unsetenv(v);
@@ -243,7 +266,9 @@ int RunChildJob(const char* job_env, const std::vector<Job>& jobs, const Distrib
     return kExitBadInput;
   }
   InstallSignalHandlers();
-  PoolRun run = RunJob(jobs[index], dist, options);
+  RunOptions child_options = options;
+  child_options.on_sample = StreamSample;  // the parent keeps the last state should this crash
+  PoolRun run = RunJob(jobs[index], dist, child_options);
   run.allocator = name;
   const bool sent = SendResult(fd, run);
   std::fflush(nullptr);
@@ -285,7 +310,7 @@ int ExecuteRun(RunCommand& cmd) {
   std::vector<PluginSpec> plugins;
   for (const std::string& arg : cmd.plugins) {
     std::string error;
-    auto plugin = LoadPluginSpec(arg, &error);
+    auto plugin = LoadPluginSpec(arg, &error, cmd.isolate != RunCommand::Isolate::kOff);
     if (!plugin) {
       std::fprintf(stderr, "bpstress: --plugin %s: %s\n", arg.c_str(), error.c_str());
       return kExitBadInput;
@@ -411,8 +436,12 @@ int ExecuteRun(RunCommand& cmd) {
   const bool progress = cmd.progress == ProgressMode::kAlways ||
                         (cmd.progress == ProgressMode::kAuto && isatty(STDERR_FILENO));
   InstallSignalHandlers();
-  const bool isolate = cmd.isolate == RunCommand::Isolate::kOn ||
-                       (cmd.isolate == RunCommand::Isolate::kAuto && jobs.size() > 1);
+  // Plugins are foreign code: isolated unless --no-isolate (to debug one under gdb). Built-in
+  // pools: isolated with --isolate, or by default when several pools run.
+  const auto isolated = [&](const Job& job) {
+    if (cmd.isolate != RunCommand::Isolate::kAuto) return cmd.isolate == RunCommand::Isolate::kOn;
+    return job.plugin != nullptr || jobs.size() > 1;
+  };
   bool hung_in_process = false;
   // Pools in the order given, once per allocator: allocator by allocator, so that a table reads
   // as one block of pools per allocator.
@@ -438,6 +467,8 @@ int ExecuteRun(RunCommand& cmd) {
         break;
       }
       RunOptions options = cmd.options;
+      const bool isolate = isolated(job);
+      if (isolate) options.on_sample = StreamSample;
       if (progress) {
         options.on_progress = [name = job.name](uint64_t ops, double seconds) {
           std::fprintf(stderr, "\r%-12s %6.1fs  %10s ops/s ", name.c_str(), seconds,

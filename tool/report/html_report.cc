@@ -275,6 +275,39 @@ std::string PoolTable(const std::vector<const json*>& pools,
   return out + "</table>\n";
 }
 
+// Crashed pools: signal, address, phase and the crashing thread's stack; the leak measure over
+// cycles where it ran.
+std::string LifeNotes(const std::vector<const json*>& pools,
+                      const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < pools.size(); ++i) {
+    const json* crash = Field(*pools[i], "crash");
+    if (crash != nullptr && crash->is_object()) {
+      out += "<p><b>" + HtmlEscape(names[i]) + "</b> crashed: signal " +
+             HtmlEscape(ValueText(crash->value("signal", json()))) + ", address " +
+             HtmlEscape(ValueText(crash->value("address", json()))) + ", phase " +
+             HtmlEscape(ValueText(crash->value("phase", json()))) + "</p>\n<pre>";
+      const auto frames = crash->find("frames");
+      if (frames != crash->end() && frames->is_array()) {
+        size_t k = 0;
+        for (const json& f : *frames) {
+          out += "#" + std::to_string(k++) + " " + HtmlEscape(ValueText(f)) + "\n";
+        }
+      }
+      out += "</pre>\n";
+    }
+    const json* cycles = Field(*pools[i], "heap_after_destroy_bytes");
+    if (cycles != nullptr && cycles->is_array() && cycles->size() > 1) {
+      out += "<p><b>" + HtmlEscape(names[i]) +
+             "</b> heap after destroy per cycle: " + HtmlEscape(ValueText(*cycles)) +
+             " bytes; growth per cycle " +
+             HtmlEscape(ValueText(pools[i]->value("leak_growth_bytes_per_cycle", json()))) +
+             " bytes</p>\n";
+    }
+  }
+  return out;
+}
+
 std::string DetectorTable(const std::vector<const json*>& pools,
                           const std::vector<std::string>& names) {
   std::string out = "<table><tr><th>pool</th>";
@@ -440,6 +473,7 @@ std::string RenderHtmlReport(const json& report, std::string_view source) {
          BarChart("bytes held by the pool", {{"at the end", Bytes}, {"peak", Bytes}}, retained,
                   false, "bytes held by the pool");
   out += "<h2 id=\"detectors\">Detectors</h2>\n" + DetectorTable(pools, names);
+  out += LifeNotes(pools, names);
   out += "<h2 id=\"config\">Configuration</h2>\n<table><tr><th>setting</th><th>value</th></tr>\n" +
          KeyValueRows(Field(report, "config"), "") + KeyValueRows(Field(report, "tool"), "tool.") +
          KeyValueRows(Field(report, "host"), "host.") + "</table>\n</body></html>\n";

@@ -131,6 +131,11 @@ void WritePool(JsonWriter& w, const PoolRun& p, const std::vector<PoolRun>& repe
   w.Key("retained_bytes_end").Uint(p.stats.retained_bytes);
   w.Key("peak_retained_bytes").Uint(p.stats.peak_retained_bytes);
   w.Key("heap_leaked_bytes").Uint(p.heap_leaked_bytes);
+  w.Key("heap_after_destroy_bytes").BeginArray();
+  for (const uint64_t b : p.heap_after_destroy_bytes) w.Uint(b);
+  w.EndArray();
+  w.Key("leak_growth_bytes_per_cycle").Uint(p.leak_growth_bytes_per_cycle);
+  w.Key("phase").String(PhaseName(p.phase));
   w.Key("violations");
   WriteViolationCounts(w, t.violations);
   w.Key("violation_examples");
@@ -194,6 +199,26 @@ void WritePool(JsonWriter& w, const PoolRun& p, const std::vector<PoolRun>& repe
     }
   }
   w.EndArray();
+  if (p.outcome == Outcome::kCrashed) {
+    w.Key("crash").BeginObject();
+    if (p.signal != 0) {
+      w.Key("signal").String(SignalName(p.signal));
+    } else {
+      w.Key("signal").Null();
+    }
+    if (p.has_fault_address) {
+      char hex[32];
+      std::snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(p.fault_address));
+      w.Key("address").String(hex);
+    } else {
+      w.Key("address").Null();
+    }
+    w.Key("phase").String(PhaseName(p.phase));
+    w.Key("frames").BeginArray();
+    for (const std::string& f : p.crash_frames) w.String(f);
+    w.EndArray();
+    w.EndObject();
+  }
   w.Key("verdict").String(PoolPassed(p) ? "pass" : "fail");
   w.EndObject();
 }
@@ -313,6 +338,12 @@ PoolRun MergeRepeats(const std::vector<PoolRun>& repeats) {
   out.stop_reason = worst->stop_reason;
   out.signal = worst->signal;
   out.stderr_tail = worst->stderr_tail;
+  out.phase = worst->phase;
+  out.has_fault_address = worst->has_fault_address;
+  out.fault_address = worst->fault_address;
+  out.crash_frames = worst->crash_frames;
+  out.heap_after_destroy_bytes = worst->heap_after_destroy_bytes;
+  out.leak_growth_bytes_per_cycle = worst->leak_growth_bytes_per_cycle;
   for (const PoolRun& r : repeats) {
     out.seconds += r.seconds;
     out.total.Merge(r.total);

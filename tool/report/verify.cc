@@ -360,6 +360,72 @@ void CheckTimeline(FieldReader& r, const json& pool, Findings* f) {
   }
 }
 
+constexpr const char* kPhases[] = {"create", "run", "drain", "destroy", "done"};
+
+// The fields of a pool's life (optional: older reports lack them): phase, the leak measure over
+// cycles, and the crash record of a crashed pool.
+void CheckLifeFields(FieldReader& r, const json& pool, const std::optional<std::string>& outcome,
+                     Findings* f) {
+  FieldReader o(pool, r.label(), false, f);
+  const std::optional<std::string> phase = o.String("phase");
+  if (phase) {
+    r.Check(std::find(std::begin(kPhases), std::end(kPhases), *phase) != std::end(kPhases),
+            "phase '" + Printable(*phase) + "' is not a known phase");
+    if (outcome == "ok" || outcome == "violations" || outcome == "limit") {
+      r.Check(*phase == "done", "outcome '" + *outcome + "' but phase '" + Printable(*phase) +
+                                    "' (a completed run ends in phase done)");
+    }
+  }
+  const json* cycles = o.Array("heap_after_destroy_bytes");
+  const U64 growth = o.Uint("leak_growth_bytes_per_cycle");
+  if (cycles != nullptr) {
+    uint64_t min_step = UINT64_MAX, previous = 0;
+    bool ok = true;
+    for (size_t i = 0; i < cycles->size(); ++i) {
+      const json& v = (*cycles)[i];
+      if (!v.is_number_unsigned()) {
+        ok = false;
+        break;
+      }
+      const uint64_t b = v.get<uint64_t>();
+      r.Check(i == 0 || b >= previous, "heap_after_destroy_bytes decreases at cycle " +
+                                           Num(uint64_t{i + 1}) + " (it is cumulative)");
+      if (i > 0 && b >= previous) min_step = std::min(min_step, b - previous);
+      previous = b;
+    }
+    r.Check(ok, "heap_after_destroy_bytes holds a value that is not a byte count");
+    if (ok && growth) {
+      const uint64_t want = cycles->size() >= 2 ? min_step : 0;
+      r.Check(*growth == want, "leak_growth_bytes_per_cycle (" + Num(*growth) +
+                                   ") is not the smallest growth between cycles (" + Num(want) +
+                                   ")");
+    }
+  }
+  const json* crash = o.Object("crash");
+  if (crash != nullptr) {
+    r.Check(outcome == "crashed", "a crash record in a pool whose outcome is not 'crashed'");
+    const auto sig = crash->find("signal");
+    r.Check(sig != crash->end() &&
+                (sig->is_null() || (sig->is_string() && sig->get<std::string>().size() > 3)),
+            "crash.signal is neither a signal name nor null");
+    const auto addr = crash->find("address");
+    r.Check(addr != crash->end() &&
+                (addr->is_null() ||
+                 (addr->is_string() && addr->get<std::string>().rfind("0x", 0) == 0)),
+            "crash.address is neither a 0x address nor null");
+    const auto cphase = crash->find("phase");
+    r.Check(cphase != crash->end() && cphase->is_string() && phase &&
+                cphase->get<std::string>() == *phase,
+            "crash.phase is not the pool's phase");
+    const auto frames = crash->find("frames");
+    bool frames_ok = frames != crash->end() && frames->is_array();
+    if (frames_ok) {
+      for (const json& fr : *frames) frames_ok = frames_ok && fr.is_string();
+    }
+    r.Check(frames_ok, "crash.frames is not an array of strings");
+  }
+}
+
 struct PoolResult {
   bool passed = false;   // recorded verdict "pass"
   bool stopped = false;  // outcome "hung" or "limit": bpstress run exits 4
@@ -415,8 +481,27 @@ PoolResult CheckPool(const json& pool, bool interrupted, U64 config_threads, Fin
   isolated.String("stderr_tail");
   CheckRepeats(r, pool, partial, totals, f);
   CheckTimeline(r, pool, f);
+  CheckLifeFields(r, pool, outcome, f);
   if (partial) {
     r.Check(verdict == "fail", "outcome '" + *outcome + "' but verdict is not 'fail'");
+    // A pool that stopped mid-run: its counters come from its last live sample, which obeys the
+    // same identities as far as it goes.
+    if (ops && gets && refused) {
+      r.Check(U128{*gets} + *refused == *ops, "ops (" + Num(*ops) + ") != gets (" + Num(*gets) +
+                                                  ") + refused (" + Num(*refused) + ")");
+    }
+    if (ops_per_s && ops && seconds) {
+      const double want = *seconds > 0 ? static_cast<double>(*ops) / *seconds : 0.0;
+      r.Check(Close(*ops_per_s, want, 1e-6),
+              "ops_per_s (" + Num(*ops_per_s) + ") != ops / seconds (" + Num(want) + ")");
+    }
+    const std::optional<std::string> phase = StringField(pool, "phase");
+    const bool exact = phase == "drain" || phase == "destroy" || phase == "done";
+    if (exact && gets && puts && outstanding) {
+      r.Check(U128{*puts} + *outstanding == *gets,
+              "gets (" + Num(*gets) + ") != puts (" + Num(*puts) + ") + outstanding (" +
+                  Num(*outstanding) + ") though the run ended (phase " + *phase + ")");
+    }
     return result;
   }
 

@@ -1,5 +1,7 @@
 #include "tool/run/runner.h"
 
+#include <string.h>
+
 #include <csignal>
 
 namespace bp {
@@ -60,6 +62,11 @@ const char* PhaseName(Phase p) {
       return "done";
   }
   return "?";
+}
+
+std::string SignalName(int sig) {
+  const char* abbrev = sigabbrev_np(sig);
+  return abbrev != nullptr ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
 }
 
 const char* OutcomeName(Outcome o) {

@@ -46,14 +46,18 @@ inline constexpr size_t kHeadBytes = 64;
 // (the pool object is deleted), done (after destroy).
 enum class Phase : uint8_t { kCreate, kRun, kDrain, kDestroy, kDone };
 const char* PhaseName(Phase p);
+// "SIGSEGV" for 11; "signal N" for a number without a name.
+std::string SignalName(int sig);
 
 // A live reading of a run, over all workers, delivered to RunOptions::on_sample from the
 // controller thread: at each phase change and every sample_interval while the workers run.
 //
 // During the run the counters are what the workers last published (each worker publishes every
 // kLivePublishOps ops and when its loop ends), so they trail the truth by at most
-// threads * kLivePublishOps ops and never run ahead of it. From the first sample with
-// `exact` set (phase drain, after every worker has joined) they are the final totals: equal to
+// threads * kLivePublishOps ops and never run ahead of it; each worker's share is one whole batch,
+// so gets + refused == ops in every sample (puts may lead gets briefly: a buffer handed to another
+// thread is put there, and that thread may have published more recently). From the first sample
+// with `exact` set (phase drain, after every worker has joined) they are the final totals: equal to
 // the PoolRun's total, violations included (leak findings are added by the sample of phase
 // destroy/done that follows the heap reading).
 struct LiveSample {
@@ -118,6 +122,11 @@ struct RunOptions {
   // stores.
   std::chrono::nanoseconds sample_interval{std::chrono::milliseconds(100)};
   std::function<void(const LiveSample&)> on_sample;
+  // 1: a heap not returned after destroy above kLeakThresholdBytes is a leak (one cycle tells a
+  // cache from a leak only by size). More: the caller runs the pool's life several times and
+  // judges the growth across cycles (RunLeakCycles in tool/run/leak_cycles.h); RunPool then
+  // only measures.
+  unsigned leak_cycles = 1;
 };
 
 // What one thread did; merged into the pool's totals after join.
@@ -169,6 +178,20 @@ struct PoolRun {
   // Isolated runs only: the signal that ended the child (0 if none) and its last stderr lines.
   int signal = 0;
   std::string stderr_tail;
+  // Where the pool's life ended: kDone for a run that completed, else the phase a crash, hang or
+  // sanitizer report happened in (isolated runs; from the child's last live sample).
+  Phase phase = Phase::kDone;
+  // A crash's details, from the child's signal handler: the faulting address (SIGSEGV/SIGBUS)
+  // and the crashing thread's stack, one "module+0xOFFSET[ symbol (file:line)]" per frame.
+  bool has_fault_address = false;
+  uint64_t fault_address = 0;
+  std::vector<std::string> crash_frames;
+  // The leak measure over several create-run-destroy cycles (RunLeakCycles): the heap still in
+  // use after each cycle's destroy, relative to before the first create, and the smallest growth
+  // from one cycle to the next (a leak grows every cycle; a cache stops growing). Empty / 0 when
+  // only one cycle ran.
+  std::vector<uint64_t> heap_after_destroy_bytes;
+  uint64_t leak_growth_bytes_per_cycle = 0;
 };
 
 // Stop requests from outside the run (SIGINT/SIGTERM): set from a signal handler.

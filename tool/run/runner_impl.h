@@ -71,13 +71,15 @@ struct LineAllocator {
   bool operator==(const LineAllocator&) const = default;
 };
 
-// What a worker publishes for LiveSample, in its own cache lines. Counters: relaxed stores by the
-// worker, relaxed loads by the controller (a reading may mix two batches; each counter is one the
-// worker really had). Examples: the worker fills examples[k] and then release-stores
-// num_examples = k + 1; the controller acquire-loads num_examples and reads only slots below it,
-// which are never written again — no slot is ever read while written.
+// What a worker publishes for LiveSample, in its own cache lines. Counters: a batch of relaxed
+// stores inside a sequence lock (seq odd while the worker writes), so that the controller reads
+// one batch whole — gets + refused == ops holds in every reading — without a lock on the worker's
+// side and without data races (every shared field is an atomic). Examples: the worker fills
+// examples[k] and then release-stores num_examples = k + 1; the controller acquire-loads
+// num_examples and reads only slots below it, which are never written again.
 struct alignas(64) LiveCounters {
   static constexpr size_t kSlots = Violations::kMaxExamples * kViolationKinds;
+  std::atomic<uint64_t> seq{0};
   std::atomic<uint64_t> ops{0}, gets{0}, puts{0}, refused{0}, handoffs{0};
   std::array<std::atomic<uint64_t>, kViolationKinds> violations{};
   std::array<uint8_t, kViolationKinds> kept{};  // examples published per kind (worker only)
@@ -85,6 +87,9 @@ struct alignas(64) LiveCounters {
   std::array<ViolationExample, kSlots> examples{};
 
   void Publish(const ThreadResult& r, uint64_t op) {
+    const uint64_t s = seq.load(std::memory_order_relaxed);
+    seq.store(s + 1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
     ops.store(op, std::memory_order_relaxed);
     gets.store(r.gets, std::memory_order_relaxed);
     puts.store(r.puts, std::memory_order_relaxed);
@@ -93,6 +98,31 @@ struct alignas(64) LiveCounters {
     for (size_t i = 0; i < kViolationKinds; ++i) {
       violations[i].store(r.violations.count(static_cast<Violation>(i)), std::memory_order_relaxed);
     }
+    seq.store(s + 2, std::memory_order_release);
+  }
+  // The controller: one whole batch added to `out` (retries while the worker is writing; gives up
+  // after a bounded number of tries and adds the last reading, which is at worst mixed).
+  void ReadInto(LiveSample* out) const {
+    uint64_t v[5 + kViolationKinds];
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+      const uint64_t s1 = seq.load(std::memory_order_acquire);
+      v[0] = ops.load(std::memory_order_relaxed);
+      v[1] = gets.load(std::memory_order_relaxed);
+      v[2] = puts.load(std::memory_order_relaxed);
+      v[3] = refused.load(std::memory_order_relaxed);
+      v[4] = handoffs.load(std::memory_order_relaxed);
+      for (size_t k = 0; k < kViolationKinds; ++k) {
+        v[5 + k] = violations[k].load(std::memory_order_relaxed);
+      }
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if ((s1 & 1) == 0 && seq.load(std::memory_order_relaxed) == s1) break;
+    }
+    out->ops += v[0];
+    out->gets += v[1];
+    out->puts += v[2];
+    out->refused += v[3];
+    out->handoffs += v[4];
+    for (size_t k = 0; k < kViolationKinds; ++k) out->violations[k] += v[5 + k];
   }
   // The worker's first kMaxExamples examples per kind, as its Violations keeps them.
   void PublishExample(const ViolationExample& e) {
@@ -148,6 +178,10 @@ struct Context {
   std::latch start;
   std::barrier<> stopped;  // every loop has ended: no more hand-offs after this
   alignas(64) std::atomic<bool> stop{false};
+  // Bumped by the controller before each live sample: a worker that sees it change publishes its
+  // counters at once (slow pools would otherwise publish only every kLivePublishOps ops). On the
+  // stop flag's line, which the loop reads anyway.
+  std::atomic<uint32_t> publish_epoch{0};
   std::mutex mu;
   std::condition_variable cv;
   unsigned finished = 0;  // guarded by mu
@@ -223,7 +257,9 @@ class Loop {
     for (; op < max_ops; ++op) {
       // Two loads of lines that only change rarely: the stop flag and the hand-off mailbox.
       if (ctx_.stop.load(std::memory_order_relaxed)) break;
-      if ((op & (kLivePublishOps - 1)) == 0) {
+      if ((op & (kLivePublishOps - 1)) == 0 ||
+          ctx_.publish_epoch.load(std::memory_order_relaxed) != seen_epoch_) {
+        seen_epoch_ = ctx_.publish_epoch.load(std::memory_order_relaxed);
         w_.progress_ops.store(op, std::memory_order_relaxed);
         w_.live.Publish(r_, op);
       }
@@ -436,6 +472,7 @@ class Loop {
   const double ns_per_tick_ = LatencyClock::NsPerTick();
   bool cross_ = false;
   uint64_t cross_threshold_ = 0;
+  uint32_t seen_epoch_ = 0;
 };
 
 // The controller's side of LiveCounters: sums the workers' counters and collects the examples
@@ -451,14 +488,7 @@ class LiveReader {
     seen_.resize(workers.size(), 0);
     for (size_t i = 0; i < workers.size(); ++i) {
       const LiveCounters& c = workers[i]->live;
-      s.ops += c.ops.load(std::memory_order_relaxed);
-      s.gets += c.gets.load(std::memory_order_relaxed);
-      s.puts += c.puts.load(std::memory_order_relaxed);
-      s.refused += c.refused.load(std::memory_order_relaxed);
-      s.handoffs += c.handoffs.load(std::memory_order_relaxed);
-      for (size_t k = 0; k < kViolationKinds; ++k) {
-        s.violations[k] += c.violations[k].load(std::memory_order_relaxed);
-      }
+      c.ReadInto(&s);
       const uint32_t n = c.num_examples.load(std::memory_order_acquire);
       for (uint32_t j = seen_[i]; j < n; ++j) {
         const ViolationExample& e = c.examples[j];
@@ -471,6 +501,15 @@ class LiveReader {
       seen_[i] = n;
     }
     return s;
+  }
+  // True when a worker has published an example this reader has not delivered yet.
+  template <class Item>
+  bool HasNew(const std::vector<std::unique_ptr<Worker<Item>>>& workers) const {
+    for (size_t i = 0; i < workers.size(); ++i) {
+      const uint32_t seen = i < seen_.size() ? seen_[i] : 0;
+      if (workers[i]->live.num_examples.load(std::memory_order_relaxed) != seen) return true;
+    }
+    return false;
   }
   // Examples the runner adds itself after the workers (leaks), in the same per-kind budget.
   void AddOwn(const ViolationExample& e, LiveSample* s) {
@@ -579,6 +618,7 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
   const Clock::time_point t0 = Clock::now();
   sample(Phase::kRun, 0);
   Clock::time_point last_sample = t0;
+  bool epoch_bumped = false;
   uint64_t peak_rss = CurrentRss();
   bool stopping = false;
   bool hung = false;
@@ -623,8 +663,20 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
       for (auto& w : ctx->workers) ops += w->progress_ops.load(std::memory_order_relaxed);
       o.on_progress(ops, std::chrono::duration<double>(elapsed).count());
     }
+    // A new example goes out at once (within two 5 ms rounds: one for the workers to publish
+    // their counters, one to read them), not at the next interval: the pool may crash before.
+    if (o.on_sample && !epoch_bumped && live.HasNew(ctx->workers)) {
+      ctx->publish_epoch.fetch_add(1, std::memory_order_relaxed);
+      epoch_bumped = true;
+      last_sample = now - o.sample_interval + std::chrono::milliseconds(4);  // the next round
+    } else if (o.on_sample && now - last_sample >= o.sample_interval / 2 && !epoch_bumped) {
+      // Ask the workers to publish; the sample half an interval later reads what they did.
+      ctx->publish_epoch.fetch_add(1, std::memory_order_relaxed);
+      epoch_bumped = true;
+    }
     if (o.on_sample && now - last_sample >= o.sample_interval) {
       last_sample = now;
+      epoch_bumped = false;
       sample(stopping ? Phase::kDrain : Phase::kRun,
              std::chrono::duration<double>(elapsed).count());
     }
@@ -637,6 +689,7 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
     for (std::thread& t : pool_threads) t.detach();
     (void)pool.release();
     run.outcome = Outcome::kHung;
+    run.phase = stopping ? Phase::kDrain : Phase::kRun;
     run.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     for (auto& w : ctx->workers) run.total.ops += w->progress_ops.load(std::memory_order_relaxed);
     run.peak_rss_bytes = peak_rss;
@@ -675,7 +728,7 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
     if (run.outstanding != 0) {
       run.total.violations.Add({Violation::kLeak, 0, 0, 0, 0, 0, run.outstanding});
     }
-    if (run.heap_leaked_bytes > kLeakThresholdBytes) {
+    if (o.leak_cycles <= 1 && run.heap_leaked_bytes > kLeakThresholdBytes) {
       run.total.violations.Add({Violation::kLeak, 0, 0, 0, 0, 0, run.heap_leaked_bytes});
     }
   }
