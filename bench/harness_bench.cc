@@ -1,0 +1,100 @@
+// The harness floor against the loop it cannot beat, in one binary: a bare loop that samples a
+// size and pops/pushes a thread-local free list (what any stress loop must do per op), the
+// runner's own loop around the null pool (RunSpec, the code `bpstress run` executes), and the
+// runner around `sized`, `fixed` and `malloc`, all on random65k with --touch none --checks none.
+// One iteration = one op; the runner benchmarks run 2M ops per iteration and report time per op.
+//
+// Ratios are what count on a shared machine: run with
+//   harness_bench --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true
+// and compare medians (interleaving spreads machine noise over every benchmark alike).
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <string>
+#include <variant>
+
+#include "pool/registry.h"
+#include "tool/run/dispatch.h"
+#include "tool/run/dist.h"
+#include "tool/run/runner.h"
+
+namespace bp {
+namespace {
+
+const Distribution& Random65k() {
+  static const Distribution* dist =
+      new Distribution(std::get<Distribution>(Distribution::Parse("random65k")));
+  return *dist;
+}
+
+struct Node {
+  Node* next;
+  uint64_t n;
+};
+
+// The bare loop: a size from the same sampler the runner uses, and a node popped from and pushed
+// back onto a thread-local free list (the stand-in for a pool that costs nothing).
+void BM_BareLoop(benchmark::State& state) {
+  Distribution::Sampler sampler = Random65k().MakeSampler(1, 0, 1);
+  static thread_local Node nodes[16];
+  static thread_local Node* free_list = nullptr;
+  for (Node& node : nodes) {
+    node.next = free_list;
+    free_list = &node;
+  }
+  uint64_t sum = 0;
+  for (auto _ : state) {
+    const uint64_t n = sampler.Next();
+    Node* node = free_list;
+    free_list = node->next;
+    node->n = n;
+    benchmark::DoNotOptimize(node);
+    sum += node->n;
+    node->next = free_list;
+    free_list = node;
+  }
+  benchmark::DoNotOptimize(sum);
+  free_list = nullptr;
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_BareLoop);
+
+constexpr uint64_t kOpsPerRun = 2'000'000;
+
+// `bpstress run --pool SPEC --threads T --touch none --checks none --dist random65k`, 2M ops per
+// thread; reports nanoseconds per op per thread.
+void RunTool(benchmark::State& state, const char* spec_text) {
+  std::string error;
+  const std::optional<PoolSpec> spec = ParsePoolSpec(spec_text, &error);
+  if (!spec) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  RunOptions o;
+  o.threads = static_cast<unsigned>(state.range(0));
+  o.ops_per_thread = kOpsPerRun;
+  o.touch = Touch::kNone;
+  o.checks = CheckLevel::kNone;
+  uint64_t ops = 0;
+  double seconds = 0;
+  for (auto _ : state) {
+    const PoolRun run = RunSpec(*spec, Random65k(), o);
+    ops += run.total.ops / o.threads;
+    seconds += run.seconds;
+    o.seed++;
+  }
+  state.counters["ns_per_op"] = ops == 0 ? 0 : seconds * 1e9 / static_cast<double>(ops);
+  state.SetItemsProcessed(static_cast<int64_t>(ops));
+}
+
+void BM_Tool_null(benchmark::State& state) { RunTool(state, "null"); }
+void BM_Tool_sized(benchmark::State& state) { RunTool(state, "sized"); }
+void BM_Tool_fixed(benchmark::State& state) { RunTool(state, "fixed"); }
+void BM_Tool_malloc(benchmark::State& state) { RunTool(state, "malloc"); }
+BENCHMARK(BM_Tool_null)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK(BM_Tool_sized)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK(BM_Tool_fixed)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK(BM_Tool_malloc)->Arg(1)->Arg(2)->UseRealTime();
+
+}  // namespace
+}  // namespace bp
