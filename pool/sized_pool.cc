@@ -34,6 +34,7 @@ SizedPool::SizedPool(Options options) {
         options.per_class, [size](size_t) { return new Buffer(size); }, &counters_));
     class_[classes_.size() - 1] = classes_.back().get();
   }
+  num_classes_ = static_cast<unsigned>(classes_.size());
 }
 
 SizedPool::~SizedPool() {

@@ -96,9 +96,10 @@ class SizedPool {
     if (b == nullptr) return;
     const uint64_t cap = b->Cap();
     // (cap & (cap - 1)) == 0: a power of two (std::has_single_bit would call popcount, which
-    // without -mpopcnt is a libgcc call of about 20 instructions).
-    if ((cap & (cap - 1)) == 0 && cap >= bottom_ && cap <= top_) [[likely]] {
-      const int i = std::bit_width(cap) - 1 - bottom_shift_;
+    // without -mpopcnt is a libgcc call of about 20 instructions). Below the bottom class (or 0)
+    // the index wraps to a huge unsigned value, so one compare checks both ends of the range.
+    const auto i = static_cast<unsigned>(std::bit_width(cap) - 1 - bottom_shift_);
+    if ((cap & (cap - 1)) == 0 && i < num_classes_) [[likely]] {
       Local* l = ThisThread();
       if (l != nullptr) [[likely]] {
         return class_[i]->PutTo(l->cache[i], b);
@@ -139,6 +140,7 @@ class SizedPool {
   uint64_t bottom_;
   uint64_t top_;
   int bottom_shift_;  // log2(bottom_)
+  unsigned num_classes_ = 0;
   PoolCounters counters_;
   std::vector<std::unique_ptr<SyncPool>> classes_;
   SyncPool* class_[kMaxClasses] = {};     // classes_[i].get(): one load on the fast path
