@@ -65,7 +65,10 @@ std::string Payload(size_t n, uint8_t seed) {
   std::string s(n, '\0');
   const size_t row = std::min<size_t>(n, 256);
   for (size_t i = 0; i < row; ++i) s[i] = static_cast<char>(seed + i * 13);
-  for (size_t k = row; k < n; k += row) s.replace(k, std::min(row, n - k), s, 0, row);
+  for (size_t k = row; k < n; k += row) {
+    const size_t len = std::min(row, n - k);
+    s.replace(k, len, s, 0, len);
+  }
   return s;
 }
 
