@@ -125,6 +125,12 @@ const std::vector<PoolEntry>& PoolEntries() {
        true,
        "not_empty",
        {}},
+      {"faulty:aba",
+       "a lock-free free list (Treiber stack) with no ABA protection",
+       false,
+       true,
+       "double_handout",
+       {}},
       {"faulty:hang", "blocks forever on one get", false, true, "deadline watchdog (hung)", {}},
   };
   return entries;
