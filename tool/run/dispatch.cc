@@ -75,6 +75,11 @@ std::optional<std::string> ValidateRunOptions(const PoolSpec& spec, const RunOpt
   if (std::string_view(spec.entry->name) == "null" && options.cross_thread > 0) {
     return std::string("--cross-thread is not supported: the floor has no cross-thread path");
   }
+  if (std::string_view(spec.entry->name) == "null" && options.churn != 0 && options.hold != 0) {
+    return std::string(
+        "--churn with --hold is not supported: a held buffer would be put by the next thread, and "
+        "the floor has no cross-thread path");
+  }
   if (std::string_view(spec.entry->name) == "faulty:aba" && options.workload == Workload::kJson) {
     return std::string("--workload json is not supported: its blocks have no length");
   }
