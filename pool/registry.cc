@@ -131,6 +131,12 @@ const std::vector<PoolEntry>& PoolEntries() {
        true,
        "double_handout",
        {}},
+      {"faulty:exit-flush",
+       "a per-thread cache whose thread-exit flush puts buffers it has freed",
+       false,
+       true,
+       "AddressSanitizer (use after free at thread exit)",
+       {}},
       {"faulty:hang", "blocks forever on one get", false, true, "deadline watchdog (hung)", {}},
   };
   return entries;

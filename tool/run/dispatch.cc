@@ -4,6 +4,7 @@
 
 #include "pool/faulty/aba_pool.h"
 #include "pool/faulty/double_handout_pool.h"
+#include "pool/faulty/exit_flush_pool.h"
 #include "pool/faulty/hang_pool.h"
 #include "pool/faulty/leak_pool.h"
 #include "pool/faulty/race_pool.h"
@@ -130,6 +131,7 @@ PoolRun RunByName(const PoolSpec& spec, const Distribution& dist, const RunOptio
   if (name == "faulty:leak") return Run<LeakPool>(dist, options);
   if (name == "faulty:stale") return Run<StalePool>(dist, options);
   if (name == "faulty:aba") return Run<AbaPool>(dist, options);
+  if (name == "faulty:exit-flush") return Run<ExitFlushPool>(dist, options);
   if (name == "faulty:hang") return Run<HangPool>(dist, options);
   std::abort();  // every registry entry has a case above
 }
