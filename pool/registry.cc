@@ -125,6 +125,18 @@ const std::vector<PoolEntry>& PoolEntries() {
        true,
        "not_empty",
        {}},
+      {"faulty:aba",
+       "a lock-free free list (Treiber stack) with no ABA protection",
+       false,
+       true,
+       "double_handout",
+       {}},
+      {"faulty:exit-flush",
+       "a per-thread cache whose thread-exit flush puts buffers it has freed",
+       false,
+       true,
+       "AddressSanitizer (use after free at thread exit)",
+       {}},
       {"faulty:hang", "blocks forever on one get", false, true, "deadline watchdog (hung)", {}},
   };
   return entries;

@@ -91,7 +91,8 @@ double Ratio(uint64_t num, uint64_t den) {
 
 void WriteRepeats(JsonWriter& w, const std::vector<PoolRun>& repeats);
 
-void WritePool(JsonWriter& w, const PoolRun& p, const std::vector<PoolRun>& repeats) {
+void WritePool(JsonWriter& w, const PoolRun& p, const std::vector<PoolRun>& repeats,
+               const RunOptions& o) {
   const ThreadResult& t = p.total;
   const uint64_t gets = t.gets;
   w.BeginObject();
@@ -140,6 +141,18 @@ void WritePool(JsonWriter& w, const PoolRun& p, const std::vector<PoolRun>& repe
   WriteViolationCounts(w, t.violations);
   w.Key("violation_examples");
   WriteExamples(w, t.violations);
+  w.Key("first_violation_s");
+  if (t.first_violation_s >= 0) {
+    w.Double(t.first_violation_s);
+  } else {
+    w.Null();
+  }
+  w.Key("preempt_rate").Double(o.preempt_rate);
+  w.Key("preemptions").Uint(t.preemptions);
+  w.Key("thread_starts").Uint(t.thread_starts);
+  w.Key("double_puts").Uint(t.double_puts);
+  w.Key("double_put_accepted").Uint(t.double_put_accepted);
+  w.Key("double_put_side_effects").Uint(t.double_put_side_effects);
   w.Key("threads").BeginArray();
   for (size_t i = 0; i < p.threads.size(); ++i) {
     const ThreadResult& r = p.threads[i];
@@ -417,6 +430,11 @@ std::string RenderReport(const Report& r) {
     for (int c : r.pin_cpus) w.Uint(static_cast<uint64_t>(c));
     w.EndArray();
   }
+  w.Key("profile").String(r.profile);
+  w.Key("preempt_rate").Double(o.preempt_rate);
+  w.Key("churn").Uint(o.churn);
+  w.Key("double_put_rate").Double(o.double_put_rate);
+  w.Key("misuse_fails").Bool(r.misuse_fails);
   w.Key("allocators").BeginArray();
   for (const std::string& a : r.allocators) w.String(a);
   w.EndArray();
@@ -429,7 +447,7 @@ std::string RenderReport(const Report& r) {
   w.EndObject();
   w.Key("pools").BeginArray();
   for (size_t i = 0; i < r.pools.size(); ++i) {
-    WritePool(w, r.pools[i], i < r.repeats.size() ? r.repeats[i] : std::vector<PoolRun>{});
+    WritePool(w, r.pools[i], i < r.repeats.size() ? r.repeats[i] : std::vector<PoolRun>{}, o);
   }
   w.EndArray();
   w.Key("interrupted").Bool(r.interrupted);

@@ -2,7 +2,9 @@
 
 #include <memory>
 
+#include "pool/faulty/aba_pool.h"
 #include "pool/faulty/double_handout_pool.h"
+#include "pool/faulty/exit_flush_pool.h"
 #include "pool/faulty/hang_pool.h"
 #include "pool/faulty/leak_pool.h"
 #include "pool/faulty/race_pool.h"
@@ -79,6 +81,14 @@ std::optional<std::string> ValidateRunOptions(const PoolSpec& spec, const RunOpt
   if (std::string_view(spec.entry->name) == "null" && options.cross_thread > 0) {
     return std::string("--cross-thread is not supported: the floor has no cross-thread path");
   }
+  if (std::string_view(spec.entry->name) == "null" && options.churn != 0 && options.hold != 0) {
+    return std::string(
+        "--churn with --hold is not supported: a held buffer would be put by the next thread, and "
+        "the floor has no cross-thread path");
+  }
+  if (std::string_view(spec.entry->name) == "faulty:aba" && options.workload == Workload::kJson) {
+    return std::string("--workload json is not supported: its blocks have no length");
+  }
   return std::nullopt;
 }
 
@@ -120,6 +130,8 @@ PoolRun RunByName(const PoolSpec& spec, const Distribution& dist, const RunOptio
   if (name == "faulty:use-after-put") return Run<UseAfterPutPool>(dist, options);
   if (name == "faulty:leak") return Run<LeakPool>(dist, options);
   if (name == "faulty:stale") return Run<StalePool>(dist, options);
+  if (name == "faulty:aba") return Run<AbaPool>(dist, options);
+  if (name == "faulty:exit-flush") return Run<ExitFlushPool>(dist, options);
   if (name == "faulty:hang") return Run<HangPool>(dist, options);
   std::abort();  // every registry entry has a case above
 }
