@@ -19,6 +19,7 @@
 #include "tool/run/leak_cycles.h"
 #include "tool/run/plugin_run.h"
 #include "tool/util/exit_codes.h"
+#include "tool/util/stats.h"
 #include "tool/util/sysinfo.h"
 #include "tool/util/units.h"
 
@@ -49,6 +50,16 @@ std::string FormatNanos(uint64_t ns) {
   return out;
 }
 
+// Terminal columns of UTF-8 text ("±" is two bytes, one column).
+size_t Columns(const std::string& s) {
+  return static_cast<size_t>(
+      std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+bool IsPartial(Outcome o) {
+  return o == Outcome::kHung || o == Outcome::kCrashed || o == Outcome::kSanitizer;
+}
+
 std::string Percent(double r) {
   char out[16];
   std::snprintf(out, sizeof out, "%.1f%%", 100 * r);
@@ -59,9 +70,30 @@ void PrintTable(const Report& report, bool show_allocator) {
   std::vector<std::vector<std::string>> rows;
   rows.push_back({"pool", "ops/s", "p50", "p99", "hit rate", "waste", "peak RSS", "violations",
                   "outcome", "verdict"});
-  for (const PoolRun& p : report.pools) {
+  for (size_t i = 0; i < report.pools.size(); ++i) {
+    const PoolRun& p = report.pools[i];
     const ThreadResult& t = p.total;
     const double rate = p.seconds > 0 ? static_cast<double>(t.ops) / p.seconds : 0;
+    std::string rate_text = FormatRate(rate), p99_text = FormatNanos(t.latency.Percentile(99));
+    if (i < report.repeats.size() && report.repeats[i].size() > 1) {
+      // Repeats: the median and the half-width of its 95% interval (tool/util/stats.h).
+      std::vector<double> rates, p99s;
+      for (const PoolRun& r : report.repeats[i]) {
+        if (r.seconds <= 0 || IsPartial(r.outcome)) continue;
+        rates.push_back(static_cast<double>(r.total.ops) / r.seconds);
+        if (r.total.latency.Count() != 0) {
+          p99s.push_back(static_cast<double>(r.total.latency.Percentile(99)));
+        }
+      }
+      const Summary sr = Summarize(rates), sp = Summarize(p99s);
+      if (sr.n != 0) {
+        rate_text = FormatRate(sr.median) + " ± " + FormatRate((sr.ci_high - sr.ci_low) / 2);
+      }
+      if (sp.n != 0) {
+        p99_text = FormatNanos(static_cast<uint64_t>(sp.median)) + " ± " +
+                   FormatNanos(static_cast<uint64_t>((sp.ci_high - sp.ci_low) / 2));
+      }
+    }
     const double hit = p.stats.gets ? static_cast<double>(p.stats.hits) / p.stats.gets : 0;
     const double waste =
         t.bytes_capacity > t.bytes_requested
@@ -71,21 +103,21 @@ void PrintTable(const Report& report, bool show_allocator) {
     if (t.violations.count(Violation::kTruncated) != 0) {
       violations += " (+" + std::to_string(t.violations.count(Violation::kTruncated)) + " trunc)";
     }
-    rows.push_back({show_allocator ? p.name + "@" + p.allocator : p.name, FormatRate(rate),
-                    FormatNanos(t.latency.Percentile(50)), FormatNanos(t.latency.Percentile(99)),
+    rows.push_back({show_allocator ? p.name + "@" + p.allocator : p.name, rate_text,
+                    FormatNanos(t.latency.Percentile(50)), p99_text,
                     p.pool_counters ? Percent(hit) : "-", Percent(waste),
                     FormatBytes(p.peak_rss_bytes), violations, OutcomeName(p.outcome),
                     PoolPassed(p) ? "pass" : "FAIL"});
   }
   std::vector<size_t> width(rows[0].size(), 0);
   for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], Columns(row[i]));
   }
   for (const auto& row : rows) {
     std::string line;
     for (size_t i = 0; i < row.size(); ++i) {
       // Names left-aligned, numbers right-aligned.
-      const size_t pad = width[i] - row[i].size();
+      const size_t pad = width[i] - Columns(row[i]);
       if (i == 0 || i >= 8) {
         line += row[i] + std::string(pad, ' ');
       } else {
@@ -134,13 +166,77 @@ struct Job {
   const PluginSpec* plugin = nullptr;
 };
 
-PoolRun RunJob(const Job& job, const Distribution& dist, const RunOptions& options) {
-  return RunLeakCycles(
-      [&](const RunOptions& o) {
-        return job.plugin != nullptr ? RunPlugin(*job.plugin, dist, o)
-                                     : RunSpec(*job.builtin, dist, o);
+// Records the run's timeline from its live samples: a point per sample_interval while the
+// workers run, and a last one with the final totals (phase done).
+class TimelineRecorder {
+ public:
+  void Add(const LiveSample& s) {
+    if (s.phase == Phase::kRun && s.t > 0) {
+      Push(s, s.t);
+    } else if (s.phase == Phase::kDone) {
+      if (!points_.empty() && s.t <= points_.back().t) {
+        // The workers' own clocks ended before the controller's last reading: the totals
+        // replace that reading's counters.
+        const TimelineSample last = points_.back();
+        points_.pop_back();
+        Push(s, last.t);
+      } else {
+        Push(s, s.t);
+      }
+    }
+  }
+  std::vector<TimelineSample> Take() { return std::move(points_); }
+
+ private:
+  void Push(const LiveSample& s, double t) {
+    TimelineSample p;
+    p.t = t;
+    p.ops = s.ops;
+    p.rss_bytes = s.rss_bytes;
+    p.retained_bytes = s.retained_bytes;
+    p.outstanding = s.outstanding;
+    for (size_t k = 0; k < kViolationKinds; ++k) {
+      if (IsFailure(static_cast<Violation>(k))) p.violations += s.violations[k];
+    }
+    const double t0 = points_.empty() ? 0 : points_.back().t;
+    const uint64_t ops0 = points_.empty() ? 0 : points_.back().ops;
+    p.ops_per_s = t > t0 ? static_cast<double>(p.ops - std::min(p.ops, ops0)) / (t - t0) : 0;
+    points_.push_back(p);
+  }
+  std::vector<TimelineSample> points_;
+};
+
+PoolRun RunJobOnce(const Job& job, const Distribution& dist, const RunOptions& options) {
+  RunOptions o = options;
+  auto recorder = std::make_shared<TimelineRecorder>();
+  o.on_sample = [recorder, next = options.on_sample](const LiveSample& s) {
+    recorder->Add(s);
+    if (next) next(s);
+  };
+  PoolRun run = RunLeakCycles(
+      [&](const RunOptions& cycle) {
+        return job.plugin != nullptr ? RunPlugin(*job.plugin, dist, cycle)
+                                     : RunSpec(*job.builtin, dist, cycle);
       },
-      options);
+      o);
+  run.timeline = recorder->Take();
+  return run;
+}
+
+// The warmup (options.warmup, a run of its own) and then the measured run, in the process that
+// runs the job (an isolated child has its own caches to warm). A warmup that does not pass is a
+// finding like any other: it is reported in place of the measured run.
+PoolRun RunJob(const Job& job, const Distribution& dist, const RunOptions& options) {
+  if (options.warmup.count() > 0) {
+    RunOptions warm = options;
+    warm.duration = options.warmup;
+    warm.ops_per_thread = 0;
+    warm.warmup = {};
+    warm.on_progress = nullptr;
+    PoolRun run = RunJobOnce(job, dist, warm);
+    if (!PoolPassed(run) || run.stop_reason == StopReason::kSignal) return run;
+  }
+  return RunJobOnce(job, dist, options);
 }
 
 // The re-executed child (kJobVariable set): checks the preload, runs one job in this process and
@@ -332,6 +428,8 @@ int ExecuteRun(RunCommand& cmd) {
                                : cmd.options.duration + std::chrono::seconds(30);
   }
   report.options = cmd.options;
+  report.repeat = cmd.repeat;
+  if (cmd.options.pin) report.pin_cpus = AllowedCpus();
   for (const AllocatorChoice& a : allocators) report.allocators.push_back(a.name);
   if (job_env != nullptr) return RunChildJob(job_env, jobs, dist, cmd.options);
 
@@ -355,39 +453,57 @@ int ExecuteRun(RunCommand& cmd) {
   for (const AllocatorChoice& a : allocators) {
     for (size_t i = 0; i < jobs.size(); ++i) tasks.push_back({i, &a});
   }
-  for (const Task& task : tasks) {
-    const Job& job = jobs[task.index];
-    if (PendingSignal().load() != 0) {
-      report.interrupted = true;
-      break;
+  // runs[k]: the repeats of tasks[k]. Repeats go round the tasks (A B C A B C ...), so that a
+  // drift of the machine (another process, thermal throttling) spreads over every pool alike.
+  std::vector<std::vector<PoolRun>> runs(tasks.size());
+  bool stop = false;
+  for (unsigned rep = 0; rep < cmd.repeat && !stop; ++rep) {
+    for (size_t k = 0; k < tasks.size(); ++k) {
+      const Task& task = tasks[k];
+      const Job& job = jobs[task.index];
+      if (PendingSignal().load() != 0) {
+        report.interrupted = true;
+        stop = true;
+        break;
+      }
+      RunOptions options = cmd.options;
+      const bool isolate = isolated(job);
+      if (isolate) options.on_sample = StreamSample;
+      if (progress) {
+        options.on_progress = [name = job.name](uint64_t ops, double seconds) {
+          std::fprintf(stderr, "\r%-12s %6.1fs  %10s ops/s ", name.c_str(), seconds,
+                       FormatRate(seconds > 0 ? ops / seconds : 0).c_str());
+          std::fflush(stderr);
+        };
+      }
+      const std::function<PoolRun()> body = [&] { return RunJob(job, dist, options); };
+      const bool native_task = task.allocator->name == native;
+      // A child runs the warmup and then the pool, each under the deadline: watch it for both.
+      RunOptions watch = options;
+      watch.deadline += options.warmup;
+      PoolRun run = !native_task ? RunExec(job.name, job.spec, watch,
+                                           ChildExec(cmd, task.index, *task.allocator))
+                    : isolate    ? RunIsolated(job.name, job.spec, watch, body)
+                                 : body();
+      if (progress) std::fprintf(stderr, "\r%60s\r", "");
+      run.name = job.name;
+      run.spec = job.spec;
+      run.allocator = task.allocator->name;
+      if (run.outcome == Outcome::kHung && native_task && !isolate) hung_in_process = true;
+      const bool interrupted =
+          run.stop_reason == StopReason::kSignal || PendingSignal().load() != 0;
+      runs[k].push_back(std::move(run));
+      if (interrupted) {
+        report.interrupted = true;
+        stop = true;
+        break;
+      }
     }
-    RunOptions options = cmd.options;
-    if (progress) {
-      options.on_progress = [name = job.name](uint64_t ops, double seconds) {
-        std::fprintf(stderr, "\r%-12s %6.1fs  %10s ops/s ", name.c_str(), seconds,
-                     FormatRate(seconds > 0 ? ops / seconds : 0).c_str());
-        std::fflush(stderr);
-      };
-    }
-    const bool isolate = isolated(job);
-    if (isolate) options.on_sample = StreamSample;
-    const std::function<PoolRun()> body = [&] { return RunJob(job, dist, options); };
-    const bool native_task = task.allocator->name == native;
-    PoolRun run = !native_task ? RunExec(job.name, job.spec, options,
-                                         ChildExec(cmd, task.index, *task.allocator))
-                  : isolate    ? RunIsolated(job.name, job.spec, options, body)
-                               : body();
-    if (progress) std::fprintf(stderr, "\r%60s\r", "");
-    run.name = job.name;
-    run.spec = job.spec;
-    run.allocator = task.allocator->name;
-    if (run.outcome == Outcome::kHung && native_task && !isolate) hung_in_process = true;
-    const bool interrupted = run.stop_reason == StopReason::kSignal || PendingSignal().load() != 0;
-    report.pools.push_back(std::move(run));
-    if (interrupted) {
-      report.interrupted = true;
-      break;
-    }
+  }
+  for (std::vector<PoolRun>& r : runs) {
+    if (r.empty()) continue;
+    report.pools.push_back(MergeRepeats(r));
+    report.repeats.push_back(std::move(r));
   }
   report.exit_code = ExitCodeOf(report);
 

@@ -30,6 +30,8 @@ struct RunCommand {
   std::string report_path = "bpstress-report.json";
   OutputFormat format = OutputFormat::kTable;
   ProgressMode progress = ProgressMode::kAuto;
+  // --repeat: measured runs of each pool, interleaved across pools (A B C A B C ...).
+  unsigned repeat = 1;
 };
 
 // Returns the process exit code; one line on stderr for every error.

@@ -125,6 +125,8 @@ std::string EncodePoolRun(const PoolRun& run) {
   w.Pod(uint64_t{run.heap_after_destroy_bytes.size()});
   for (const uint64_t b : run.heap_after_destroy_bytes) w.Pod(b);
   w.Pod(run.leak_growth_bytes_per_cycle);
+  w.Pod(uint64_t{run.timeline.size()});
+  for (const TimelineSample& t : run.timeline) w.Pod(t);
   w.Pod(Checksum(w.out()));
   w.Raw(kTrailer, sizeof kTrailer);
   return std::move(w.out());
@@ -171,7 +173,16 @@ bool DecodePoolRun(std::string_view bytes, PoolRun* out) {
   for (uint64_t& b : run.heap_after_destroy_bytes) {
     if (!r.Pod(&b)) return false;
   }
-  if (!r.Pod(&run.leak_growth_bytes_per_cycle) || r.left() != 0) return false;
+  uint64_t points = 0;
+  if (!r.Pod(&run.leak_growth_bytes_per_cycle) || !r.Pod(&points) ||
+      points > r.left() / sizeof(TimelineSample)) {
+    return false;
+  }
+  run.timeline.resize(points);
+  for (TimelineSample& t : run.timeline) {
+    if (!r.Pod(&t)) return false;
+  }
+  if (r.left() != 0) return false;
   *out = std::move(run);
   return true;
 }

@@ -80,6 +80,21 @@ struct LiveSample {
   std::vector<ViolationExample> new_examples;
   // Room for more readings (RSS, bytes retained by the pool, buffers outstanding): add them here
   // and fill them in internal::SampleNow.
+  uint64_t rss_bytes = 0;       // resident set size of the process now
+  uint64_t retained_bytes = 0;  // the pool's Stats().retained_bytes (any thread may read it)
+  uint64_t outstanding = 0;     // gets - puts so far: buffers held or in hand-off
+};
+
+// One point of a pool's timeline (the report's "timeline"): the run seen every sample_interval.
+// Counters are cumulative; ops_per_s is the rate over the interval since the previous point.
+struct TimelineSample {
+  double t = 0;  // seconds since the workers started
+  double ops_per_s = 0;
+  uint64_t ops = 0;
+  uint64_t rss_bytes = 0;
+  uint64_t retained_bytes = 0;
+  uint64_t outstanding = 0;
+  uint64_t violations = 0;  // failure-kind findings so far
 };
 
 struct RunOptions {
@@ -95,6 +110,11 @@ struct RunOptions {
   uint64_t max_rss_bytes = 0;            // 0: no cap
   std::chrono::nanoseconds deadline{0};  // per pool; 0: no watchdog
   unsigned latency_sample_shift = 6;     // time one op in 2^shift
+  // Run the pool this long first, unmeasured (a separate run of the same job: caches, allocator
+  // arenas and CPU frequency settle). A warmup that fails is reported instead of the run.
+  std::chrono::nanoseconds warmup{0};
+  // Pin worker i to the i-th (mod count) CPU of the process's affinity mask (sched_getaffinity).
+  bool pin = false;
   // Called from the controller thread about every 100 ms with (ops so far, seconds so far).
   std::function<void(uint64_t, double)> on_progress;
   // Live readings (see LiveSample), from the controller thread: every sample_interval while the
@@ -153,6 +173,8 @@ struct PoolRun {
   uint64_t outstanding = 0;  // got and not put at the end
   uint64_t peak_rss_bytes = 0;
   uint64_t heap_leaked_bytes = 0;  // heap not returned once the pool was destroyed
+  // Points every sample_interval while the workers ran, the last one at the end with the totals.
+  std::vector<TimelineSample> timeline;
   // Isolated runs only: the signal that ended the child (0 if none) and its last stderr lines.
   int signal = 0;
   std::string stderr_tail;

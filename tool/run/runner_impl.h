@@ -586,16 +586,33 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
   pool_threads.reserve(threads);
 
   internal::LiveReader live;
+  std::unique_ptr<P> pool;
+  // The readings beyond the workers' counters: RSS, the pool's retained bytes, outstanding.
+  auto fill = [&](LiveSample& s) {
+    s.rss_bytes = CurrentRss();
+    s.retained_bytes = pool != nullptr ? pool->Stats().retained_bytes : s.stats.retained_bytes;
+    s.outstanding = s.gets - std::min(s.gets, s.puts);
+  };
   auto sample = [&](Phase phase, double t) {
-    if (o.on_sample) o.on_sample(live.Read(ctx->workers, phase, t));
+    if (!o.on_sample) return;
+    LiveSample s = live.Read(ctx->workers, phase, t);
+    fill(s);
+    o.on_sample(s);
   };
   sample(Phase::kCreate, 0);
 
   const uint64_t heap_before = HeapInUse();
   const bool peak_reset = ResetPeakRss();
-  std::unique_ptr<P> pool = make_pool();
+  pool = make_pool();
   ctx->pool = pool.get();
   for (unsigned i = 0; i < threads; ++i) internal::StartWorker(ctx, i, pool_threads);
+  if (o.pin) {
+    // Before the start latch opens: no op runs on a CPU it was not pinned to.
+    const std::vector<int> cpus = AllowedCpus();
+    for (unsigned i = 0; i < threads && !cpus.empty(); ++i) {
+      PinThread(pool_threads[i].native_handle(), cpus[i % cpus.size()]);
+    }
+  }
 
   ctx->start.arrive_and_wait();
   const Clock::time_point t0 = Clock::now();
@@ -689,6 +706,7 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
     s.exact = true;
     s.stats_known = true;
     s.stats = run.stats;
+    fill(s);
     o.on_sample(s);
   };
   exact_sample(Phase::kDrain);
@@ -726,6 +744,7 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
       const ViolationExample& e = run.total.violations.example(i);
       if (e.kind == Violation::kLeak) live.AddOwn(e, &s);
     }
+    fill(s);
     o.on_sample(s);
   }
   if (run.total.violations.failures() != 0) {
