@@ -24,6 +24,16 @@
 // down, reports stop_reason kSignal, and its result is kept. The caller checks PendingSignal().
 // With options.deadline 0 there is no watchdog.
 //
+// Streaming: the result pipe carries frames (isolate.cc). A child whose options' on_sample is
+// StreamSample sends a live sample at each phase change and every sample_interval; its signal
+// handler (InstallCrashReporter, in ChildMain and OpenResultChannel) sends the crashing thread's
+// raw stack and /proc/self/maps. The parent keeps the last state: when no complete result comes,
+// the run is reported with the last sample's counters and every example streamed, its phase,
+// seconds until the crash, and the crash's address and frames (module+offset, symbolised with
+// addr2line where installed). The child's end of the pipe sits on a high descriptor and is
+// reopened through /proc/PARENT/fd if a pool closes it; the parent holds a write end itself
+// until the child exits, so a closed child end does not read as the end of the stream.
+//
 // The result format is private to this file and to one binary: parent and child are the same
 // program image, so trivially copyable records (ThreadResult with its histogram and violation
 // examples) are sent as their bytes, framed by lengths, a magic number and a checksum. Cost:
