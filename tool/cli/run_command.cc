@@ -54,7 +54,7 @@ std::string Percent(double r) {
   return out;
 }
 
-void PrintTable(const Report& report, bool show_allocator) {
+void PrintTable(const Report& report, bool show_allocator, FILE* out) {
   std::vector<std::vector<std::string>> rows;
   rows.push_back({"pool", "ops/s", "p50", "p99", "hit rate", "waste", "peak RSS", "violations",
                   "outcome", "verdict"});
@@ -93,7 +93,23 @@ void PrintTable(const Report& report, bool show_allocator) {
       if (i + 1 < row.size()) line += "  ";
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
-    std::printf("%s\n", line.c_str());
+    std::fprintf(out, "%s\n", line.c_str());
+  }
+}
+
+// Exit 4 says why on stderr, one line per pool that hit a limit.
+void PrintLimitReasons(const Report& report) {
+  for (const PoolRun& p : report.pools) {
+    if (p.outcome == Outcome::kLimit) {
+      std::fprintf(stderr,
+                   "bpstress: %s: stopped at the --max-rss limit (%s) after %.1fs: exit 4\n",
+                   p.name.c_str(), FormatBytes(report.options.max_rss_bytes).c_str(), p.seconds);
+    } else if (p.outcome == Outcome::kHung) {
+      std::fprintf(stderr,
+                   "bpstress: %s: hung: still running at the --deadline of %.1fs (a get or put "
+                   "never returned): exit 4\n",
+                   p.name.c_str(), std::chrono::duration<double>(report.options.deadline).count());
+    }
   }
 }
 
@@ -256,7 +272,9 @@ int ExecuteRun(RunCommand& cmd) {
     std::fprintf(stderr, "bpstress: --pool: no pool selected\n");
     return kExitUsage;
   }
-  if (std::string error; !CanWriteFile(cmd.report_path, &error)) {
+  // `--report -`: the JSON goes to stdout, so the table goes to stderr.
+  const bool report_to_stdout = cmd.report_path == "-";
+  if (std::string error; !report_to_stdout && !CanWriteFile(cmd.report_path, &error)) {
     std::fprintf(stderr, "bpstress: --report: %s\n", error.c_str());
     return kExitUsage;
   }
@@ -366,18 +384,21 @@ int ExecuteRun(RunCommand& cmd) {
   if (json.empty()) {
     std::fprintf(stderr, "bpstress: internal error: the report could not be rendered\n");
     code = kExitCheckFailed;
-  } else if (std::string error; !WriteFileAtomic(cmd.report_path, json, &error)) {
+  } else if (std::string error;
+             !report_to_stdout && !WriteFileAtomic(cmd.report_path, json, &error)) {
     std::fprintf(stderr, "bpstress: --report: %s\n", error.c_str());
     code = kExitUsage;
   }
-  if (cmd.format == OutputFormat::kJson) {
-    std::fputs(json.c_str(), stdout);
-  } else {
-    PrintTable(report, !cmd.allocators.empty());
-    std::printf("report: %s (seed %llu)%s\n", cmd.report_path.c_str(),
-                static_cast<unsigned long long>(cmd.options.seed),
-                report.interrupted ? ", interrupted" : "");
+  if (cmd.format == OutputFormat::kJson || report_to_stdout) std::fputs(json.c_str(), stdout);
+  if (cmd.format == OutputFormat::kTable) {
+    FILE* out = report_to_stdout ? stderr : stdout;
+    PrintTable(report, !cmd.allocators.empty(), out);
+    std::fprintf(out, "report: %s (seed %llu)%s\n",
+                 report_to_stdout ? "stdout" : cmd.report_path.c_str(),
+                 static_cast<unsigned long long>(cmd.options.seed),
+                 report.interrupted ? ", interrupted" : "");
   }
+  if (report.exit_code == kExitLimit) PrintLimitReasons(report);
   std::fflush(stdout);
   std::fflush(stderr);
   // A hung pool still has a thread inside it: the process cannot wind down normally.
