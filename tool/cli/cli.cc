@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -161,8 +162,9 @@ std::vector<std::string> WithDefaultSubcommand(const CLI::App& app, int argc, ch
 std::string TopLevelFooter(const CLI::App* run) {
   std::string text = "\nRun options (bpstress [run] [OPTIONS]; run is the default command):\n";
   for (const CLI::Option* o : run->get_options()) {
-    std::string name = o->get_name(false, true);
-    if (name == "--help") continue;
+    std::string name;
+    for (const std::string& l : o->get_lnames()) name += (name.empty() ? "--" : ", --") + l;
+    if (name.empty() || name == "--help") continue;
     if (o->get_type_size() != 0 && !o->get_type_name().empty()) name += " " + o->get_type_name();
     std::string desc = o->get_description();
     if (!o->get_default_str().empty()) desc += " [" + o->get_default_str() + "]";
@@ -208,15 +210,17 @@ size_t EditDistance(const std::string& a, const std::string& b) {
   return prev[b.size()];
 }
 
-// For each unknown --option in args (after the subcommand), the closest option of that
-// subcommand, when it is close enough to be a typo.
-void SuggestOptions(const CLI::App& app, const std::vector<std::string>& args) {
-  if (args.empty()) return;
+// For the first unknown --option in args (after the subcommand): one line naming it and the
+// closest option of that subcommand, when it is close enough to be a typo; nullopt when every
+// --option is known (the error is something else).
+std::optional<std::string> UnknownOptionMessage(const CLI::App& app,
+                                                const std::vector<std::string>& args) {
+  if (args.empty()) return std::nullopt;
   const CLI::App* sub = nullptr;
   for (const CLI::App* c : app.get_subcommands({})) {
     if (c->get_name() == args[0]) sub = c;
   }
-  if (sub == nullptr) return;
+  if (sub == nullptr) return std::nullopt;
   std::vector<std::string> known;
   for (const CLI::Option* o : sub->get_options()) {
     for (const std::string& l : o->get_lnames()) known.push_back("--" + l);
@@ -235,13 +239,11 @@ void SuggestOptions(const CLI::App& app, const std::vector<std::string>& args) {
     }
     const size_t limit = std::max<size_t>(2, arg.size() / 3);
     if (!best.empty() && best_d <= limit) {
-      std::fprintf(stderr, "bpstress: unknown option %s; did you mean %s?\n", arg.c_str(),
-                   best.c_str());
-    } else {
-      std::fprintf(stderr, "bpstress: unknown option %s (see bpstress %s --help)\n", arg.c_str(),
-                   args[0].c_str());
+      return "unknown option " + arg + "; did you mean " + best + "?";
     }
+    return "unknown option " + arg + " (see bpstress " + args[0] + " --help)";
   }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -284,8 +286,8 @@ int Main(int argc, char** argv) {
     app.parse(args);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
-    std::fprintf(stderr, "bpstress: %s\n", e.what());
-    SuggestOptions(app, given);
+    const std::optional<std::string> unknown = UnknownOptionMessage(app, given);
+    std::fprintf(stderr, "bpstress: %s\n", unknown ? unknown->c_str() : e.what());
     return kExitUsage;
   }
 
