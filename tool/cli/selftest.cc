@@ -17,6 +17,7 @@
 
 #include "build_info.h"
 #include "pool/registry.h"
+#include "tool/process/subprocess.h"
 #include "tool/util/exit_codes.h"
 
 namespace bp {
@@ -40,40 +41,18 @@ std::string Slurp(const std::string& path) {
 // Runs this binary with `args`, stderr captured, killed after `timeout`.
 Child RunSelf(const std::vector<std::string>& args, const std::string& err_path,
               const std::vector<std::string>& env, std::chrono::seconds timeout) {
-  const Clock::time_point start = Clock::now();
+  ChildSpec spec;
+  spec.path = "/proc/self/exe";
+  spec.argv = {"bpstress"};
+  spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+  spec.env = env;
+  spec.stderr_path = err_path;
+  const ChildExit exit = RunChild(spec, timeout);
   Child c;
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int devnull = open("/dev/null", O_RDWR);
-    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(devnull, 0);
-    dup2(devnull, 1);
-    dup2(err, 2);
-    for (const std::string& e : env) putenv(const_cast<char*>(e.c_str()));
-    std::vector<char*> argv{const_cast<char*>("bpstress")};
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv("/proc/self/exe", argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  for (;;) {
-    if (waitpid(pid, &status, WNOHANG) == pid) break;
-    if (Clock::now() - start > timeout) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  c.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  c.exit_code = exit.exit_code;
   c.err = Slurp(err_path);
-  c.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  c.seconds = exit.seconds;
   return c;
-}
-
-bool BuiltWith(const char* sanitizer) {
-  return std::string_view(build::kSanitizers).find(sanitizer) != std::string_view::npos;
 }
 
 // The violation count of `kind` in the first pool of a report; -1 when the report is unreadable.
@@ -116,7 +95,7 @@ int RunSelftest(const SelftestOptions& options) {
     }
     dir = templ;
   }
-  const bool tsan = BuiltWith("thread"), asan = BuiltWith("address");
+  const bool tsan = build::kThreadSanitizer, asan = build::kAddressSanitizer;
   const std::string threads = std::to_string(options.threads);
   // A short run that reaches every planted bug: the faulty pools misbehave within a few
   // thousand operations, and holding two buffers keeps several in flight per thread.
@@ -187,7 +166,7 @@ int RunSelftest(const SelftestOptions& options) {
     na += r.result == "n/a in this build";
   }
   std::printf("selftest (%s): %d passed, %d failed, %d n/a in this build\n",
-              build::kSanitizers[0] ? build::kSanitizers : "no sanitizers", caught, failures, na);
+              build::kAnySanitizer ? build::kSanitizers : "no sanitizers", caught, failures, na);
   return failures == 0 ? kExitOk : kExitCheckFailed;
 }
 

@@ -16,6 +16,11 @@ PoolRun RunByName(const PoolSpec& spec, const Distribution& dist, const RunOptio
 
 }  // namespace
 
+// Every fixed item costs a FixedBuffer header and a free-list link (about 48 bytes) even when its
+// capacity is tiny: past 2^24 items the headers alone pass 800 MB, so a count that large is a typo
+// to refuse before the byte limit (kMaxPreallocBytes) would even look at it.
+constexpr uint64_t kMaxFixedCount = uint64_t{1} << 24;
+
 std::optional<std::string> ValidatePoolSpec(const PoolSpec& spec) {
   const std::string_view name = spec.entry->name;
   if (name == "sized") {
@@ -31,7 +36,7 @@ std::optional<std::string> ValidatePoolSpec(const PoolSpec& spec) {
     const uint64_t count = spec.Value("count"), capacity = spec.Value("capacity");
     if (count == 0) return std::string("count must be >= 1");
     if (capacity == 0) return std::string("capacity must be >= 1");
-    if (count > (1u << 24)) return std::string("count must be <= 16777216");
+    if (count > kMaxFixedCount) return "count must be <= " + std::to_string(kMaxFixedCount);
     if (capacity > kMaxPreallocBytes || count * capacity > kMaxPreallocBytes) {
       return "count x capacity = " + std::to_string(count * capacity) +
              " bytes would be preallocated; the limit is 16 GiB";
