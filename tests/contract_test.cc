@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "build_info.h"
 #include "pool/registry.h"
 #include "tests/support/subprocess.h"
 
@@ -76,7 +77,11 @@ TEST_P(ContractCatches, TheRightCheck) {
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   const std::string line = LineOf(r.out, b.check);
   EXPECT_EQ(line.rfind("fail", 0), 0u) << b.check << "\n" << r.out;
-  EXPECT_NE(line.find(b.mention), std::string::npos) << line;
+  // A sanitizer build may stop the check's process first (a TSan race report, ASan's SEGV
+  // report): the right check still fails, with "exited with status N" as its reason.
+  if (build::kSanitizers[0] == '\0' || line.find("exited with status") == std::string::npos) {
+    EXPECT_NE(line.find(b.mention), std::string::npos) << line;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
