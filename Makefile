@@ -9,9 +9,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # libraries, clang-format for CI.
 DEPS := cmake make g++ clang-14 libclang-rt-14-dev llvm-14 clang-format-14 \
         libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 \
-        libcli11-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev python3
-# The test jobs also render the HTML report in a real browser.
-TEST_DEPS := chromium
+        libcli11-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev python3 \
+        help2man pkg-config dpkg-dev
+# The test jobs also render the HTML report in a real browser, read the man page (man-db) and
+# parse the workflow files (python3-yaml).
+TEST_DEPS := chromium man-db python3-yaml
 BIN := build/release/bpstress
 REPORT ?= bpstress-report.json
 # The main job: the GWS article's workload from 64 threads against every built-in pool.
@@ -20,7 +22,8 @@ include sanitizers/options.mk
 FUZZ_SMOKE_SECONDS ?= 10
 
 .PHONY: all deps bin build release debug asan tsan fuzz run test test-release test-asan test-tsan \
-        fuzz-smoke fuzz-run selftest test-deps bench format format-check clean
+        fuzz-smoke fuzz-run selftest test-deps bench format format-check clean \
+        install uninstall deb sanitizer-bins test-ci-example
 
 all: build
 
@@ -120,9 +123,41 @@ test: test-deps
 	$(MAKE) --no-print-directory test-release; \
 	$(MAKE) --no-print-directory test-asan; \
 	$(MAKE) --no-print-directory test-tsan; \
+	$(MAKE) --no-print-directory test-ci-example; \
 	$(MAKE) --no-print-directory fuzz-smoke; \
 	$(MAKE) --no-print-directory format-check; \
 	echo "== make test: all jobs passed in $$(( SECONDS - start ))s"
+
+# Where the three builds exist: the install test again (now with bpstress-asan and -tsan), and
+# the users' CI script (examples/ci) green on a correct plugin and red on a buggy one.
+test-ci-example: sanitizer-bins
+	@start=$$SECONDS; \
+	cmake --build --preset release -j $(JOBS) --target install_test mutex_pool buggy_pool; \
+	build/release/install_test; \
+	tests/ci_example_test.sh; \
+	echo "== test-ci-example: passed in $$(( SECONDS - start ))s"
+
+# --- install: PREFIX=/usr/local; the sanitizer builds are installed as bpstress-asan/-tsan ---
+PREFIX ?= /usr/local
+SUDO_PREFIX = $(shell mkdir -p $(PREFIX) 2>/dev/null; [ -w $(PREFIX) ] || echo $(SUDO))
+sanitizer-bins: deps build/release/CMakeCache.txt build/asan/CMakeCache.txt build/tsan/CMakeCache.txt
+	cmake --build --preset release -j $(JOBS) --target bpstress bpstress_man
+	cmake --build --preset asan -j $(JOBS) --target bpstress
+	cmake --build --preset tsan -j $(JOBS) --target bpstress
+
+install: sanitizer-bins
+	$(SUDO_PREFIX) cmake --install build/release --prefix $(PREFIX)
+
+uninstall:
+	@[ -f build/release/install_manifest.txt ] || { echo "make uninstall: nothing installed"; exit 0; }; \
+	xargs -d '\n' $(SUDO_PREFIX) rm -f < build/release/install_manifest.txt; \
+	echo "make uninstall: removed $$(wc -l < build/release/install_manifest.txt) files"
+
+# The Debian package: build/deb/bpstress_VERSION_ARCH.deb (apt-get install ./build/deb/bpstress_*.deb).
+deb: sanitizer-bins
+	@mkdir -p build/deb; rm -f build/deb/bpstress_*.deb
+	cd build/release && cpack -G DEB -B $(CURDIR)/build/deb > $(CURDIR)/build/deb/cpack.log
+	@ls -l build/deb/bpstress_*.deb
 
 bench: build
 	@mkdir -p build/bench-results

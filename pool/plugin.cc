@@ -99,7 +99,7 @@ std::shared_ptr<PluginLibrary> PluginLibrary::Load(const std::string& path, std:
   if (api->abi_version != BP_PLUGIN_ABI_VERSION) {
     return fail("plugin ABI version " + std::to_string(api->abi_version) + ", expected " +
                 std::to_string(BP_PLUGIN_ABI_VERSION) +
-                " (rebuild it against this bpstress's pool/plugin_abi.h)");
+                " (rebuild it against this bpstress's include/bpstress/plugin_abi.h)");
   }
   const std::pair<const char*, bool> required[] = {
       {"name", api->name != nullptr},       {"create", api->create != nullptr},

@@ -1,4 +1,4 @@
-// External pools through the C ABI of pool/plugin_abi.h.
+// External pools through the C ABI of include/bpstress/plugin_abi.h.
 //
 //   bp::PluginLibrary — one loaded plugin file: dlopen(RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE),
 //                       the bp_pool_plugin table checked (ABI version, name, required functions)
@@ -29,7 +29,7 @@
 #include <memory>
 #include <string>
 
-#include "pool/plugin_abi.h"
+#include "bpstress/plugin_abi.h"
 #include "pool/pool.h"
 
 namespace bp {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/subprocess.h"
@@ -195,6 +196,65 @@ TEST(Cli, HungPoolIsReportedWithinTheDeadline) {
   EXPECT_EQ(report["pools"][0]["outcome"], "hung");
   EXPECT_EQ(report["pools"][0]["verdict"], "fail");
   EXPECT_EQ(report["pools"][1]["outcome"], "ok");  // the next pool still ran
+}
+
+// --- help, suggestions, --report checks, exit-4 reasons ---
+
+TEST(Cli, TopLevelHelpShowsRunOptionsExamplesAndExitCodes) {
+  const ProcessResult r = Bpstress({"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* want : {"--threads", "--duration", "--pool", "--report", "--max-rss",
+                           "Examples:", "Exit status:", "contract", "verify", "130"}) {
+    EXPECT_NE(r.out.find(want), std::string::npos) << want << "\n" << r.out;
+  }
+}
+
+TEST(Cli, UnknownOptionSuggestsTheClosest) {
+  const ProcessResult r = Bpstress({"--thread", "2", "--report", TempPath("typo.json")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(Lines(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("did you mean --threads?"), std::string::npos) << r.err;
+  const ProcessResult v = Bpstress({"contract", "--plugn", "x.so"});
+  EXPECT_EQ(v.exit_code, 2);
+  EXPECT_NE(v.err.find("did you mean --plugin?"), std::string::npos) << v.err;
+}
+
+TEST(Cli, BadReportPathFailsBeforeTheRun) {
+  // A 60 s run: reaching it would print the table; the check must stop everything first.
+  for (const std::string& path : {std::string(""), std::string("/tmp"), std::string("/tmp/")}) {
+    const ProcessResult r =
+        Bpstress({"--pool", "sized", "--duration", "60s", "--report", path, "--progress", "never"});
+    EXPECT_EQ(r.exit_code, 2) << "'" << path << "': " << r.err;
+    EXPECT_EQ(Lines(r.err), 1u) << r.err;
+    EXPECT_NE(r.err.find("--report"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out, "");
+  }
+}
+
+TEST(Cli, ReportDashWritesJsonToStdoutAndTheTableToStderr) {
+  const ProcessResult r = Bpstress({"--threads", "2", "--ops", "500", "--pool", "sized", "--report",
+                                    "-", "--progress", "never"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json report = json::parse(r.out);
+  EXPECT_EQ(report["verdict"], "pass");
+  EXPECT_NE(r.err.find("sized"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("report: stdout"), std::string::npos) << r.err;
+  std::ifstream dash("-");
+  EXPECT_FALSE(dash.good()) << "a file named '-' was written";
+}
+
+TEST(Cli, LimitExitSaysWhy) {
+  const ProcessResult r =
+      Bpstress({"--threads", "2", "--duration", "1s", "--pool", "sized", "--max-rss", "1K",
+                "--report", TempPath("limit.json"), "--progress", "never"});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.err.find("--max-rss"), std::string::npos) << r.err;
+  const ProcessResult h =
+      Bpstress({"--threads", "2", "--duration", "2s", "--deadline", "300ms", "--pool",
+                "faulty:hang", "--report", TempPath("hang.json"), "--progress", "never"});
+  EXPECT_EQ(h.exit_code, 4) << h.err;
+  EXPECT_NE(h.err.find("hung"), std::string::npos) << h.err;
+  EXPECT_NE(h.err.find("--deadline"), std::string::npos) << h.err;
 }
 
 }  // namespace

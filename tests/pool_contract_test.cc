@@ -1,4 +1,5 @@
-// The pool contract (pool/pool.h), one typed suite run against every correct pool, then the
+// The pool contract (pool/pool.h): the reusable typed suite of tests/support/pool_contract_suite.h
+// instantiated for every correct built-in pool and for a plugin pool, then the
 // behaviour specific to each pool, and one test per deliberately faulty pool showing that its
 // planted bug is real and reachable in a few operations.
 #include <gtest/gtest.h>
@@ -23,8 +24,10 @@
 #include "pool/malloc_pool.h"
 #include "pool/naive_pool.h"
 #include "pool/null_pool.h"
+#include "pool/plugin.h"
 #include "pool/sized_pool.h"
 #include "pool/sync_pool.h"
+#include "tests/support/pool_contract_suite.h"
 
 namespace bp {
 namespace {
@@ -32,97 +35,40 @@ namespace {
 constexpr size_t kFixedCount = 8;
 constexpr size_t kFixedCapacity = 4096;
 
-template <class P>
-std::unique_ptr<P> MakePool() {
-  return std::make_unique<P>();
-}
-template <>
-std::unique_ptr<FixedPool> MakePool<FixedPool>() {
-  return std::make_unique<FixedPool>(kFixedCount, kFixedCapacity);
-}
+}  // namespace
 
-template <class P>
-class PoolContractTest : public ::testing::Test {
- protected:
-  std::unique_ptr<P> pool_ = MakePool<P>();
+namespace testing {
+template <>
+struct PoolFactory<FixedPool> {
+  static constexpr bool kOwnCounters = true;
+  static std::unique_ptr<FixedPool> Make() {
+    return std::make_unique<FixedPool>(kFixedCount, kFixedCapacity);
+  }
 };
 
-using AllPools =
+// A plugin pool: the example mutex_pool through the C ABI, as bpstress loads it.
+template <>
+struct PoolFactory<PluginPool> {
+  static constexpr bool kOwnCounters = false;  // the ABI has no hit/miss counters
+  static std::unique_ptr<PluginPool> Make() {
+    std::string error;
+    auto lib = PluginLibrary::Load(std::string(BP_BINARY_DIR) + "/libmutex_pool.so", &error);
+    EXPECT_NE(lib, nullptr) << error;
+    if (lib == nullptr) return nullptr;
+    auto pool = PluginPool::Create(lib, "max=65536,keep=64", &error);
+    EXPECT_NE(pool, nullptr) << error;
+    return pool;
+  }
+};
+
+using BuiltinPools =
     ::testing::Types<SizedPool, FixedPool, SyncBufferPool, NaivePool, MallocPool, NullPool>;
-TYPED_TEST_SUITE(PoolContractTest, AllPools);
+INSTANTIATE_TYPED_TEST_SUITE_P(Builtin, PoolContractTest, BuiltinPools);
+using PluginPools = ::testing::Types<PluginPool>;
+INSTANTIATE_TYPED_TEST_SUITE_P(Plugin, PoolContractTest, PluginPools);
+}  // namespace testing
 
-TYPED_TEST(PoolContractTest, SatisfiesTheConcept) {
-  static_assert(BufferPool<TypeParam>);
-  EXPECT_STRNE(TypeParam::kName, "");
-}
-
-TYPED_TEST(PoolContractTest, GetReturnsEmptyItemWithCapacity) {
-  for (size_t n : {size_t{0}, size_t{1}, size_t{100}, size_t{4096}, size_t{5000}}) {
-    auto* item = this->pool_->Get(n);
-    ASSERT_NE(item, nullptr);
-    EXPECT_EQ(item->Len(), 0u) << "n=" << n;
-    if constexpr (TypeParam::kTraits.promises_capacity) {
-      EXPECT_GE(item->Cap(), n);
-    } else {
-      EXPECT_EQ(item->Cap(), kFixedCapacity);  // the fixed pool's documented truncation
-    }
-    this->pool_->Put(item);
-  }
-}
-
-TYPED_TEST(PoolContractTest, PutItemComesBackEmptyOnTheSameThread) {
-  auto* a = this->pool_->Get(300);
-  ASSERT_GE(a->Cap(), 10u);
-  a->Write("0123456789", 10);
-  ASSERT_EQ(a->Len(), 10u);
-  const uint8_t* storage = a->data();
-  this->pool_->Put(a);
-  const PoolStats before = this->pool_->Stats();
-  auto* b = this->pool_->Get(300);
-  const PoolStats after = this->pool_->Stats();
-  EXPECT_EQ(b->Len(), 0u);
-  if constexpr (TypeParam::kTraits.pools) {
-    EXPECT_EQ(b->data(), storage);
-    EXPECT_EQ(after.hits, before.hits + 1);
-  } else {
-    EXPECT_EQ(after.misses, before.misses + 1);
-  }
-  this->pool_->Put(b);
-}
-
-TYPED_TEST(PoolContractTest, CountersAddUp) {
-  constexpr size_t kHeld = 4;
-  std::vector<typename TypeParam::Item*> held;
-  uint64_t gets = 0;
-  for (int round = 0; round < 3; ++round) {
-    for (size_t i = 0; i < kHeld; ++i) {
-      held.push_back(this->pool_->Get(256 << i));
-      ++gets;
-    }
-    const PoolStats mid = this->pool_->Stats();
-    EXPECT_EQ(mid.gets, gets);
-    EXPECT_EQ(mid.gets, mid.hits + mid.misses);
-    EXPECT_EQ(mid.puts, gets - held.size());
-    uint64_t caps = 0;
-    for (auto* item : held) caps += item->Cap();
-    for (auto* item : held) this->pool_->Put(item);
-    held.clear();
-    this->pool_->Put(nullptr);  // ignored
-    const PoolStats end = this->pool_->Stats();
-    EXPECT_EQ(end.gets, end.puts);
-    EXPECT_EQ(end.gets, end.hits + end.misses);
-    const uint64_t drops = end.drops - mid.drops;
-    const uint64_t retained = end.retained_bytes - mid.retained_bytes;
-    if constexpr (TypeParam::kTraits.pools) {
-      EXPECT_EQ(drops, 0u);
-      EXPECT_EQ(retained, caps) << "round " << round;
-    } else {
-      EXPECT_EQ(drops, kHeld);
-      EXPECT_EQ(end.retained_bytes, 0u);
-    }
-    EXPECT_GE(end.peak_retained_bytes, end.retained_bytes);
-  }
-}
+namespace {
 
 // --- FixedPool ---
 

@@ -13,14 +13,13 @@
  * Bounded: at most `limit` buffers are ever allocated (lost ones included); when the list is empty
  * and the limit is reached, get refuses. Sizes above `max` are malloc'd exactly and freed on put.
  * Options: "max=BYTES,limit=COUNT" (defaults 65536 and 512). */
+#include <bpstress/plugin_abi.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "pool/plugin_abi.h"
 
 typedef struct node {
   struct node* next;

@@ -5,13 +5,12 @@
  * Until then it is a correct pool with no retention: get mallocs, put frees. The fault is a
  * store through a pointer the compiler cannot prove to be NULL, so it is a real SIGSEGV (not a
  * trap instruction). Options: "at=N" (default 1000). */
+#include <bpstress/plugin_abi.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "pool/plugin_abi.h"
 
 typedef struct {
   atomic_ulong gets;

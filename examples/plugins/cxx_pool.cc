@@ -1,5 +1,5 @@
-// cxx_pool — the built-in bp::SizedPool exposed through the plugin ABI (pool/plugin_abi.h): how a
-// C++ pool becomes a bpstress plugin.
+// cxx_pool — the built-in bp::SizedPool exposed through the plugin ABI (<bpstress/plugin_abi.h>):
+// how a C++ pool becomes a bpstress plugin.
 //
 // The rules for C++ authors: the entry point and the table are extern "C"; no exception may cross
 // the ABI (create catches everything and reports it in err; get turns an allocation failure into a
@@ -9,6 +9,8 @@
 // Options: "min=BYTES,max=BYTES" (SizedPool's defaults: 64 and 65536). Comparing
 // `--pool sized` with `--plugin libcxx_pool.so` shows what the ABI costs (an indirect call and a
 // wrapper per get/put).
+#include <bpstress/plugin_abi.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -17,7 +19,6 @@
 #include <string>
 #include <string_view>
 
-#include "pool/plugin_abi.h"
 #include "pool/sized_pool.h"
 
 namespace {

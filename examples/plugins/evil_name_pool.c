@@ -1,10 +1,9 @@
 /* evil_name_pool — a correct, non-retaining pool (malloc on get, free on put) whose name holds the
  * bytes a report writer must not pass through raw: invalid UTF-8 (0xFF), a quote, angle brackets,
  * a newline. For the tests that the report stays valid JSON whatever a plugin calls itself. */
+#include <bpstress/plugin_abi.h>
 #include <errno.h>
 #include <stdlib.h>
-
-#include "pool/plugin_abi.h"
 
 static void* en_create(const char* options, char* err, size_t err_cap) {
   (void)options;

@@ -1,9 +1,8 @@
 /* failing_create_pool — a plugin whose create always fails with its own reason (naming the
  * options it was given), for the load error tests: bpstress reports the plugin's reason when it
  * validates the options, before any run starts. */
+#include <bpstress/plugin_abi.h>
 #include <stdio.h>
-
-#include "pool/plugin_abi.h"
 
 static void* fc_create(const char* options, char* err, size_t err_cap) {
   snprintf(err, err_cap, "arena size missing in options '%s'", options);

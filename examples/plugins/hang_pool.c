@@ -4,14 +4,13 @@
  *
  * Until then it is a correct pool with no retention: get mallocs, put frees. The stuck get sleeps
  * in a loop, as a deadlocked pool would, without using CPU. Options: "at=N" (default 1000). */
+#include <bpstress/plugin_abi.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include "pool/plugin_abi.h"
 
 typedef struct {
   atomic_ulong gets;

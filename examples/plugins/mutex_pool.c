@@ -1,4 +1,4 @@
-/* mutex_pool — a minimal correct bpstress plugin in plain C (see pool/plugin_abi.h).
+/* mutex_pool — a minimal correct bpstress plugin in plain C (see <bpstress/plugin_abi.h>).
  *
  * One free list per power-of-two size class from 64 bytes to `max`, each behind its own mutex.
  * get(n) pops a buffer of the class of n (allocating one when the list is empty); put pushes it
@@ -7,15 +7,16 @@
  * its data, so put finds its class without a search.
  *
  * Options: "max=BYTES,keep=COUNT" (defaults max=65536, keep=1024; max is rounded up to a power of
- * two, at most 2^30). Build: cc -O2 -shared -fPIC -o libmutex_pool.so mutex_pool.c -lpthread */
+ * two, at most 2^30). Build against an installed bpstress:
+ * cc -O2 -shared -fPIC $(pkg-config --cflags bpstress) -o libmutex_pool.so mutex_pool.c -lpthread
+ */
+#include <bpstress/plugin_abi.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "pool/plugin_abi.h"
 
 #define MIN_SHIFT 6 /* 64-byte smallest class */
 #define MAX_SHIFT 30

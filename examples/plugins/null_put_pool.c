@@ -1,8 +1,7 @@
 /* null_put_pool — a plugin whose table lacks the required put function, for the load error tests:
  * bpstress names the NULL field instead of crashing on the first put. */
+#include <bpstress/plugin_abi.h>
 #include <stdlib.h>
-
-#include "pool/plugin_abi.h"
 
 static void* np_create(const char* options, char* err, size_t err_cap) {
   (void)options;

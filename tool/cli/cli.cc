@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
@@ -12,6 +13,7 @@
 
 #include "build_info.h"
 #include "pool/registry.h"
+#include "tool/cli/contract_command.h"
 #include "tool/cli/report_commands.h"
 #include "tool/cli/run_command.h"
 #include "tool/cli/selftest.h"
@@ -87,6 +89,19 @@ CLI::Validator DurationValidator() {
       "TIME");
 }
 
+// Checked before anything runs, so a typo costs no stress run: not empty, not a directory.
+CLI::Validator ReportPathValidator() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        if (s.empty()) return "the report path is empty";
+        if (s != "-" && (s.back() == '/' || std::filesystem::is_directory(s))) {
+          return "'" + s + "' is a directory";
+        }
+        return "";
+      },
+      "PATH");
+}
+
 void AddRunOptions(CLI::App* run, RunCommand& cmd, bool& isolate, std::string& duration,
                    std::string& max_rss, std::string& deadline, std::string& touch,
                    std::string& workload, std::string& checks, std::string& format,
@@ -96,9 +111,10 @@ void AddRunOptions(CLI::App* run, RunCommand& cmd, bool& isolate, std::string& d
                   "pool to stress, NAME[:key=value,...]; repeatable; 'all' = every built-in "
                   "correct pool (see `bpstress list`)")
       ->capture_default_str();
-  run->add_option("--plugin", cmd.plugins,
-                  "load a pool from a shared library (C ABI, pool/plugin_abi.h), PATH[:OPTIONS]; "
-                  "repeatable; without --pool only plugins run");
+  run->add_option(
+      "--plugin", cmd.plugins,
+      "load a pool from a shared library (C ABI, <bpstress/plugin_abi.h>), PATH[:OPTIONS]; "
+      "repeatable; without --pool only plugins run");
   run->add_option("--allocator", cmd.allocators,
                   "run the pools once per allocator, preloaded in a re-executed child: "
                   "glibc, jemalloc, tcmalloc, mimalloc, all, or NAME=PATH; comma-separated");
@@ -140,8 +156,11 @@ void AddRunOptions(CLI::App* run, RunCommand& cmd, bool& isolate, std::string& d
                   "detectors: none, basic (capacity, emptiness), full (+ ownership, contents)")
       ->capture_default_str()
       ->check(CLI::IsMember({"none", "basic", "full"}));
-  run->add_option("--report", cmd.report_path, "JSON report file (written atomically)")
-      ->capture_default_str();
+  run->add_option("--report", cmd.report_path,
+                  "JSON report file (written atomically); '-' writes it to stdout and the table "
+                  "to stderr")
+      ->capture_default_str()
+      ->check(ReportPathValidator());
   run->add_option("--format", format, "stdout: table or json")
       ->capture_default_str()
       ->check(CLI::IsMember({"table", "json"}));
@@ -247,16 +266,104 @@ std::optional<int> ApplyHuntOptions(RunCommand& cmd, const HuntOptions& h) {
 }
 
 // `bpstress --threads 8` means `bpstress run --threads 8`: run is the default subcommand.
-std::vector<std::string> WithDefaultSubcommand(int argc, char** argv) {
+std::vector<std::string> WithDefaultSubcommand(const CLI::App& app, int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  static const char* kCommands[] = {"run", "list", "verify", "compare", "report", "selftest"};
   bool explicit_command = false;
   if (!args.empty()) {
-    for (const char* c : kCommands) explicit_command |= args[0] == c;
+    for (const CLI::App* c : app.get_subcommands({})) explicit_command |= args[0] == c->get_name();
     if (args[0] == "-h" || args[0] == "--help" || args[0] == "--version") explicit_command = true;
   }
   if (!explicit_command) args.insert(args.begin(), "run");
   return args;
+}
+
+// The top-level --help: run is the default command, so its options are listed here too (read
+// from the App, so every option added to run shows up), then examples and the exit codes.
+std::string TopLevelFooter(const CLI::App* run) {
+  std::string text = "\nRun options (bpstress [run] [OPTIONS]; run is the default command):\n";
+  for (const CLI::Option* o : run->get_options()) {
+    std::string name;
+    for (const std::string& l : o->get_lnames()) name += (name.empty() ? "--" : ", --") + l;
+    if (name.empty() || name == "--help") continue;
+    if (o->get_type_size() != 0 && !o->get_type_name().empty()) name += " " + o->get_type_name();
+    std::string desc = o->get_description();
+    if (!o->get_default_str().empty()) desc += " [" + o->get_default_str() + "]";
+    text += "  " + name;
+    text += name.size() < 28 ? std::string(30 - name.size() - 2, ' ') : "\n" + std::string(30, ' ');
+    text += desc + "\n";
+  }
+  text += R"(
+Examples:
+  bpstress --threads 64 --dist random65k --report run.json
+      every built-in pool from 64 threads; the report is checked with `bpstress verify run.json`
+  bpstress contract --plugin ./libmypool.so
+      check a plugin against the pool contract (seconds) before stressing it
+  bpstress --plugin ./libmypool.so:max=65536 --duration 5s --report -
+      stress a plugin; the JSON report goes to stdout, the table to stderr
+  bpstress verify run.json --baseline main.json && bpstress report --html run.html run.json
+      gate a CI job on the report and keep a readable copy
+  bpstress <command> --help
+      the options of one command
+
+Exit status:
+  0  ran, and every check passed
+  1  a detector fired, a contract check or a verify gate failed, or a pool crashed
+  2  bad command line
+  3  unreadable or invalid input file, plugin or allocator
+  4  a limit stopped the run: --max-rss reached, or a pool hung past its --deadline
+  130  interrupted (SIGINT/SIGTERM); the report is still written
+)";
+  return text;
+}
+
+// Edit distance, for "did you mean": options are short, so the quadratic table is nothing.
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+// For the first unknown --option in args (after the subcommand): one line naming it and the
+// closest option of that subcommand, when it is close enough to be a typo; nullopt when every
+// --option is known (the error is something else).
+std::optional<std::string> UnknownOptionMessage(const CLI::App& app,
+                                                const std::vector<std::string>& args) {
+  if (args.empty()) return std::nullopt;
+  const CLI::App* sub = nullptr;
+  for (const CLI::App* c : app.get_subcommands({})) {
+    if (c->get_name() == args[0]) sub = c;
+  }
+  if (sub == nullptr) return std::nullopt;
+  std::vector<std::string> known;
+  for (const CLI::Option* o : sub->get_options()) {
+    for (const std::string& l : o->get_lnames()) known.push_back("--" + l);
+  }
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string arg = args[i];
+    if (arg == "--") break;
+    if (arg.rfind("--", 0) != 0) continue;
+    arg = arg.substr(0, arg.find('='));
+    if (std::find(known.begin(), known.end(), arg) != known.end()) continue;
+    std::string best;
+    size_t best_d = std::string::npos;
+    for (const std::string& k : known) {
+      const size_t d = EditDistance(arg, k);
+      if (d < best_d) best_d = d, best = k;
+    }
+    const size_t limit = std::max<size_t>(2, arg.size() / 3);
+    if (!best.empty() && best_d <= limit) {
+      return "unknown option " + arg + "; did you mean " + best + "?";
+    }
+    return "unknown option " + arg + " (see bpstress " + args[0] + " --help)";
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -293,21 +400,27 @@ int Main(int argc, char** argv) {
   selftest->add_flag("--verbose", selftest_options.verbose, "show each child's stderr");
 
   const auto run_report_command = AddReportCommands(app);
+  ContractCommand contract_cmd;
+  CLI::App* contract = AddContractCommand(app, contract_cmd);
+  app.footer([run] { return TopLevelFooter(run); });
 
-  std::vector<std::string> args = WithDefaultSubcommand(argc, argv);
+  std::vector<std::string> args = WithDefaultSubcommand(app, argc, argv);
+  const std::vector<std::string> given = args;
   cmd.argv = args;
   std::reverse(args.begin(), args.end());  // CLI11 takes the vector back to front
   try {
     app.parse(args);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
-    std::fprintf(stderr, "bpstress: %s\n", e.what());
+    const std::optional<std::string> unknown = UnknownOptionMessage(app, given);
+    std::fprintf(stderr, "bpstress: %s\n", unknown ? unknown->c_str() : e.what());
     return kExitUsage;
   }
 
   if (list->parsed()) return list_format == "json" ? ListJson() : ListCommand();
   if (std::optional<int> code = run_report_command()) return *code;
   if (selftest->parsed()) return RunSelftest(selftest_options);
+  if (contract->parsed()) return ExecuteContract(contract_cmd);
   if (run->parsed()) {
     cmd.options.duration = *ParseDuration(duration);
     if (cmd.options.ops_per_thread == 0 && cmd.options.duration.count() == 0) {

@@ -68,43 +68,43 @@ std::string Percent(double r) {
 
 // What the run injected (README "Finding bugs"), under the table: ops/s measured under
 // injection are no clean benchmark, and the reader must see that.
-void PrintInjected(const Report& report) {
+void PrintInjected(const Report& report, FILE* out) {
   const RunOptions& o = report.options;
   if (o.preempt_rate <= 0 && o.churn == 0 && o.double_put_rate <= 0) return;
-  std::printf("profile %s:", report.profile.c_str());
-  if (o.preempt_rate > 0) std::printf(" --preempt %s/s", FormatRate(o.preempt_rate).c_str());
-  if (o.churn != 0) std::printf(" --churn %llu", static_cast<unsigned long long>(o.churn));
-  if (o.double_put_rate > 0) std::printf(" --misuse double-put:%g", o.double_put_rate);
-  std::printf("; ops/s are under injection (--profile bench for a clean benchmark)\n");
+  std::fprintf(out, "profile %s:", report.profile.c_str());
+  if (o.preempt_rate > 0) std::fprintf(out, " --preempt %s/s", FormatRate(o.preempt_rate).c_str());
+  if (o.churn != 0) std::fprintf(out, " --churn %llu", static_cast<unsigned long long>(o.churn));
+  if (o.double_put_rate > 0) std::fprintf(out, " --misuse double-put:%g", o.double_put_rate);
+  std::fprintf(out, "; ops/s are under injection (--profile bench for a clean benchmark)\n");
   for (const PoolRun& p : report.pools) {
     const ThreadResult& t = p.total;
-    std::printf("  %s:", p.name.c_str());
+    std::fprintf(out, "  %s:", p.name.c_str());
     const char* sep = " ";
     if (o.preempt_rate > 0) {
-      std::printf("%s%llu preemptions", sep, static_cast<unsigned long long>(t.preemptions));
+      std::fprintf(out, "%s%llu preemptions", sep, static_cast<unsigned long long>(t.preemptions));
       sep = ", ";
     }
     if (o.churn != 0) {
-      std::printf("%s%llu threads", sep, static_cast<unsigned long long>(t.thread_starts));
+      std::fprintf(out, "%s%llu threads", sep, static_cast<unsigned long long>(t.thread_starts));
       sep = ", ";
     }
     if (o.double_put_rate > 0) {
-      std::printf("%s%llu double puts, %llu double_put_accepted", sep,
-                  static_cast<unsigned long long>(t.double_puts),
-                  static_cast<unsigned long long>(t.double_put_accepted));
+      std::fprintf(out, "%s%llu double puts, %llu double_put_accepted", sep,
+                   static_cast<unsigned long long>(t.double_puts),
+                   static_cast<unsigned long long>(t.double_put_accepted));
       if (t.double_put_side_effects != 0) {
-        std::printf(" (+%llu side effects)",
-                    static_cast<unsigned long long>(t.double_put_side_effects));
+        std::fprintf(out, " (+%llu side effects)",
+                     static_cast<unsigned long long>(t.double_put_side_effects));
       }
       sep = ", ";
     }
     if (t.first_violation_s >= 0)
-      std::printf("%sfirst violation at %.3fs", sep, t.first_violation_s);
-    std::printf("\n");
+      std::fprintf(out, "%sfirst violation at %.3fs", sep, t.first_violation_s);
+    std::fprintf(out, "\n");
   }
 }
 
-void PrintTable(const Report& report, bool show_allocator) {
+void PrintTable(const Report& report, bool show_allocator, FILE* out) {
   std::vector<std::vector<std::string>> rows;
   rows.push_back({"pool", "ops/s", "p50", "p99", "hit rate", "waste", "peak RSS", "violations",
                   "outcome", "verdict"});
@@ -164,7 +164,7 @@ void PrintTable(const Report& report, bool show_allocator) {
       if (i + 1 < row.size()) line += "  ";
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
-    std::printf("%s\n", line.c_str());
+    std::fprintf(out, "%s\n", line.c_str());
   }
   // Footer: where each crash happened, and the crashing thread's stack.
   for (const PoolRun& p : report.pools) {
@@ -176,14 +176,30 @@ void PrintTable(const Report& report, bool show_allocator) {
                     static_cast<unsigned long long>(p.fault_address));
       what += hex;
     }
-    std::printf("%s: crashed (%s) in phase %s after %.2fs; figures up to the crash\n",
-                p.name.c_str(), what.c_str(), PhaseName(p.phase), p.seconds);
+    std::fprintf(out, "%s: crashed (%s) in phase %s after %.2fs; figures up to the crash\n",
+                 p.name.c_str(), what.c_str(), PhaseName(p.phase), p.seconds);
     constexpr size_t kShownFrames = 12;
     for (size_t i = 0; i < p.crash_frames.size() && i < kShownFrames; ++i) {
-      std::printf("  #%zu %s\n", i, p.crash_frames[i].c_str());
+      std::fprintf(out, "  #%zu %s\n", i, p.crash_frames[i].c_str());
     }
   }
-  PrintInjected(report);
+  PrintInjected(report, out);
+}
+
+// Exit 4 says why on stderr, one line per pool that hit a limit.
+void PrintLimitReasons(const Report& report) {
+  for (const PoolRun& p : report.pools) {
+    if (p.outcome == Outcome::kLimit) {
+      std::fprintf(stderr,
+                   "bpstress: %s: stopped at the --max-rss limit (%s) after %.1fs: exit 4\n",
+                   p.name.c_str(), FormatBytes(report.options.max_rss_bytes).c_str(), p.seconds);
+    } else if (p.outcome == Outcome::kHung) {
+      std::fprintf(stderr,
+                   "bpstress: %s: hung: still running at the --deadline of %.1fs (a get or put "
+                   "never returned): exit 4\n",
+                   p.name.c_str(), std::chrono::duration<double>(report.options.deadline).count());
+    }
+  }
 }
 
 int ExitCodeOf(const Report& report) {
@@ -417,7 +433,9 @@ int ExecuteRun(RunCommand& cmd) {
     std::fprintf(stderr, "bpstress: --pool: no pool selected\n");
     return kExitUsage;
   }
-  if (std::string error; !CanWriteFile(cmd.report_path, &error)) {
+  // `--report -`: the JSON goes to stdout, so the table goes to stderr.
+  const bool report_to_stdout = cmd.report_path == "-";
+  if (std::string error; !report_to_stdout && !CanWriteFile(cmd.report_path, &error)) {
     std::fprintf(stderr, "bpstress: --report: %s\n", error.c_str());
     return kExitUsage;
   }
@@ -554,18 +572,21 @@ int ExecuteRun(RunCommand& cmd) {
   if (json.empty()) {
     std::fprintf(stderr, "bpstress: internal error: the report could not be rendered\n");
     code = kExitCheckFailed;
-  } else if (std::string error; !WriteFileAtomic(cmd.report_path, json, &error)) {
+  } else if (std::string error;
+             !report_to_stdout && !WriteFileAtomic(cmd.report_path, json, &error)) {
     std::fprintf(stderr, "bpstress: --report: %s\n", error.c_str());
     code = kExitUsage;
   }
-  if (cmd.format == OutputFormat::kJson) {
-    std::fputs(json.c_str(), stdout);
-  } else {
-    PrintTable(report, !cmd.allocators.empty());
-    std::printf("report: %s (seed %llu)%s\n", cmd.report_path.c_str(),
-                static_cast<unsigned long long>(cmd.options.seed),
-                report.interrupted ? ", interrupted" : "");
+  if (cmd.format == OutputFormat::kJson || report_to_stdout) std::fputs(json.c_str(), stdout);
+  if (cmd.format == OutputFormat::kTable) {
+    FILE* out = report_to_stdout ? stderr : stdout;
+    PrintTable(report, !cmd.allocators.empty(), out);
+    std::fprintf(out, "report: %s (seed %llu)%s\n",
+                 report_to_stdout ? "stdout" : cmd.report_path.c_str(),
+                 static_cast<unsigned long long>(cmd.options.seed),
+                 report.interrupted ? ", interrupted" : "");
   }
+  if (report.exit_code == kExitLimit) PrintLimitReasons(report);
   std::fflush(stdout);
   std::fflush(stderr);
   // A hung pool still has a thread inside it: the process cannot wind down normally.

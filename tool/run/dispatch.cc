@@ -2,22 +2,7 @@
 
 #include <memory>
 
-#include "pool/faulty/aba_pool.h"
-#include "pool/faulty/double_handout_pool.h"
-#include "pool/faulty/exit_flush_pool.h"
-#include "pool/faulty/hang_pool.h"
-#include "pool/faulty/leak_pool.h"
-#include "pool/faulty/race_pool.h"
-#include "pool/faulty/scribble_pool.h"
-#include "pool/faulty/short_capacity_pool.h"
-#include "pool/faulty/stale_pool.h"
-#include "pool/faulty/use_after_put_pool.h"
-#include "pool/fixed_pool.h"
-#include "pool/malloc_pool.h"
-#include "pool/naive_pool.h"
-#include "pool/null_pool.h"
-#include "pool/sized_pool.h"
-#include "pool/sync_pool.h"
+#include "tool/run/pool_types.h"
 #include "tool/run/runner_impl.h"
 
 namespace bp {
@@ -27,24 +12,7 @@ namespace {
 // on is shared with the rest of the job).
 constexpr uint64_t kMaxPreallocBytes = uint64_t{16} << 30;
 
-template <class P, class Make>
-PoolRun Run(Make&& make, const Distribution& dist, const RunOptions& options) {
-  return RunPool<P>(std::forward<Make>(make), dist, options);
-}
-
-// Pools without options.
-template <class P>
-PoolRun Run(const Distribution& dist, const RunOptions& options) {
-  return RunPool<P>([] { return std::make_unique<P>(); }, dist, options);
-}
-
 PoolRun RunByName(const PoolSpec& spec, const Distribution& dist, const RunOptions& options);
-
-SyncPoolOptions SyncOptions(const PoolSpec& spec) {
-  SyncPoolOptions o;
-  o.max_retained_bytes = spec.Value("retain");
-  return o;
-}
 
 }  // namespace
 
@@ -102,38 +70,7 @@ PoolRun RunSpec(const PoolSpec& spec, const Distribution& dist, const RunOptions
 namespace {
 
 PoolRun RunByName(const PoolSpec& spec, const Distribution& dist, const RunOptions& options) {
-  const std::string_view name = spec.entry->name;
-  if (name == "sized") {
-    return Run<SizedPool>(
-        [&] {
-          return std::make_unique<SizedPool>(
-              SizedPoolOptions{spec.Value("min"), spec.Value("max"), SyncOptions(spec)});
-        },
-        dist, options);
-  }
-  if (name == "fixed") {
-    return Run<FixedPool>(
-        [&] { return std::make_unique<FixedPool>(spec.Value("count"), spec.Value("capacity")); },
-        dist, options);
-  }
-  if (name == "sync") {
-    return Run<SyncBufferPool>([&] { return std::make_unique<SyncBufferPool>(SyncOptions(spec)); },
-                               dist, options);
-  }
-  if (name == "naive") return Run<NaivePool>(dist, options);
-  if (name == "malloc") return Run<MallocPool>(dist, options);
-  if (name == "null") return Run<NullPool>(dist, options);
-  if (name == "faulty:race") return Run<RacePool>(dist, options);
-  if (name == "faulty:double-handout") return Run<DoubleHandoutPool>(dist, options);
-  if (name == "faulty:short-capacity") return Run<ShortCapacityPool>(dist, options);
-  if (name == "faulty:scribble") return Run<ScribblePool>(dist, options);
-  if (name == "faulty:use-after-put") return Run<UseAfterPutPool>(dist, options);
-  if (name == "faulty:leak") return Run<LeakPool>(dist, options);
-  if (name == "faulty:stale") return Run<StalePool>(dist, options);
-  if (name == "faulty:aba") return Run<AbaPool>(dist, options);
-  if (name == "faulty:exit-flush") return Run<ExitFlushPool>(dist, options);
-  if (name == "faulty:hang") return Run<HangPool>(dist, options);
-  std::abort();  // every registry entry has a case above
+  return WithPoolType(spec, [&]<class P>(auto make) { return RunPool<P>(make, dist, options); });
 }
 
 }  // namespace

@@ -1,0 +1,125 @@
+// `bpstress contract`, run as a plugin author would: it passes for every correct built-in pool
+// and example plugin, and fails naming the right check for each deliberately broken one.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "build_info.h"
+#include "pool/registry.h"
+#include "tests/support/subprocess.h"
+
+namespace bp {
+namespace {
+
+using bp::testing::ProcessResult;
+
+std::string PluginPath(const std::string& name) {
+  return std::string(BP_BINARY_DIR) + "/lib" + name + ".so";
+}
+
+// Short: the checks' sequences are fixed, only the two-thread cycles are cut.
+ProcessResult Contract(std::vector<std::string> args) {
+  args.insert(args.begin(), "contract");
+  for (const char* a : {"--cycles", "2000", "--held", "1100", "--timeout", "2s"}) {
+    args.push_back(a);
+  }
+  return bp::testing::Run(BPSTRESS_EXE, args);
+}
+
+// The line of check `name`, or "" when there is none.
+std::string LineOf(const std::string& out, const std::string& name) {
+  const std::string key = "  " + name + " ";
+  for (size_t pos = 0; pos < out.size();) {
+    const size_t end = out.find('\n', pos);
+    const std::string line = out.substr(pos, end - pos);
+    if (line.find(key) == 4) return line;
+    if (end == std::string::npos) break;
+    pos = end + 1;
+  }
+  return "";
+}
+
+TEST(Contract, EveryCorrectBuiltinPoolPasses) {
+  for (const PoolEntry& e : PoolEntries()) {
+    if (!e.in_all) continue;
+    const ProcessResult r = Contract({"--pool", e.name});
+    EXPECT_EQ(r.exit_code, 0) << e.name << "\n" << r.out << r.err;
+    EXPECT_EQ(r.out.find("fail  "), std::string::npos) << r.out;
+  }
+}
+
+TEST(Contract, CorrectPluginsPass) {
+  for (const char* name : {"mutex_pool", "cxx_pool", "evil_name_pool"}) {
+    const ProcessResult r = Contract({"--plugin", PluginPath(name)});
+    EXPECT_EQ(r.exit_code, 0) << name << "\n" << r.out << r.err;
+    EXPECT_NE(LineOf(r.out, "two-threads").rfind("pass", 0), std::string::npos) << r.out;
+  }
+}
+
+struct Broken {
+  std::vector<std::string> args;
+  std::string check;    // the check that must fail
+  std::string mention;  // and what its line must say
+};
+
+void PrintTo(const Broken& b, std::ostream* os) {
+  for (const std::string& a : b.args) *os << a << " ";
+  *os << "-> " << b.check;
+}
+
+class ContractCatches : public ::testing::TestWithParam<Broken> {};
+
+TEST_P(ContractCatches, TheRightCheck) {
+  const Broken& b = GetParam();
+  const ProcessResult r = Contract(b.args);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  const std::string line = LineOf(r.out, b.check);
+  EXPECT_EQ(line.rfind("fail", 0), 0u) << b.check << "\n" << r.out;
+  // A sanitizer build may stop the check's process first (a TSan race report, ASan's SEGV
+  // report): the right check still fails, with "exited with status N" as its reason.
+  if (build::kSanitizers[0] == '\0' || line.find("exited with status") == std::string::npos) {
+    EXPECT_NE(line.find(b.mention), std::string::npos) << line;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Plugins, ContractCatches,
+    ::testing::Values(
+        Broken{{"--plugin", PluginPath("buggy_pool")}, "two-threads", "handed to both threads"},
+        Broken{{"--plugin", PluginPath("null_put_pool")}, "load", "put is NULL"},
+        Broken{{"--plugin", PluginPath("bad_abi_pool")}, "load", "99"},
+        Broken{{"--plugin", PluginPath("no_symbol_pool")}, "load", "bp_pool_plugin"},
+        Broken{{"--plugin", PluginPath("failing_create_pool")}, "create", "arena size missing"},
+        // Its 1000th get crashes: the first check that makes that many.
+        Broken{{"--plugin", PluginPath("crash_pool")}, "put-get-cycles", "signal 11"},
+        Broken{{"--plugin", PluginPath("hang_pool")}, "put-get-cycles", "no answer"}));
+
+INSTANTIATE_TEST_SUITE_P(
+    FaultyBuiltins, ContractCatches,
+    ::testing::Values(Broken{{"--pool", "faulty:short-capacity"}, "capacity", "cap"},
+                      Broken{{"--pool", "faulty:double-handout"}, "put-get-cycles", "changed"},
+                      Broken{{"--pool", "faulty:scribble"}, "put-get-cycles", "changed"}));
+
+TEST(Contract, JsonNamesEveryCheck) {
+  const ProcessResult r = Contract({"--plugin", PluginPath("buggy_pool"), "--format", "json"});
+  EXPECT_EQ(r.exit_code, 1);
+  const nlohmann::json doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["passed"], false);
+  bool saw = false;
+  for (const auto& c : doc["checks"]) {
+    if (c["name"] == "two-threads") saw = c["status"] == "fail";
+  }
+  EXPECT_TRUE(saw) << r.out;
+  EXPECT_GE(doc["checks"].size(), 10u);
+}
+
+TEST(Contract, NeedsExactlyOneSubject) {
+  EXPECT_EQ(Contract({}).exit_code, 2);
+  EXPECT_EQ(Contract({"--pool", "sized", "--plugin", PluginPath("mutex_pool")}).exit_code, 2);
+  EXPECT_EQ(Contract({"--pool", "nosuch"}).exit_code, 2);
+}
+
+}  // namespace
+}  // namespace bp

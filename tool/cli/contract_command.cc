@@ -1,0 +1,232 @@
+#include "tool/cli/contract_command.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "pool/plugin.h"
+#include "tool/run/dispatch.h"
+#include "tool/util/exit_codes.h"
+#include "tool/util/units.h"
+
+namespace bp {
+namespace {
+
+// Runs one check in a forked child; the child sends "STATUS DETAIL" through a pipe. A child that
+// dies (signal, sanitizer report, exit) or outlives `timeout` fails the check with that reason.
+CheckResult RunInChild(const ContractCheck& check, const ContractSubject& subject,
+                       const ContractOptions& options, std::chrono::nanoseconds timeout) {
+  int fds[2];
+  if (pipe(fds) != 0) return {CheckStatus::kFail, std::string("pipe: ") + std::strerror(errno)};
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const pid_t pid = fork();
+  if (pid < 0) return {CheckStatus::kFail, std::string("fork: ") + std::strerror(errno)};
+  if (pid == 0) {
+    close(fds[0]);
+    const CheckResult r = check.run(subject, options);
+    const std::string line = std::to_string(static_cast<int>(r.status)) + " " + r.detail;
+    size_t off = 0;
+    while (off < line.size()) {
+      const ssize_t n = write(fds[1], line.data() + off, line.size() - off);
+      if (n <= 0) break;
+      off += static_cast<size_t>(n);
+    }
+    close(fds[1]);
+    _exit(0);  // a check that left buffers held leaks its pool; the child is gone anyway
+  }
+  close(fds[1]);
+  std::string got;
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  bool timed_out = false;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      timed_out = true;
+      break;
+    }
+    pollfd p{fds[0], POLLIN, 0};
+    const int ready = poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 100)));
+    if (ready < 0 && errno != EINTR) break;
+    if (ready <= 0) continue;
+    char buf[4096];
+    const ssize_t n = read(fds[0], buf, sizeof buf);
+    if (n <= 0) break;  // EOF: the child finished or died
+    got.append(buf, static_cast<size_t>(n));
+  }
+  close(fds[0]);
+  if (timed_out) kill(pid, SIGKILL);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (timed_out) {
+    return {CheckStatus::kFail, "no answer within " + std::to_string(timeout.count() / 1000000) +
+                                    " ms" + " (a get or put hung; the check was killed)"};
+  }
+  if (WIFSIGNALED(status)) {
+    const int sig = WTERMSIG(status);
+    return {CheckStatus::kFail,
+            "crashed with signal " + std::to_string(sig) + " (" + sigdescr_np(sig) + ")"};
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || got.size() < 2) {
+    return {CheckStatus::kFail, "the check's process exited with status " +
+                                    std::to_string(WEXITSTATUS(status)) +
+                                    " (a sanitizer report, if any, is on stderr above)"};
+  }
+  return {static_cast<CheckStatus>(got[0] - '0'), got.substr(2)};
+}
+
+// "PATH[:OPTIONS]": the first ':' after the path's last '/' starts the options.
+std::pair<std::string, std::string> SplitPluginArg(const std::string& arg) {
+  const size_t slash = arg.rfind('/');
+  const size_t colon = arg.find(':', slash == std::string::npos ? 0 : slash);
+  if (colon == std::string::npos) return {arg, ""};
+  return {arg.substr(0, colon), arg.substr(colon + 1)};
+}
+
+}  // namespace
+
+CLI::App* AddContractCommand(CLI::App& app, ContractCommand& cmd) {
+  CLI::App* c = app.add_subcommand(
+      "contract",
+      "check a pool against the pool contract before stressing it: deterministic gets and puts "
+      "on one and two threads, one line per check (exit 1 when one fails)");
+  auto* plugin =
+      c->add_option("--plugin", cmd.plugin, "the pool to check: a plugin, PATH[:OPTIONS]");
+  auto* pool = c->add_option("--pool", cmd.pool, "the pool to check: a built-in pool spec");
+  plugin->excludes(pool);
+  c->add_option("--max-size", cmd.max_size, "get-sizes: powers of two (+-1) up to SIZE")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string {
+            auto v = ParseSize(s);
+            return v && *v <= (uint64_t{1} << 30) ? "" : "'" + s + "' is not a size up to 1G";
+          },
+          "SIZE"));
+  c->add_option("--held", cmd.options.held, "many-held: buffers held at once")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  c->add_option("--cycles", cmd.options.cycles, "cycles per thread of the cycle checks")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 32));
+  c->add_option("--timeout", cmd.timeout, "a check with no answer after TIME fails as hung")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string {
+            auto d = ParseDuration(s);
+            return d && d->count() > 0 ? "" : "'" + s + "' is not a duration (e.g. 500ms, 10s)";
+          },
+          "TIME"));
+  c->add_option("--format", cmd.format, "stdout: table or json")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"table", "json"}));
+  return c;
+}
+
+int ExecuteContract(const ContractCommand& cmd_in) {
+  ContractCommand cmd = cmd_in;
+  if (cmd.plugin.empty() == cmd.pool.empty()) {
+    std::fprintf(stderr, "bpstress contract: give one of --plugin PATH[:OPTIONS] or --pool SPEC\n");
+    return kExitUsage;
+  }
+  cmd.options.max_size = *ParseSize(cmd.max_size);
+  const std::chrono::nanoseconds timeout = *ParseDuration(cmd.timeout);
+
+  struct Line {
+    std::string check;
+    CheckResult result;
+  };
+  std::vector<Line> lines;
+  std::optional<ContractSubject> subject;
+  std::string subject_name;
+  if (!cmd.pool.empty()) {
+    std::string error;
+    std::optional<PoolSpec> spec = ParsePoolSpec(cmd.pool, &error);
+    if (!spec) {
+      std::fprintf(stderr, "bpstress contract: --pool: %s\n", error.c_str());
+      return kExitUsage;
+    }
+    if (auto problem = ValidatePoolSpec(*spec)) {
+      std::fprintf(stderr, "bpstress contract: --pool %s: %s\n", cmd.pool.c_str(),
+                   problem->c_str());
+      return kExitUsage;
+    }
+    if (std::string_view(spec->entry->name) == "faulty:hang") {
+      // Its planted hang is in the 1000th get: the checks would each wait for --timeout.
+      std::fprintf(stderr, "bpstress contract: note: faulty:hang hangs by design\n");
+    }
+    subject = BuiltinSubject(*spec);
+    subject_name = subject->name;
+  } else {
+    // Loading is the first check: a file that is not a plugin fails it, and nothing else runs.
+    const auto [path, options] = SplitPluginArg(cmd.plugin);
+    std::string error;
+    std::shared_ptr<PluginLibrary> lib = PluginLibrary::Load(path, &error);
+    subject_name = "plugin " + path;
+    if (lib == nullptr) {
+      lines.push_back({"load", {CheckStatus::kFail, error}});
+    } else {
+      subject = PluginSubject(lib, path, options);
+      lines.push_back(
+          {"load",
+           {CheckStatus::kPass,
+            "ABI version " + std::to_string(lib->api().abi_version) + ", " + subject->name}});
+      subject_name = subject->name;
+    }
+  }
+
+  const bool json = cmd.format == "json";
+  auto print = [&](const Line& l) {
+    if (json) return;
+    std::printf("%s  %-16s %s\n", CheckStatusName(l.result.status), l.check.c_str(),
+                l.result.detail.c_str());
+    std::fflush(stdout);
+  };
+  if (!json) std::printf("contract of %s\n", subject_name.c_str());
+  for (const Line& l : lines) print(l);
+  bool created = true;
+  for (const ContractCheck& check : ContractChecks()) {
+    Line l{check.name, {CheckStatus::kSkip, "the plugin did not load"}};
+    if (!created) {
+      l.result = {CheckStatus::kSkip, "create failed"};
+    } else if (subject) {
+      l.result = RunInChild(check, *subject, cmd.options, timeout);
+      // Without a pool nothing else can be checked: the first check's failure says it all.
+      if (l.check == "create" && l.result.status == CheckStatus::kFail) created = false;
+    }
+    print(l);
+    lines.push_back(std::move(l));
+  }
+  size_t counts[3] = {0, 0, 0};
+  for (const Line& l : lines) ++counts[static_cast<int>(l.result.status)];
+  const bool failed = counts[static_cast<int>(CheckStatus::kFail)] != 0;
+  if (json) {
+    nlohmann::json doc;
+    doc["subject"] = subject_name;
+    doc["passed"] = !failed;
+    doc["checks"] = nlohmann::json::array();
+    for (const Line& l : lines) {
+      doc["checks"].push_back({{"name", l.check},
+                               {"status", CheckStatusName(l.result.status)},
+                               {"detail", l.result.detail}});
+    }
+    std::printf("%s\n", doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  } else {
+    std::printf("contract: %zu passed, %zu failed, %zu skipped\n",
+                counts[static_cast<int>(CheckStatus::kPass)],
+                counts[static_cast<int>(CheckStatus::kFail)],
+                counts[static_cast<int>(CheckStatus::kSkip)]);
+  }
+  return failed ? kExitCheckFailed : kExitOk;
+}
+
+}  // namespace bp
