@@ -97,9 +97,11 @@ void AddRunOptions(CLI::App* run, RunCommand& cmd, bool& isolate, std::string& d
                   "share of buffers put back by another thread (0..1)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
-  run->add_option("--touch", touch, "bytes written into each buffer: none, head (64 B), full")
+  run->add_option("--touch", touch,
+                  "bytes written into each buffer: none, head (64 B), full (up to 64 MiB, then "
+                  "ends), ends (the first and last 64 B of n; the default of --dist edges)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"none", "head", "full"}));
+      ->check(CLI::IsMember({"none", "head", "full", "ends"}));
   run->add_option("--workload", workload,
                   "what each op writes: bytes (a pattern of n bytes) or json (a JSON array of "
                   "integers of about n bytes, written with the project's JSON writer)")
@@ -208,7 +210,9 @@ int Main(int argc, char** argv) {
     }
     cmd.options.touch = touch == "none"   ? Touch::kNone
                         : touch == "head" ? Touch::kHead
+                        : touch == "ends" ? Touch::kEnds
                                           : Touch::kFull;
+    cmd.touch_given = run->count("--touch") != 0;
     cmd.options.checks = checks == "none"    ? CheckLevel::kNone
                          : checks == "basic" ? CheckLevel::kBasic
                                              : CheckLevel::kFull;

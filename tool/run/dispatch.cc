@@ -6,6 +6,7 @@
 #include "pool/faulty/hang_pool.h"
 #include "pool/faulty/leak_pool.h"
 #include "pool/faulty/race_pool.h"
+#include "pool/faulty/round32_pool.h"
 #include "pool/faulty/scribble_pool.h"
 #include "pool/faulty/short_capacity_pool.h"
 #include "pool/faulty/stale_pool.h"
@@ -116,6 +117,7 @@ PoolRun RunByName(const PoolSpec& spec, const Distribution& dist, const RunOptio
   if (name == "faulty:leak") return Run<LeakPool>(dist, options);
   if (name == "faulty:stale") return Run<StalePool>(dist, options);
   if (name == "faulty:hang") return Run<HangPool>(dist, options);
+  if (name == "faulty:round32") return Run<Round32Pool>(dist, options);
   std::abort();  // every registry entry has a case above
 }
 
