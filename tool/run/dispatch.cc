@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "pool/faulty/aba_pool.h"
 #include "pool/faulty/double_handout_pool.h"
 #include "pool/faulty/hang_pool.h"
 #include "pool/faulty/leak_pool.h"
@@ -75,6 +76,9 @@ std::optional<std::string> ValidateRunOptions(const PoolSpec& spec, const RunOpt
   if (std::string_view(spec.entry->name) == "null" && options.cross_thread > 0) {
     return std::string("--cross-thread is not supported: the floor has no cross-thread path");
   }
+  if (std::string_view(spec.entry->name) == "faulty:aba" && options.workload == Workload::kJson) {
+    return std::string("--workload json is not supported: its blocks have no length");
+  }
   return std::nullopt;
 }
 
@@ -116,6 +120,7 @@ PoolRun RunByName(const PoolSpec& spec, const Distribution& dist, const RunOptio
   if (name == "faulty:use-after-put") return Run<UseAfterPutPool>(dist, options);
   if (name == "faulty:leak") return Run<LeakPool>(dist, options);
   if (name == "faulty:stale") return Run<StalePool>(dist, options);
+  if (name == "faulty:aba") return Run<AbaPool>(dist, options);
   if (name == "faulty:hang") return Run<HangPool>(dist, options);
   if (name == "faulty:round32") return Run<Round32Pool>(dist, options);
   std::abort();  // every registry entry has a case above
