@@ -10,6 +10,7 @@
 
 #include "build_info.h"
 #include "pool/registry.h"
+#include "tool/cli/hunt.h"
 #include "tool/cli/report_commands.h"
 #include "tool/cli/run_command.h"
 #include "tool/cli/selftest.h"
@@ -130,7 +131,8 @@ void AddRunOptions(CLI::App* run, RunCommand& cmd, bool& isolate, std::string& d
 // `bpstress --threads 8` means `bpstress run --threads 8`: run is the default subcommand.
 std::vector<std::string> WithDefaultSubcommand(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  static const char* kCommands[] = {"run", "list", "verify", "compare", "report", "selftest"};
+  static const char* kCommands[] = {"run",    "list",     "verify", "compare",
+                                    "report", "selftest", "hunt"};
   bool explicit_command = false;
   if (!args.empty()) {
     for (const char* c : kCommands) explicit_command |= args[0] == c;
@@ -169,6 +171,21 @@ int Main(int argc, char** argv) {
 
   const auto run_report_command = AddReportCommands(app);
 
+  HuntOptions hunt_options;
+  std::string hunt_budget = "5m";
+  CLI::App* hunt = app.add_subcommand(
+      "hunt", "swarm testing: short trials of random configurations until a finding or the budget");
+  hunt->add_option("--pool", hunt_options.pools, "the pool to hunt in, NAME[:key=value,...]");
+  hunt->add_option("--plugin", hunt_options.plugins, "a pool from a shared library, PATH[:OPTIONS]");
+  hunt->add_option("--budget", hunt_budget, "total time (30s, 5m)")
+      ->capture_default_str()
+      ->check(DurationValidator());
+  hunt->add_option("--seed", hunt_options.seed, "seed of the trial configurations (default: random)");
+  hunt->add_option("--report", hunt_options.report_path, "JSON report of every trial")
+      ->capture_default_str();
+  hunt->add_flag("--progress", hunt_options.progress,
+                 "show trials, time left and findings on stderr (default: when it is a terminal)");
+
   std::vector<std::string> args = WithDefaultSubcommand(argc, argv);
   cmd.argv = args;
   std::reverse(args.begin(), args.end());  // CLI11 takes the vector back to front
@@ -183,6 +200,19 @@ int Main(int argc, char** argv) {
   if (list->parsed()) return ListCommand();
   if (std::optional<int> code = run_report_command()) return *code;
   if (selftest->parsed()) return RunSelftest(selftest_options);
+  if (hunt->parsed()) {
+    hunt_options.budget = *ParseDuration(hunt_budget);
+    if (hunt_options.budget.count() == 0) {
+      std::fprintf(stderr, "bpstress: hunt: --budget: must be greater than 0\n");
+      return kExitUsage;
+    }
+    hunt_options.seed_given = hunt->count("--seed") != 0;
+    if (!hunt_options.seed_given) {
+      std::random_device rd;
+      hunt_options.seed = (uint64_t{rd()} << 32) ^ rd();
+    }
+    return RunHunt(hunt_options);
+  }
   if (run->parsed()) {
     cmd.options.duration = *ParseDuration(duration);
     if (cmd.options.ops_per_thread == 0 && cmd.options.duration.count() == 0) {
