@@ -301,8 +301,8 @@ std::vector<uint64_t> EdgeSizes(unsigned k_max) {
 
 TEST(DistEdgesTest, EveryPassDrawsEachBoundarySizeOnce) {
   const std::pair<const char*, unsigned> cases[] = {
-      {"edges", 33}, {"edges:8G", 33}, {"edges:4G", 32}, {"edges:5000", 12}, {"edges:1", 0},
-      {"edges:2", 1}, {"edges:3G", 31}};
+      {"edges", 33},  {"edges:8G", 33}, {"edges:4G", 32}, {"edges:5000", 12},
+      {"edges:1", 0}, {"edges:2", 1},   {"edges:3G", 31}};
   for (auto [spec, k_max] : cases) {
     SCOPED_TRACE(spec);
     const Distribution d = Parsed(spec);
@@ -553,8 +553,8 @@ TEST_F(TraceTest, SamplingNeverAllocates) {
 #ifdef BP_TSAN
   GTEST_SKIP() << "operator new is ThreadSanitizer's in this build";
 #endif
-  std::vector<std::string> specs = {"random65k",       "fixed:1K",        "uniform:1:1M",
-                                    "pow2:1:1G",       "zipf:1:1000:1.1", "zipf:1:1G:0.9",
+  std::vector<std::string> specs = {"random65k",       "fixed:1K",         "uniform:1:1M",
+                                    "pow2:1:1G",       "zipf:1:1000:1.1",  "zipf:1:1G:0.9",
                                     "bimodal:1:2:0.5", "lognormal:4K:1.5", "edges:8G"};
   specs.push_back("trace:" + Write("1\n2\n3\n"));
   specs.push_back("trace:" + Write("1,5\n2,7\n"));

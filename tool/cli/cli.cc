@@ -176,11 +176,13 @@ int Main(int argc, char** argv) {
   CLI::App* hunt = app.add_subcommand(
       "hunt", "swarm testing: short trials of random configurations until a finding or the budget");
   hunt->add_option("--pool", hunt_options.pools, "the pool to hunt in, NAME[:key=value,...]");
-  hunt->add_option("--plugin", hunt_options.plugins, "a pool from a shared library, PATH[:OPTIONS]");
+  hunt->add_option("--plugin", hunt_options.plugins,
+                   "a pool from a shared library, PATH[:OPTIONS]");
   hunt->add_option("--budget", hunt_budget, "total time (30s, 5m)")
       ->capture_default_str()
       ->check(DurationValidator());
-  hunt->add_option("--seed", hunt_options.seed, "seed of the trial configurations (default: random)");
+  hunt->add_option("--seed", hunt_options.seed,
+                   "seed of the trial configurations (default: random)");
   hunt->add_option("--report", hunt_options.report_path, "JSON report of every trial")
       ->capture_default_str();
   hunt->add_flag("--progress", hunt_options.progress,

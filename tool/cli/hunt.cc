@@ -168,7 +168,7 @@ TrialResult RunTrial(const std::vector<std::string>& args, const std::string& di
     std::this_thread::sleep_for(milliseconds(10));
   }
   r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  r.exit_code = pid < 0                ? -1
+  r.exit_code = pid < 0               ? -1
                 : WIFEXITED(status)   ? WEXITSTATUS(status)
                 : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
                                       : -1;
@@ -248,8 +248,7 @@ int RunHunt(const HuntOptions& h) {
       return kExitUsage;
     }
     if (auto problem = ValidatePoolSpec(*spec)) {
-      std::fprintf(stderr, "bpstress: hunt: --pool %s: %s\n", h.pools[0].c_str(),
-                   problem->c_str());
+      std::fprintf(stderr, "bpstress: hunt: --pool %s: %s\n", h.pools[0].c_str(), problem->c_str());
       return kExitUsage;
     }
     target.value = spec->Canonical();
@@ -268,8 +267,8 @@ int RunHunt(const HuntOptions& h) {
     return kExitUsage;
   }
   const char* tmp = std::getenv("TMPDIR");
-  std::string dir = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
-                    "/bpstress-hunt-XXXXXX";
+  std::string dir =
+      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/bpstress-hunt-XXXXXX";
   if (mkdtemp(dir.data()) == nullptr) {
     std::fprintf(stderr, "bpstress: hunt: cannot create a work directory: %s\n",
                  std::strerror(errno));
@@ -334,15 +333,10 @@ int RunHunt(const HuntOptions& h) {
       std::fflush(stderr);
     }
     const TrialResult r = RunTrial(args, dir, trial.options.duration + kTrialKill);
-    nlohmann::json entry = {{"index", index},
-                            {"config", ConfigJson(trial)},
-                            {"args", args},
-                            {"reproduce", line},
-                            {"outcome", r.outcome},
-                            {"exit_code", r.exit_code},
-                            {"seconds", r.seconds},
-                            {"findings", r.findings},
-                            {"detail", r.detail}};
+    nlohmann::json entry = {
+        {"index", index},       {"config", ConfigJson(trial)}, {"args", args},
+        {"reproduce", line},    {"outcome", r.outcome},        {"exit_code", r.exit_code},
+        {"seconds", r.seconds}, {"findings", r.findings},      {"detail", r.detail}};
     trials.push_back(std::move(entry));
     if (r.outcome == "interrupted") {
       stopped = "interrupted";
@@ -379,9 +373,9 @@ int RunHunt(const HuntOptions& h) {
 
   const nlohmann::json report = render_report();
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  std::printf("hunt: %zu trials in %.1fs, %zu finding%s (seed %llu); report: %s\n",
-              trials.size(), seconds, findings, findings == 1 ? "" : "s",
-              static_cast<unsigned long long>(h.seed), h.report_path.c_str());
+  std::printf("hunt: %zu trials in %.1fs, %zu finding%s (seed %llu); report: %s\n", trials.size(),
+              seconds, findings, findings == 1 ? "" : "s", static_cast<unsigned long long>(h.seed),
+              h.report_path.c_str());
   if (std::string error; !WriteFileAtomic(h.report_path, report.dump(2) + "\n", &error)) {
     std::fprintf(stderr, "bpstress: hunt: --report: %s\n", error.c_str());
     if (code == kExitOk) code = kExitUsage;

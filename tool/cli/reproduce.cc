@@ -22,8 +22,13 @@ std::string DoubleArg(double v) {
 
 std::vector<std::string> ReproduceArgs(const ReproducePool& pool, const std::string& dist_spec,
                                        const RunOptions& o) {
-  std::vector<std::string> a = {"run", pool.plugin ? "--plugin" : "--pool", pool.value,
-                                "--dist", dist_spec, "--threads", std::to_string(o.threads)};
+  std::vector<std::string> a = {"run",
+                                pool.plugin ? "--plugin" : "--pool",
+                                pool.value,
+                                "--dist",
+                                dist_spec,
+                                "--threads",
+                                std::to_string(o.threads)};
   if (o.ops_per_thread != 0) {
     a.insert(a.end(), {"--ops", std::to_string(o.ops_per_thread)});
   } else {

@@ -21,10 +21,10 @@
 namespace bp {
 
 struct ReproducePool {
-  bool plugin = false;     // --plugin VALUE, else --pool VALUE
-  std::string value;       // canonical pool spec, or the plugin's PATH[:OPTIONS]
-  std::string allocator;   // --allocator NAME when not empty
-  bool isolate = false;    // --isolate
+  bool plugin = false;    // --plugin VALUE, else --pool VALUE
+  std::string value;      // canonical pool spec, or the plugin's PATH[:OPTIONS]
+  std::string allocator;  // --allocator NAME when not empty
+  bool isolate = false;   // --isolate
 };
 
 // The words after `bpstress` (from "run" on), for one pool.

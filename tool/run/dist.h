@@ -154,9 +154,9 @@ class Distribution {
   };
 
   // thread_index < thread_count; the same (seed, thread_index, thread_count) gives the same
-  // sequence (edges allocates its per-thread permutation here, never in Next) (lognormal and rejection-inversion zipf go through libm's exp and log, so those two
-  // are reproducible on the same libm). thread_count only places the replay cursor of a
-  // size-per-line trace.
+  // sequence (edges allocates its per-thread permutation here, never in Next) (lognormal and
+  // rejection-inversion zipf go through libm's exp and log, so those two are reproducible on the
+  // same libm). thread_count only places the replay cursor of a size-per-line trace.
   Sampler MakeSampler(uint64_t seed, unsigned thread_index, unsigned thread_count) const {
     return Sampler(params_, tables_, seed, thread_index, thread_count);
   }
