@@ -76,8 +76,8 @@ class LyingSlabPool {
 PoolRun RunLying(Touch touch) {
   RunOptions o = Short(1, 1000, touch);
   o.hold = 1;  // the neighbour is written while the liar's buffer is still held
-  return RunPool<LyingSlabPool>([] { return std::make_unique<LyingSlabPool>(); },
-                                Dist("edges:1M"), o);
+  return RunPool<LyingSlabPool>([] { return std::make_unique<LyingSlabPool>(); }, Dist("edges:1M"),
+                                o);
 }
 
 TEST(TouchEndsTest, CatchesAPoolThatReturnsLessThanItClaims) {
@@ -122,10 +122,9 @@ class GuardedPool {
 
 TEST(TouchFullTest, BuffersAboveTheLimitAreTouchedAtTheirEnds) {
   // 96 MiB > kFullTouchLimit: a full write would fault in the guarded middle.
-  const PoolRun run =
-      RunPool<GuardedPool>([] { return std::make_unique<GuardedPool>(); },
-                           Dist("fixed:" + std::to_string(kFullTouchLimit + (32 << 20))),
-                           Short(1, 20, Touch::kFull));
+  const PoolRun run = RunPool<GuardedPool>(
+      [] { return std::make_unique<GuardedPool>(); },
+      Dist("fixed:" + std::to_string(kFullTouchLimit + (32 << 20))), Short(1, 20, Touch::kFull));
   EXPECT_EQ(run.outcome, Outcome::kOk);
   EXPECT_EQ(run.total.gets, 20u);
   EXPECT_EQ(run.total.violations.failures(), 0u);

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -56,8 +57,10 @@ TEST(HuntDrawTest, SameSeedSameTrialsWithinBounds) {
   for (size_t i = 0; i < a.size(); ++i) {
     const RunOptions &x = a[i].options, &y = b[i].options;
     EXPECT_EQ(a[i].dist, b[i].dist);
-    EXPECT_EQ(ShellJoin(ReproduceArgs({}, a[i].dist, x)), ShellJoin(ReproduceArgs({}, b[i].dist, y)));
-    differs |= ShellJoin(ReproduceArgs({}, a[i].dist, x)) != ShellJoin(ReproduceArgs({}, c[i].dist, c[i].options));
+    EXPECT_EQ(ShellJoin(ReproduceArgs({}, a[i].dist, x)),
+              ShellJoin(ReproduceArgs({}, b[i].dist, y)));
+    differs |= ShellJoin(ReproduceArgs({}, a[i].dist, x)) !=
+               ShellJoin(ReproduceArgs({}, c[i].dist, c[i].options));
     EXPECT_GE(x.threads, 1u);
     EXPECT_LE(x.threads, 256u);
     EXPECT_GE(x.cross_thread, 0.0);
@@ -100,10 +103,11 @@ TEST(ReproduceTest, ShellQuotingRoundTripsThroughTheShell) {
 // The reproduce line of a failing run, run again through the shell, runs the same config and
 // fails the same way.
 TEST(ReproduceTest, LineParsesBackToTheSameConfig) {
-  const std::string first = testing::TempPath("repro1.json"), second = testing::TempPath("repro2.json");
+  const std::string first = testing::TempPath("repro1.json"),
+                    second = testing::TempPath("repro2.json");
   const auto r = Bpstress({"--pool", "faulty:short-capacity", "--pool", "sized", "--threads", "2",
-                           "--ops", "400", "--dist", "pow2:1:64K", "--hold", "2",
-                           "--cross-thread", "0.25", "--touch", "head", "--report", first});
+                           "--ops", "400", "--dist", "pow2:1:64K", "--hold", "2", "--cross-thread",
+                           "0.25", "--touch", "head", "--report", first});
   ASSERT_EQ(r.exit_code, 1) << r.err;
   const auto lines = Lines(r.out, "reproduce: ");
   ASSERT_EQ(lines.size(), 1u) << r.out;  // the failing pool only
@@ -115,14 +119,13 @@ TEST(ReproduceTest, LineParsesBackToTheSameConfig) {
   json a = ReadJson(first).at("config"), b = ReadJson(second).at("config");
   EXPECT_FALSE(a.at("seed_given").get<bool>());
   EXPECT_TRUE(b.at("seed_given").get<bool>());
-  for (const char* key : {"seed", "threads", "dist", "duration_ms", "ops_per_thread", "hold",
-                          "cross_thread", "touch", "checks", "workload", "max_rss_bytes",
-                          "deadline_ms"}) {
+  for (const char* key :
+       {"seed", "threads", "dist", "duration_ms", "ops_per_thread", "hold", "cross_thread", "touch",
+        "checks", "workload", "max_rss_bytes", "deadline_ms"}) {
     EXPECT_EQ(a.at(key), b.at(key)) << key;
   }
   EXPECT_EQ(b.at("pools"), json::array({"faulty:short-capacity"}));
-  EXPECT_GT(ReadJson(second).at("pools").at(0).at("violations").at("short_capacity").get<int>(),
-            0);
+  EXPECT_GT(ReadJson(second).at("pools").at(0).at("violations").at("short_capacity").get<int>(), 0);
   // Its own reproduce line is the same line.
   EXPECT_EQ(Lines(again.out, "reproduce: "), lines);
   unlink(first.c_str());
@@ -152,22 +155,29 @@ TEST(HuntTest, FindsAPlantedBugAndItsReproduceLineFindsItAgain) {
   for (size_t i = 0; i < trials.size(); ++i) {
     const json& t = trials[i];
     EXPECT_EQ(t.at("index"), i);
-    for (const char* key : {"threads", "dist", "duration_ms", "hold", "cross_thread", "touch",
-                            "checks", "seed"}) {
+    for (const char* key :
+         {"threads", "dist", "duration_ms", "hold", "cross_thread", "touch", "checks", "seed"}) {
       EXPECT_TRUE(t.at("config").contains(key)) << key;
     }
-    EXPECT_EQ(t.at("reproduce"), "bpstress " + ShellJoin(t.at("args").get<std::vector<std::string>>()));
+    EXPECT_EQ(t.at("reproduce"),
+              "bpstress " + ShellJoin(t.at("args").get<std::vector<std::string>>()));
     EXPECT_EQ(t.at("outcome"), i + 1 == trials.size() ? "violations" : "clean");
   }
   EXPECT_GT(trials.back().at("findings").at("short_capacity").get<uint64_t>(), 0u);
+  // verify checks a hunt report; one that found something fails, as a failed run's does.
+  const auto verified = Bpstress({"verify", report});
+  EXPECT_EQ(verified.exit_code, 1) << verified.out;
+  EXPECT_NE(verified.out.find("FAIL hunt report: the hunt found nothing"), std::string::npos)
+      << verified.out;
+  EXPECT_EQ(std::count(verified.out.begin(), verified.out.end(), '\n'), 2) << verified.out;
   // The line reruns the trial and fails again.
   const std::string rerun = testing::TempPath("hunt-rerun.json");
   const auto again = Shell(h.at("reproduce").get<std::string>(), " --report " + rerun);
   EXPECT_EQ(again.exit_code, 1) << again.err;
   // The same seed draws the same trials.
   const std::string report2 = testing::TempPath("hunt-find2.json");
-  Bpstress({"hunt", "--pool", "faulty:short-capacity", "--budget", "20s", "--seed", "3",
-            "--report", report2});
+  Bpstress({"hunt", "--pool", "faulty:short-capacity", "--budget", "20s", "--seed", "3", "--report",
+            report2});
   EXPECT_EQ(ReadJson(report2).at("trials").at(0).at("args"), trials.at(0).at("args"));
   for (const auto& f : {report, rerun, report2}) unlink(f.c_str());
 }
@@ -185,6 +195,17 @@ TEST(HuntTest, CleanOnACorrectPoolWithinItsBudget) {
   EXPECT_TRUE(h.at("reproduce").is_null());
   ASSERT_GE(h.at("trials").size(), 1u);
   for (const json& t : h.at("trials")) EXPECT_EQ(t.at("outcome"), "clean") << t.dump();
+  const auto verified = Bpstress({"verify", report});
+  EXPECT_EQ(verified.exit_code, 0) << verified.out;
+  // A report whose books do not balance is caught.
+  json broken = h;
+  broken["trials_run"] = h.at("trials").size() + 1;
+  broken["trials"][0]["reproduce"] = "bpstress run --pool sized";
+  std::ofstream(report) << broken.dump();
+  const auto bad = Bpstress({"verify", report});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.out.find("trials_run equals"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("reproduce is 'bpstress' and args"), std::string::npos) << bad.out;
   unlink(report.c_str());
 }
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "tool/run/runner.h"
+#include "tool/util/shell.h"
 
 namespace bp {
 
@@ -35,9 +36,5 @@ std::vector<std::string> ReproduceArgs(const ReproducePool& pool, const std::str
 std::string DurationArg(std::chrono::nanoseconds d);
 // The shortest decimal that parses back to the same double ("0.25", "1e-05").
 std::string DoubleArg(double v);
-
-// POSIX shell quoting: plain words as they are, others in single quotes ('\'' for a quote).
-std::string ShellQuote(std::string_view word);
-std::string ShellJoin(const std::vector<std::string>& words);
 
 }  // namespace bp
