@@ -209,6 +209,20 @@ TEST(HuntTest, CleanOnACorrectPoolWithinItsBudget) {
   unlink(report.c_str());
 }
 
+// A pool that kills its process is a finding of the trial, not the end of the hunt's process.
+TEST(HuntTest, ACrashInATrialIsAFinding) {
+  const std::string report = testing::TempPath("hunt-crash.json");
+  const auto r = Bpstress({"hunt", "--plugin", std::string(BP_BINARY_DIR) + "/libcrash_pool.so",
+                           "--budget", "10s", "--seed", "2", "--report", report});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("finding: trial 1: crashed"), std::string::npos) << r.out;
+  const json h = ReadJson(report);
+  EXPECT_EQ(h.at("target").at("plugin"), std::string(BP_BINARY_DIR) + "/libcrash_pool.so");
+  EXPECT_EQ(h.at("trials").back().at("outcome"), "crashed");
+  EXPECT_GT(h.at("trials").back().at("exit_code").get<int>(), 128);
+  unlink(report.c_str());
+}
+
 TEST(HuntTest, BadOptionsExitTwoWithOneLine) {
   const std::vector<std::vector<std::string>> cases = {
       {"hunt"},

@@ -40,9 +40,8 @@ void VerifyHuntReport(const json& report, Findings* f) {
           "reproduce is a string or null");
   const json* trials = r.Array("trials");
   if (trials == nullptr) return;
-  static const std::set<std::string> kOutcomes = {"clean",  "violations", "crashed",
-                                                  "sanitizer", "hung",    "limit",
-                                                  "interrupted", "error"};
+  static const std::set<std::string> kOutcomes = {"clean", "violations", "crashed",     "sanitizer",
+                                                  "hung",  "limit",      "interrupted", "error"};
   uint64_t found = 0;
   std::string last_outcome, last_line;
   for (size_t i = 0; i < trials->size(); ++i) {
@@ -107,8 +106,8 @@ void VerifyHuntReport(const json& report, Findings* f) {
     } else if (*stopped == "interrupted") {
       r.Check(*exit_code == 130, "interrupted: exit_code 130");
     } else {
-      r.Check(*stopped == "error", "stopped '" + Printable(*stopped) +
-                                       "' is finding, budget, interrupted or error");
+      r.Check(*stopped == "error",
+              "stopped '" + Printable(*stopped) + "' is finding, budget, interrupted or error");
     }
     r.Check(*findings == 0, "the hunt found nothing");
   }
