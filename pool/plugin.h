@@ -130,6 +130,17 @@ class PluginPool {
     GiveWrapper(item);
   }
 
+  // A caller's double put (bpstress --misuse double-put): the same bp_buffer reaches the plugin's
+  // put twice; the wrapper is reused once, after both.
+  void PutTwice(PluginItem* item) {
+    if (item == nullptr) return;
+    bp_buffer again = item->buf_;
+    put_(pool_, &item->buf_);
+    put_(pool_, &again);
+    counters_.Kept(0);
+    GiveWrapper(item);
+  }
+
   // gets/puts as seen from here (hits 0, drops 0); retained bytes from the plugin when it reports
   // them (0 otherwise), and their peak over the Stats() calls made so far.
   PoolStats Stats() const;

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -128,6 +129,81 @@ void AddRunOptions(CLI::App* run, RunCommand& cmd, bool& isolate, std::string& d
       ->check(DurationValidator());
 }
 
+// Finding bugs (README "Finding bugs"): the profile and the knobs that provoke a pool.
+struct HuntOptions {
+  std::string profile = "bench";
+  std::string preempt;
+  std::string misuse;
+};
+
+void AddHuntOptions(CLI::App* run, RunCommand& cmd, HuntOptions& h) {
+  run->add_option("--profile", h.profile,
+                  "bench: a clean benchmark, nothing injected (default); hunt: inject preemption "
+                  "to find bugs")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"hunt", "bench"}));
+  run->add_option("--preempt", h.preempt,
+                  "interrupt random workers RATE times per second in all (20k, 5000; 0 = off); "
+                  "default " +
+                      std::string(kHuntPreemptRateText) + " with --profile hunt, 0 with bench");
+  run->add_option("--churn", cmd.options.churn,
+                  "each worker thread exits after N ops and a fresh thread continues (0 = off)")
+      ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 62));
+  run->add_option("--misuse", h.misuse,
+                  "caller misuse: double-put[:RATE], RATE = 1/N or a share of puts "
+                  "(default 1/10000)");
+  run->add_flag("--misuse-fails", cmd.misuse_fails,
+                "exit 1 when a pool hands out an item that was put twice (double_put_accepted)");
+}
+
+// Applies the profile and parses --preempt and --misuse; an exit code on bad input.
+std::optional<int> ApplyHuntOptions(RunCommand& cmd, const HuntOptions& h) {
+  cmd.profile = h.profile;
+  cmd.options.preempt_rate = h.profile == "hunt" ? kHuntPreemptRate : 0;
+  if (!h.preempt.empty()) {
+    const auto rate = ParseEventRate(h.preempt);
+    if (!rate) {
+      std::fprintf(stderr, "bpstress: --preempt: '%s' is not a rate (e.g. 20k, 5000, 0)\n",
+                   h.preempt.c_str());
+      return kExitUsage;
+    }
+    if (*rate > 1e6) {
+      std::fprintf(stderr, "bpstress: --preempt: %s is above the limit of 1M per second\n",
+                   h.preempt.c_str());
+      return kExitUsage;
+    }
+    cmd.options.preempt_rate = *rate;
+  }
+  if (!h.misuse.empty()) {
+    std::string_view m = h.misuse;
+    constexpr std::string_view kKind = "double-put";
+    double rate = 1e-4;
+    bool ok = m.substr(0, kKind.size()) == kKind;
+    if (ok && m.size() > kKind.size()) {
+      ok = m[kKind.size()] == ':';
+      std::string_view r = m.substr(kKind.size() + 1);
+      if (ok && r.substr(0, 2) == "1/") {
+        const auto n = ParseUint(r.substr(2));
+        ok = n && *n >= 1;
+        if (ok) rate = 1.0 / static_cast<double>(*n);
+      } else if (ok) {
+        const auto v = ParseDouble(r);
+        ok = v && *v > 0 && *v <= 1;
+        if (ok) rate = *v;
+      }
+    }
+    if (!ok) {
+      std::fprintf(stderr,
+                   "bpstress: --misuse: '%s' is not double-put[:RATE] (RATE = 1/N or a share in "
+                   "(0,1], e.g. double-put:1/1000)\n",
+                   h.misuse.c_str());
+      return kExitUsage;
+    }
+    cmd.options.double_put_rate = rate;
+  }
+  return std::nullopt;
+}
+
 // `bpstress --threads 8` means `bpstress run --threads 8`: run is the default subcommand.
 std::vector<std::string> WithDefaultSubcommand(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -158,6 +234,8 @@ int Main(int argc, char** argv) {
   std::string workload = "bytes";
   AddRunOptions(run, cmd, isolate, duration, max_rss, deadline, touch, workload, checks, format,
                 progress);
+  HuntOptions hunt;
+  AddHuntOptions(run, cmd, hunt);
   CLI::App* list = app.add_subcommand("list", "list pools and size distributions");
   SelftestOptions selftest_options;
   CLI::App* selftest =
@@ -222,6 +300,7 @@ int Main(int argc, char** argv) {
       return kExitUsage;
     }
     cmd.duration_given = run->count("--duration") != 0;
+    if (std::optional<int> code = ApplyHuntOptions(cmd, hunt)) return *code;
     cmd.pools_given = run->count("--pool") != 0;
     if (run->count("--isolate") + run->count("--no-isolate") != 0) {
       cmd.isolate = isolate ? RunCommand::Isolate::kOn : RunCommand::Isolate::kOff;

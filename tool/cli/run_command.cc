@@ -55,6 +55,44 @@ std::string Percent(double r) {
   return out;
 }
 
+// What the run injected (README "Finding bugs"), under the table: ops/s measured under
+// injection are no clean benchmark, and the reader must see that.
+void PrintInjected(const Report& report) {
+  const RunOptions& o = report.options;
+  if (o.preempt_rate <= 0 && o.churn == 0 && o.double_put_rate <= 0) return;
+  std::printf("profile %s:", report.profile.c_str());
+  if (o.preempt_rate > 0) std::printf(" --preempt %s/s", FormatRate(o.preempt_rate).c_str());
+  if (o.churn != 0) std::printf(" --churn %llu", static_cast<unsigned long long>(o.churn));
+  if (o.double_put_rate > 0) std::printf(" --misuse double-put:%g", o.double_put_rate);
+  std::printf("; ops/s are under injection (--profile bench for a clean benchmark)\n");
+  for (const PoolRun& p : report.pools) {
+    const ThreadResult& t = p.total;
+    std::printf("  %s:", p.name.c_str());
+    const char* sep = " ";
+    if (o.preempt_rate > 0) {
+      std::printf("%s%llu preemptions", sep, static_cast<unsigned long long>(t.preemptions));
+      sep = ", ";
+    }
+    if (o.churn != 0) {
+      std::printf("%s%llu threads", sep, static_cast<unsigned long long>(t.thread_starts));
+      sep = ", ";
+    }
+    if (o.double_put_rate > 0) {
+      std::printf("%s%llu double puts, %llu double_put_accepted", sep,
+                  static_cast<unsigned long long>(t.double_puts),
+                  static_cast<unsigned long long>(t.double_put_accepted));
+      if (t.double_put_side_effects != 0) {
+        std::printf(" (+%llu side effects)",
+                    static_cast<unsigned long long>(t.double_put_side_effects));
+      }
+      sep = ", ";
+    }
+    if (t.first_violation_s >= 0)
+      std::printf("%sfirst violation at %.3fs", sep, t.first_violation_s);
+    std::printf("\n");
+  }
+}
+
 void PrintTable(const Report& report, bool show_allocator) {
   std::vector<std::vector<std::string>> rows;
   rows.push_back({"pool", "ops/s", "p50", "p99", "hit rate", "waste", "peak RSS", "violations",
@@ -96,6 +134,7 @@ void PrintTable(const Report& report, bool show_allocator) {
     while (!line.empty() && line.back() == ' ') line.pop_back();
     std::printf("%s\n", line.c_str());
   }
+  PrintInjected(report);
 }
 
 int ExitCodeOf(const Report& report) {
@@ -104,6 +143,7 @@ int ExitCodeOf(const Report& report) {
   for (const PoolRun& p : report.pools) {
     if (p.outcome == Outcome::kHung || p.outcome == Outcome::kLimit) limit = true;
     if (!PoolPassed(p)) failed = true;
+    if (report.misuse_fails && p.total.double_put_accepted != 0) failed = true;
   }
   if (limit) return kExitLimit;
   return failed ? kExitCheckFailed : kExitOk;
@@ -328,6 +368,8 @@ int ExecuteRun(RunCommand& cmd) {
   report.host = GetHostInfo();
   report.dist = dist.spec();
   report.seed_given = cmd.seed_given;
+  report.profile = cmd.profile;
+  report.misuse_fails = cmd.misuse_fails;
   for (const Job& j : jobs) report.pool_specs.push_back(j.spec);
   if (std::string_view(build::kSanitizers).find("thread") != std::string_view::npos &&
       !cmd.duration_given && cmd.options.ops_per_thread == 0) {

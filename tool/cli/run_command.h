@@ -31,6 +31,10 @@ struct RunCommand {
   std::string report_path = "bpstress-report.json";
   OutputFormat format = OutputFormat::kTable;
   ProgressMode progress = ProgressMode::kAuto;
+  // Finding bugs: the profile (hunt: the default, with preemption injection; bench: a clean
+  // benchmark) and whether double_put_accepted fails the run (--misuse-fails).
+  std::string profile = "bench";
+  bool misuse_fails = false;
 };
 
 // Returns the process exit code; one line on stderr for every error.
@@ -39,6 +43,11 @@ struct RunCommand {
 // seed made explicit) with the allocator in LD_PRELOAD and these variables set: the child builds
 // the same job list, runs job kJobVariable in process, checks that kJobLibraryVariable is mapped,
 // and sends the result back instead of writing a report.
+// --profile hunt's preemption rate (interruptions per second over all workers); see README
+// "Finding bugs" for how it was chosen.
+inline constexpr double kHuntPreemptRate = 20000;
+inline constexpr const char kHuntPreemptRateText[] = "20k";
+
 inline constexpr const char kJobVariable[] = "BPSTRESS_JOB";
 inline constexpr const char kJobAllocatorVariable[] = "BPSTRESS_JOB_ALLOCATOR";
 inline constexpr const char kJobLibraryVariable[] = "BPSTRESS_JOB_LIBRARY";

@@ -86,7 +86,7 @@ double Ratio(uint64_t num, uint64_t den) {
   return den == 0 ? 0.0 : static_cast<double>(num) / static_cast<double>(den);
 }
 
-void WritePool(JsonWriter& w, const PoolRun& p) {
+void WritePool(JsonWriter& w, const PoolRun& p, const RunOptions& o) {
   const ThreadResult& t = p.total;
   const uint64_t gets = t.gets;
   w.BeginObject();
@@ -130,6 +130,18 @@ void WritePool(JsonWriter& w, const PoolRun& p) {
   WriteViolationCounts(w, t.violations);
   w.Key("violation_examples");
   WriteExamples(w, t.violations);
+  w.Key("first_violation_s");
+  if (t.first_violation_s >= 0) {
+    w.Double(t.first_violation_s);
+  } else {
+    w.Null();
+  }
+  w.Key("preempt_rate").Double(o.preempt_rate);
+  w.Key("preemptions").Uint(t.preemptions);
+  w.Key("thread_starts").Uint(t.thread_starts);
+  w.Key("double_puts").Uint(t.double_puts);
+  w.Key("double_put_accepted").Uint(t.double_put_accepted);
+  w.Key("double_put_side_effects").Uint(t.double_put_side_effects);
   w.Key("threads").BeginArray();
   for (size_t i = 0; i < p.threads.size(); ++i) {
     const ThreadResult& r = p.threads[i];
@@ -219,6 +231,11 @@ std::string RenderReport(const Report& r) {
   w.Key("max_rss_bytes").Uint(o.max_rss_bytes);
   w.Key("deadline_ms").Uint(o.deadline.count() / 1000000);
   w.Key("latency_sample_every").Uint(uint64_t{1} << o.latency_sample_shift);
+  w.Key("profile").String(r.profile);
+  w.Key("preempt_rate").Double(o.preempt_rate);
+  w.Key("churn").Uint(o.churn);
+  w.Key("double_put_rate").Double(o.double_put_rate);
+  w.Key("misuse_fails").Bool(r.misuse_fails);
   w.Key("allocators").BeginArray();
   for (const std::string& a : r.allocators) w.String(a);
   w.EndArray();
@@ -230,7 +247,7 @@ std::string RenderReport(const Report& r) {
   w.EndArray();
   w.EndObject();
   w.Key("pools").BeginArray();
-  for (const PoolRun& p : r.pools) WritePool(w, p);
+  for (const PoolRun& p : r.pools) WritePool(w, p, o);
   w.EndArray();
   w.Key("interrupted").Bool(r.interrupted);
   w.Key("exit_code").Int(r.exit_code);

@@ -29,6 +29,8 @@ struct Report {
   bool seed_given = false;
   std::vector<std::string> allocators;  // --allocator, in order (one: this process's own)
   std::vector<std::string> notes;       // defaults that were scaled (e.g. under ThreadSanitizer)
+  std::string profile = "bench";        // --profile: hunt (the default) or bench
+  bool misuse_fails = false;            // --misuse-fails
   std::vector<PoolRun> pools;
   bool interrupted = false;
   int exit_code = 0;

@@ -19,7 +19,9 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 namespace bp {
@@ -159,6 +161,27 @@ class OwnershipRegistry {
   Shard& ShardOf(uintptr_t a) { return shards_[(a >> 4) * 0x9E3779B97F4A7C15ull >> 58]; }
 
   std::array<Shard, kShards> shards_;
+};
+
+// The items the harness put twice on purpose (--misuse double-put). A pool that accepts the
+// second put may list the item twice, from then on for as long as it lives (both holders put it
+// back), so an item stays marked for the rest of the run: what the detectors find on a marked
+// item is a consequence of the misuse, not of the pool's own logic. Rare by design (one put in
+// thousands), so a mutex and a hash set suffice; the loop asks only when a detector fired.
+class DoublePutLog {
+ public:
+  void Mark(uintptr_t address) {
+    std::lock_guard<std::mutex> lock(mu_);
+    marked_.insert(address);
+  }
+  bool Marked(uintptr_t address) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return marked_.count(address) != 0;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_set<uintptr_t> marked_;
 };
 
 }  // namespace bp

@@ -77,6 +77,15 @@ void ThreadResult::Merge(const ThreadResult& other) {
   bytes_requested += other.bytes_requested;
   bytes_capacity += other.bytes_capacity;
   seconds = std::max(seconds, other.seconds);
+  preemptions += other.preemptions;
+  thread_starts += other.thread_starts;
+  double_puts += other.double_puts;
+  double_put_accepted += other.double_put_accepted;
+  double_put_side_effects += other.double_put_side_effects;
+  if (other.first_violation_s >= 0 &&
+      (first_violation_s < 0 || other.first_violation_s < first_violation_s)) {
+    first_violation_s = other.first_violation_s;
+  }
   for (size_t i = 0; i < capacity_log2.size(); ++i) capacity_log2[i] += other.capacity_log2[i];
   latency.Merge(other.latency);
   violations.Merge(other.violations);

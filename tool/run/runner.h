@@ -58,6 +58,12 @@ struct RunOptions {
   uint64_t max_rss_bytes = 0;            // 0: no cap
   std::chrono::nanoseconds deadline{0};  // per pool; 0: no watchdog
   unsigned latency_sample_shift = 6;     // time one op in 2^shift
+  // Finding bugs (README "Finding bugs"): interruptions per second over all workers (0: off), a
+  // fresh thread per worker every `churn` ops (0: off), and the share of puts the harness repeats
+  // as a buggy caller would (--misuse double-put; 0: off).
+  double preempt_rate = 0;
+  uint64_t churn = 0;
+  double double_put_rate = 0;
   // Called from the controller thread about every 100 ms with (ops so far, seconds so far).
   std::function<void(uint64_t, double)> on_progress;
 };
@@ -72,6 +78,15 @@ struct alignas(64) ThreadResult {
   uint64_t bytes_requested = 0;
   uint64_t bytes_capacity = 0;
   double seconds = 0;
+  // Finding bugs: signals handled (total only), threads that ran this worker, puts repeated on
+  // purpose (--misuse double-put), hand-outs of a double-put item to two holders at once, and
+  // other findings on double-put items (corruption, not_empty), kept out of `violations`.
+  uint64_t preemptions = 0;
+  uint64_t thread_starts = 0;
+  uint64_t double_puts = 0;
+  uint64_t double_put_accepted = 0;
+  uint64_t double_put_side_effects = 0;
+  double first_violation_s = -1;  // seconds from the start to the first violation; < 0: none
   std::array<uint64_t, 65> capacity_log2{};  // [i]: capacity in (2^(i-1), 2^i]; [0]: capacity 0
   Histogram latency;
   Violations violations;

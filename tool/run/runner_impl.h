@@ -17,6 +17,7 @@
 #include "build_info.h"
 #include "pool/json_writer.h"
 #include "tool/run/latency_clock.h"
+#include "tool/run/preempt.h"
 #include "tool/run/runner.h"
 #include "tool/util/sysinfo.h"
 
@@ -91,6 +92,8 @@ struct alignas(64) Worker {
   std::optional<Distribution::Sampler> sampler;
   Buffer scratch;  // the json workload regenerates what a holder wrote here to compare
   Coin coin{1};
+  uint64_t generations = 0;  // threads that ran this worker so far (--churn: more than one)
+  Clock::time_point t_first{};
   alignas(64) std::atomic<Held<Item>*> mailbox{nullptr};
   alignas(64) std::atomic<uint64_t> progress_ops{0};
 };
@@ -103,6 +106,9 @@ struct Context {
   RunOptions options;
   P* pool = nullptr;
   std::unique_ptr<OwnershipRegistry> registry;
+  std::unique_ptr<Preempter> preempter;       // --preempt
+  std::unique_ptr<DoublePutLog> double_puts;  // --misuse double-put
+  Clock::time_point t_begin{};                // set before the start latch opens
   std::vector<std::unique_ptr<Worker<Item>>> workers;
   std::latch start;
   std::barrier<> stopped;  // every loop has ended: no more hand-offs after this
@@ -157,29 +163,44 @@ class Loop {
                              : static_cast<uint64_t>(o.cross_thread * 18446744073709551616.0);
     }
     ends_above_ = o.touch == Touch::kEnds ? 2 * kHeadBytes : kFullTouchLimit;
+    if (o.double_put_rate > 0) {
+      double_put_threshold_ =
+          o.double_put_rate >= 1.0
+              ? UINT64_MAX
+              : std::max<uint64_t>(
+                    1, static_cast<uint64_t>(o.double_put_rate * 18446744073709551616.0));
+    }
   }
 
   // The loop is compiled twice: with nothing held between ops and no hand-offs (kDirect), a
   // buffer's node lives on the stack, where the compiler keeps it in registers and drops the
   // fields nobody reads; otherwise nodes come from the worker's free list.
-  void Run() {
+  // Returns true when the loop stopped for --churn: a fresh thread continues this worker.
+  bool Run() {
     if (ctx_.options.hold == 0 && !cross_) {
       RunLoop<true>();
     } else {
       RunLoop<false>();
     }
+    return more_;
   }
 
   template <bool kDirect>
   void RunLoop() {
     const RunOptions& o = ctx_.options;
-    const uint64_t max_ops = o.ops_per_thread != 0 ? o.ops_per_thread : UINT64_MAX;
+    const uint64_t total_ops = o.ops_per_thread != 0 ? o.ops_per_thread : UINT64_MAX;
     const uint64_t sample_mask = (uint64_t{1} << o.latency_sample_shift) - 1;
     const unsigned hold = o.hold;
     Distribution::Sampler& sampler = *w_.sampler;
-    ctx_.start.arrive_and_wait();
-    const Clock::time_point t_start = Clock::now();
-    uint64_t op = 0;
+    // A worker's later threads (--churn) continue its op count, sampler and held buffers.
+    uint64_t op = r_.ops;
+    const uint64_t max_ops = o.churn != 0 ? std::min(total_ops, op + o.churn) : total_ops;
+    ++r_.thread_starts;
+    if (w_.generations++ == 0) {
+      ctx_.start.arrive_and_wait();
+      w_.t_first = Clock::now();
+    }
+    const Clock::time_point t_start = w_.t_first;
     for (; op < max_ops; ++op) {
       // Two loads of lines that only change rarely: the stop flag and the hand-off mailbox.
       if (ctx_.stop.load(std::memory_order_relaxed)) break;
@@ -224,6 +245,7 @@ class Loop {
     r_.seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
     r_.ops = op;
     w_.progress_ops.store(op, std::memory_order_relaxed);
+    more_ = op == max_ops && op < total_ops && !ctx_.stop.load(std::memory_order_relaxed);
   }
 
  private:
@@ -248,7 +270,7 @@ class Loop {
     if constexpr (K == CheckLevel::kFull) {
       // A buffer without storage (Get(0) may give one) has no bytes two holders could share.
       if (item->data() != nullptr &&
-          !ctx_.registry->Claim(reinterpret_cast<uintptr_t>(item->data()))) {
+          !ctx_.registry->Claim(reinterpret_cast<uintptr_t>(item->data()))) [[unlikely]] {
         Report(Violation::kDoubleHandout, item, n, cap, op, 0);
       }
     }
@@ -286,8 +308,9 @@ class Loop {
         // The writer must never hand out invalid JSON: parse what it wrote.
         const char* text = reinterpret_cast<const char*>(h->ptr);
         if (h->touched != 0 && !nlohmann::json::accept(text, text + h->touched)) {
-          r_.violations.Add({Violation::kCorruption, self_, h->op,
-                             reinterpret_cast<uintptr_t>(h->item->data()), h->n, h->cap, 0});
+          AddViolation({Violation::kCorruption, self_, h->op,
+                        reinterpret_cast<uintptr_t>(h->item->data()), h->n, h->cap, 0},
+                       h->item);
         }
       }
     } else {
@@ -317,7 +340,27 @@ class Loop {
   }
 
   void Report(Violation v, Item* item, uint64_t n, uint64_t cap, uint64_t op, uint64_t detail) {
-    r_.violations.Add({v, self_, op, reinterpret_cast<uintptr_t>(item->data()), n, cap, detail});
+    AddViolation({v, self_, op, reinterpret_cast<uintptr_t>(item->data()), n, cap, detail}, item);
+  }
+
+  // Every finding of the loop goes through here (cold: only when a detector fired). With
+  // --misuse double-put, a finding on an item the harness put twice is the misuse's doing and is
+  // counted apart; otherwise it is a violation, and the first one is timed.
+  [[gnu::noinline]] void AddViolation(const ViolationExample& e, const void* item) {
+    if (ctx_.double_puts != nullptr && e.kind != Violation::kShortCapacity &&
+        (ctx_.double_puts->Marked(e.address) ||
+         ctx_.double_puts->Marked(reinterpret_cast<uintptr_t>(item)))) {
+      if (e.kind == Violation::kDoubleHandout) {
+        ++r_.double_put_accepted;
+      } else {
+        ++r_.double_put_side_effects;
+      }
+      return;
+    }
+    r_.violations.Add(e);
+    if (r_.first_violation_s < 0) {
+      r_.first_violation_s = std::chrono::duration<double>(Clock::now() - ctx_.t_begin).count();
+    }
   }
 
   // Gives a held buffer back: to another thread (with probability cross_thread while running), or
@@ -345,12 +388,20 @@ class Loop {
       if (h->touched != 0) {
         const size_t bad = FirstBadByte(h);
         if (bad != h->touched) {
-          r_.violations.Add({Violation::kCorruption, h->thread, h->op,
-                             reinterpret_cast<uintptr_t>(h->item->data()), h->n, h->cap, bad});
+          AddViolation({Violation::kCorruption, h->thread, h->op,
+                        reinterpret_cast<uintptr_t>(h->item->data()), h->n, h->cap, bad},
+                       h->item);
         }
       }
       if (h->item->data() != nullptr) {
         ctx_.registry->Release(reinterpret_cast<uintptr_t>(h->item->data()));
+      }
+    }
+    if (double_put_threshold_ != 0) [[unlikely]] {
+      if (w_.coin.Next() < double_put_threshold_) {
+        PutTwice(h->item);
+        ++r_.puts;
+        return 0;
       }
     }
     uint64_t ticks = 0;
@@ -363,6 +414,25 @@ class Loop {
     }
     ++r_.puts;
     return ticks;
+  }
+
+  // --misuse double-put: the item goes back twice, as a buggy caller would put it, and is never
+  // touched again. It is marked first (by item and by data address), so that whoever finds it
+  // handed out twice later knows why.
+  [[gnu::noinline]] void PutTwice(Item* item) {
+    ctx_.double_puts->Mark(reinterpret_cast<uintptr_t>(item));
+    ctx_.double_puts->Mark(reinterpret_cast<uintptr_t>(item->data()));
+    ++r_.double_puts;
+    if constexpr (requires { pool_.PutTwice(item); }) {
+      pool_.PutTwice(item);  // a plugin: the same bp_buffer reaches its put twice
+    } else {
+      // The same pointer again; hidden from the compiler, which would otherwise see (in a pool
+      // that frees on Put) the double free this deliberately is.
+      Item* again = item;
+      asm volatile("" : "+r"(again));
+      pool_.Put(item);
+      pool_.Put(again);
+    }
   }
 
   // A node from the free list goes back to it (the free list of the thread that put it).
@@ -404,18 +474,49 @@ class Loop {
   bool cross_ = false;
   uint64_t cross_threshold_ = 0;
   uint64_t ends_above_ = kFullTouchLimit;  // writes longer than this touch only their two ends
+  uint64_t double_put_threshold_ = 0;
+  bool more_ = false;
 };
 
+// One thread of worker `self`. Returns true when it stopped for --churn: what it holds stays in
+// the worker for the next thread, and its own thread_local state (the pool's per-thread caches)
+// is torn down as it exits.
 template <class P, CheckLevel K>
-void WorkerMain(std::shared_ptr<Context<P>> ctx, unsigned self) {
+bool WorkerMain(std::shared_ptr<Context<P>> ctx, unsigned self) {
+  if (ctx->preempter) ctx->preempter->Register(self);
   Loop<P, K> loop(*ctx, self);
-  loop.Run();
+  if (loop.Run()) {
+    if (ctx->preempter) ctx->preempter->Unregister(self);
+    return true;
+  }
   loop.ReleaseHeld();
   ctx->stopped.arrive_and_wait();
   loop.DrainMailbox();
+  if (ctx->preempter) ctx->preempter->Unregister(self);
   std::lock_guard<std::mutex> lock(ctx->mu);
   ++ctx->finished;
   ctx->cv.notify_all();
+  return false;
+}
+
+// --churn: worker `self` runs as a chain of threads, each started when the one before exited.
+// This thread only starts and joins them; it never touches the pool.
+template <class P, CheckLevel K>
+void ChurnMain(std::shared_ptr<Context<P>> ctx, unsigned self) {
+  bool more = true;
+  while (more) {
+    std::thread t([&] { more = WorkerMain<P, K>(ctx, self); });
+    t.join();
+  }
+}
+
+template <class P, CheckLevel K>
+void StartThread(std::shared_ptr<Context<P>> ctx, unsigned self, std::vector<std::thread>& out) {
+  if (ctx->options.churn != 0) {
+    out.emplace_back(ChurnMain<P, K>, ctx, self);
+  } else {
+    out.emplace_back(WorkerMain<P, K>, ctx, self);
+  }
 }
 
 template <class P>
@@ -423,13 +524,13 @@ void StartWorker(std::shared_ptr<Context<P>> ctx, unsigned self, std::vector<std
   // The check level picks the loop here, once, so the loop never asks which checks are on.
   switch (ctx->options.checks) {
     case CheckLevel::kNone:
-      out.emplace_back(WorkerMain<P, CheckLevel::kNone>, ctx, self);
+      StartThread<P, CheckLevel::kNone>(ctx, self, out);
       break;
     case CheckLevel::kBasic:
-      out.emplace_back(WorkerMain<P, CheckLevel::kBasic>, ctx, self);
+      StartThread<P, CheckLevel::kBasic>(ctx, self, out);
       break;
     case CheckLevel::kFull:
-      out.emplace_back(WorkerMain<P, CheckLevel::kFull>, ctx, self);
+      StartThread<P, CheckLevel::kFull>(ctx, self, out);
       break;
   }
 }
@@ -462,6 +563,7 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
   if (o.checks == CheckLevel::kFull) {
     ctx->registry = std::make_unique<OwnershipRegistry>(size_t{threads} * nodes);
   }
+  if (o.double_put_rate > 0) ctx->double_puts = std::make_unique<DoublePutLog>();
   std::vector<std::thread> pool_threads;
   pool_threads.reserve(threads);
 
@@ -469,6 +571,10 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
   const bool peak_reset = ResetPeakRss();
   std::unique_ptr<P> pool = make_pool();
   ctx->pool = pool.get();
+  if (o.preempt_rate > 0) {
+    ctx->preempter = std::make_unique<Preempter>(o.preempt_rate, o.seed, threads);
+  }
+  ctx->t_begin = Clock::now();
   for (unsigned i = 0; i < threads; ++i) internal::StartWorker(ctx, i, pool_threads);
 
   ctx->start.arrive_and_wait();
@@ -524,6 +630,7 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
     // threads keep the context alive; the pool is abandoned. What the others did is unknowable
     // without a race, so only their published op counts are reported.
     for (std::thread& t : pool_threads) t.detach();
+    if (ctx->preempter) ctx->preempter->Stop();
     (void)pool.release();
     run.outcome = Outcome::kHung;
     run.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -532,6 +639,7 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
     return run;
   }
   for (std::thread& t : pool_threads) t.join();
+  if (ctx->preempter) ctx->preempter->Stop();
 
   run.stats = pool->Stats();
   pool.reset();
@@ -544,6 +652,7 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
     run.seconds = std::max(run.seconds, w->result.seconds);
     run.threads.push_back(w->result);
   }
+  if (ctx->preempter) run.total.preemptions = ctx->preempter->Delivered();
   run.outstanding = run.total.gets - std::min(run.total.gets, run.total.puts);
   run.peak_rss_bytes = std::max(peak_rss, peak_reset ? PeakRss() : 0);
 
@@ -553,6 +662,10 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
     }
     if (run.heap_leaked_bytes > kLeakThresholdBytes) {
       run.total.violations.Add({Violation::kLeak, 0, 0, 0, 0, 0, run.heap_leaked_bytes});
+    }
+    // A leak is found at the end of the run.
+    if (run.total.first_violation_s < 0 && run.total.violations.failures() != 0) {
+      run.total.first_violation_s = run.seconds;
     }
   }
   if (run.total.violations.failures() != 0) {

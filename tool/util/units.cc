@@ -50,6 +50,24 @@ std::optional<uint64_t> ParseSize(std::string_view text) {
   return *v << shift;
 }
 
+std::optional<double> ParseEventRate(std::string_view text) {
+  std::string_view s = text;
+  double scale = 1;
+  if (!s.empty() && (s.back() == 'k' || s.back() == 'K')) {
+    scale = 1e3;
+    s.remove_suffix(1);
+  } else if (!s.empty() && s.back() == 'M') {
+    scale = 1e6;
+    s.remove_suffix(1);
+  }
+  if (s.empty() || !((s.front() >= '0' && s.front() <= '9') || s.front() == '.')) {
+    return std::nullopt;
+  }
+  const auto v = ParseDouble(s);
+  if (!v || *v < 0 || !std::isfinite(*v * scale)) return std::nullopt;
+  return *v * scale;
+}
+
 std::optional<double> ParseDouble(std::string_view text) {
   if (text.empty()) return std::nullopt;
   double v = 0;

@@ -18,6 +18,9 @@ std::optional<uint64_t> ParseSize(std::string_view text);
 std::optional<uint64_t> ParseUint(std::string_view text);
 // A finite decimal number (no suffix); "0.25", "1e-3".
 std::optional<double> ParseDouble(std::string_view text);
+// A rate (events per second): a finite non-negative decimal number with an optional decimal
+// k/M suffix ("20k" = 20000, "1.5M", "0").
+std::optional<double> ParseEventRate(std::string_view text);
 // A duration with unit ns, us, ms, s, m or h (bare numbers are seconds); fractions allowed.
 std::optional<std::chrono::nanoseconds> ParseDuration(std::string_view text);
 
