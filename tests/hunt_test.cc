@@ -155,8 +155,8 @@ TEST(HuntTest, FindsAPlantedBugAndItsReproduceLineFindsItAgain) {
   for (size_t i = 0; i < trials.size(); ++i) {
     const json& t = trials[i];
     EXPECT_EQ(t.at("index"), i);
-    for (const char* key :
-         {"threads", "dist", "duration_ms", "hold", "cross_thread", "touch", "checks", "seed"}) {
+    for (const char* key : {"threads", "dist", "duration_ms", "hold", "cross_thread", "touch",
+                            "checks", "preempt_rate", "churn", "double_put_rate", "seed"}) {
       EXPECT_TRUE(t.at("config").contains(key)) << key;
     }
     EXPECT_EQ(t.at("reproduce"),

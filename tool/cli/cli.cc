@@ -249,22 +249,23 @@ int Main(int argc, char** argv) {
 
   const auto run_report_command = AddReportCommands(app);
 
-  HuntOptions hunt_options;
+  HuntCommand hunt_options;
   std::string hunt_budget = "5m";
-  CLI::App* hunt = app.add_subcommand(
+  CLI::App* hunt_app = app.add_subcommand(
       "hunt", "swarm testing: short trials of random configurations until a finding or the budget");
-  hunt->add_option("--pool", hunt_options.pools, "the pool to hunt in, NAME[:key=value,...]");
-  hunt->add_option("--plugin", hunt_options.plugins,
-                   "a pool from a shared library, PATH[:OPTIONS]");
-  hunt->add_option("--budget", hunt_budget, "total time (30s, 5m)")
+  hunt_app->add_option("--pool", hunt_options.pools, "the pool to hunt in, NAME[:key=value,...]");
+  hunt_app->add_option("--plugin", hunt_options.plugins,
+                       "a pool from a shared library, PATH[:OPTIONS]");
+  hunt_app->add_option("--budget", hunt_budget, "total time (30s, 5m)")
       ->capture_default_str()
       ->check(DurationValidator());
-  hunt->add_option("--seed", hunt_options.seed,
-                   "seed of the trial configurations (default: random)");
-  hunt->add_option("--report", hunt_options.report_path, "JSON report of every trial")
+  hunt_app->add_option("--seed", hunt_options.seed,
+                       "seed of the trial configurations (default: random)");
+  hunt_app->add_option("--report", hunt_options.report_path, "JSON report of every trial")
       ->capture_default_str();
-  hunt->add_flag("--progress", hunt_options.progress,
-                 "show trials, time left and findings on stderr (default: when it is a terminal)");
+  hunt_app->add_flag(
+      "--progress", hunt_options.progress,
+      "show trials, time left and findings on stderr (default: when it is a terminal)");
 
   std::vector<std::string> args = WithDefaultSubcommand(argc, argv);
   cmd.argv = args;
@@ -280,13 +281,13 @@ int Main(int argc, char** argv) {
   if (list->parsed()) return ListCommand();
   if (std::optional<int> code = run_report_command()) return *code;
   if (selftest->parsed()) return RunSelftest(selftest_options);
-  if (hunt->parsed()) {
+  if (hunt_app->parsed()) {
     hunt_options.budget = *ParseDuration(hunt_budget);
     if (hunt_options.budget.count() == 0) {
       std::fprintf(stderr, "bpstress: hunt: --budget: must be greater than 0\n");
       return kExitUsage;
     }
-    hunt_options.seed_given = hunt->count("--seed") != 0;
+    hunt_options.seed_given = hunt_app->count("--seed") != 0;
     if (!hunt_options.seed_given) {
       std::random_device rd;
       hunt_options.seed = (uint64_t{rd()} << 32) ^ rd();

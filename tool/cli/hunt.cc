@@ -43,6 +43,9 @@ constexpr unsigned kHolds[] = {0, 0, 1, 4, 32};
 constexpr double kCrossThread[] = {0, 0, 0.1, 0.5, 1};
 constexpr Touch kTouches[] = {Touch::kNone, Touch::kHead, Touch::kFull, Touch::kEnds};
 constexpr long kDurationsMs[] = {300, 1000, 2000};
+constexpr double kPreemptRates[] = {0, 0, 2000, 20000, 100000};  // interruptions per second
+constexpr uint64_t kChurn[] = {0, 0, 0, 100, 10000};             // ops per thread lifetime
+constexpr double kDoublePutRates[] = {0, 0, 0, 1e-4, 1e-2};      // --misuse double-put
 // Edges trials really allocate their gigabyte sizes (virtual memory touched at the ends): fewer
 // threads and held buffers keep the address space they reserve at once in bounds.
 constexpr unsigned kEdgesMaxThreads = 64, kEdgesMaxHold = 4;
@@ -75,6 +78,9 @@ HuntTrial DrawTrial(Rng& rng, uint64_t memory_bytes) {
   o.cross_thread = Pick(rng, kCrossThread);
   o.touch = Pick(rng, kTouches);
   o.duration = milliseconds(Pick(rng, kDurationsMs));
+  o.preempt_rate = Pick(rng, kPreemptRates);
+  o.churn = Pick(rng, kChurn);
+  o.double_put_rate = Pick(rng, kDoublePutRates);
   o.seed = rng.Next();
   if (t.dist == "edges") {
     t.dist = "edges:" + std::to_string(EdgesMax(memory_bytes));
@@ -127,7 +133,7 @@ bool IsFinding(const std::string& outcome) {
 
 // Runs one trial child: /proc/self/exe with `args`, output to files in `dir`, killed at `kill`.
 TrialResult RunTrial(const std::vector<std::string>& args, const std::string& dir,
-                     std::chrono::nanoseconds kill_after) {
+                     std::chrono::nanoseconds kill_after, bool misuse) {
   const std::string report = dir + "/trial.json", out = dir + "/trial.out",
                     err = dir + "/trial.err";
   std::vector<std::string> argv = {"bpstress"};
@@ -179,6 +185,10 @@ TrialResult RunTrial(const std::vector<std::string>& args, const std::string& di
     for (const auto& [kind, count] : pool.at("violations").items()) {
       if (count.get<uint64_t>() != 0) r.findings[kind] = count.get<uint64_t>();
     }
+    // --misuse double-put: what the pool did with the repeated puts (a hardening finding).
+    if (const uint64_t accepted = pool.value("double_put_accepted", uint64_t{0})) {
+      r.findings["double_put_accepted"] = accepted;
+    }
   } catch (const std::exception&) {
     pool = nullptr;
   }
@@ -206,6 +216,11 @@ TrialResult RunTrial(const std::vector<std::string>& args, const std::string& di
     r.outcome = "error";  // a command line the child refused (exit 2) or could not load (3)
   }
   if (r.detail.empty() && r.outcome != "clean") r.detail = StderrLine(err_text);
+  // A pool may crash or stop on a put repeated by a buggy caller (free() aborts on a double free;
+  // a free list pushed twice can loop on itself): recorded, but not a finding of the pool.
+  if (misuse && (r.outcome == "crashed" || r.outcome == "sanitizer" || r.outcome == "hung")) {
+    r.outcome = "misuse_fault";
+  }
   for (const std::string& f : {report, out, err}) unlink(f.c_str());
   return r;
 }
@@ -219,6 +234,9 @@ nlohmann::json ConfigJson(const HuntTrial& t) {
           {"cross_thread", o.cross_thread},
           {"touch", TouchName(o.touch)},
           {"checks", CheckLevelName(o.checks)},
+          {"preempt_rate", o.preempt_rate},
+          {"churn", o.churn},
+          {"double_put_rate", o.double_put_rate},
           {"seed", o.seed}};
 }
 
@@ -231,7 +249,7 @@ std::vector<HuntTrial> DrawHuntTrials(uint64_t seed, size_t count, uint64_t memo
   return out;
 }
 
-int RunHunt(const HuntOptions& h) {
+int RunHunt(const HuntCommand& h) {
   if (h.pools.size() + h.plugins.size() != 1) {
     std::fprintf(stderr, "bpstress: hunt: give exactly one pool: --pool SPEC or --plugin PATH\n");
     return kExitUsage;
@@ -325,14 +343,17 @@ int RunHunt(const HuntOptions& h) {
     if (spec) {
       if (ValidateRunOptions(*spec, trial.options)) trial.options.cross_thread = 0;
     }
-    const std::vector<std::string> args = ReproduceArgs(target, trial.dist, trial.options);
+    ReproducePool trial_target = target;
+    trial_target.profile = trial.options.preempt_rate > 0 ? "hunt" : "bench";
+    const std::vector<std::string> args = ReproduceArgs(trial_target, trial.dist, trial.options);
     const std::string line = "bpstress " + ShellJoin(args);
     if (progress) {
       std::fprintf(stderr, "\rhunt: trial %zu, %.0fs left, %zu findings ", index + 1,
                    std::max(0.0, std::chrono::duration<double>(left).count()), findings);
       std::fflush(stderr);
     }
-    const TrialResult r = RunTrial(args, dir, trial.options.duration + kTrialKill);
+    const TrialResult r =
+        RunTrial(args, dir, trial.options.duration + kTrialKill, trial.options.double_put_rate > 0);
     nlohmann::json entry = {
         {"index", index},       {"config", ConfigJson(trial)}, {"args", args},
         {"reproduce", line},    {"outcome", r.outcome},        {"exit_code", r.exit_code},

@@ -25,7 +25,7 @@
 
 namespace bp {
 
-struct HuntOptions {
+struct HuntCommand {
   std::vector<std::string> pools;    // exactly one of pools and plugins has one entry
   std::vector<std::string> plugins;  // PATH[:OPTIONS]
   std::chrono::nanoseconds budget = std::chrono::minutes(5);
@@ -46,6 +46,6 @@ struct HuntTrial {
 std::vector<HuntTrial> DrawHuntTrials(uint64_t seed, size_t count, uint64_t memory_bytes);
 
 // Returns the exit code: 0 clean, 1 a finding, 2 bad options, 3 bad plugin, 130 interrupted.
-int RunHunt(const HuntOptions& options);
+int RunHunt(const HuntCommand& options);
 
 }  // namespace bp

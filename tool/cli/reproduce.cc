@@ -38,6 +38,16 @@ std::vector<std::string> ReproduceArgs(const ReproducePool& pool, const std::str
                      "--cross-thread", DoubleArg(o.cross_thread), "--touch", TouchName(o.touch),
                      "--checks", CheckLevelName(o.checks), "--workload", WorkloadName(o.workload)});
   if (o.deadline.count() != 0) a.insert(a.end(), {"--deadline", DurationArg(o.deadline)});
+  // The injection knobs, explicit whatever the profile's defaults are.
+  const bool whole = o.preempt_rate == static_cast<double>(static_cast<uint64_t>(o.preempt_rate));
+  a.insert(a.end(), {"--profile", pool.profile, "--preempt",
+                     whole ? std::to_string(static_cast<uint64_t>(o.preempt_rate))
+                           : DoubleArg(o.preempt_rate),
+                     "--churn", std::to_string(o.churn)});
+  if (o.double_put_rate > 0) {
+    a.insert(a.end(), {"--misuse", "double-put:" + DoubleArg(o.double_put_rate)});
+  }
+  if (pool.misuse_fails) a.push_back("--misuse-fails");
   if (o.max_rss_bytes != 0) a.insert(a.end(), {"--max-rss", std::to_string(o.max_rss_bytes)});
   if (!pool.allocator.empty()) a.insert(a.end(), {"--allocator", pool.allocator});
   if (pool.isolate) a.push_back("--isolate");

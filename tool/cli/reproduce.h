@@ -2,11 +2,12 @@
 //
 // Every option that changes what a run does is spelled out in its canonical form — the pool's
 // full spec (or the plugin's PATH[:OPTIONS]), the canonical --dist, the seed, threads, duration
-// or ops, hold, cross-thread, touch, checks, workload, deadline, and --max-rss, --allocator and
-// --isolate when they were in effect — so the line does not depend on defaults, on a random seed
-// or on the other pools of the run. Words are shell-quoted: the line is copy-paste runnable.
-// `bpstress hunt` builds its trials' command lines with the same function, so what a trial ran
-// and what its reproduce line says are one list of words.
+// or ops, hold, cross-thread, touch, checks, workload, deadline, profile, preempt rate, churn,
+// and --misuse, --misuse-fails, --max-rss, --allocator and --isolate when they were in effect — so
+// the line does not depend on defaults, on a random seed or on the other pools of the run. Words
+// are shell-quoted: the line is copy-paste runnable. `bpstress hunt` builds its trials' command
+// lines with the same function, so what a trial ran and what its reproduce line says are one list
+// of words.
 //
 // Thread safety: pure functions.
 #pragma once
@@ -22,10 +23,12 @@
 namespace bp {
 
 struct ReproducePool {
-  bool plugin = false;    // --plugin VALUE, else --pool VALUE
-  std::string value;      // canonical pool spec, or the plugin's PATH[:OPTIONS]
-  std::string allocator;  // --allocator NAME when not empty
-  bool isolate = false;   // --isolate
+  bool plugin = false;            // --plugin VALUE, else --pool VALUE
+  std::string value;              // canonical pool spec, or the plugin's PATH[:OPTIONS]
+  std::string allocator;          // --allocator NAME when not empty
+  bool isolate = false;           // --isolate
+  std::string profile = "bench";  // --profile
+  bool misuse_fails = false;      // --misuse-fails
 };
 
 // The words after `bpstress` (from "run" on), for one pool.

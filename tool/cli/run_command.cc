@@ -223,6 +223,8 @@ void PrintReproduceLines(const RunCommand& cmd, const Report& report,
   for (const PoolRun& p : report.pools) {
     if (PoolPassed(p)) continue;
     ReproducePool pool;
+    pool.profile = cmd.profile;
+    pool.misuse_fails = cmd.misuse_fails;
     pool.plugin = p.spec.rfind("plugin:", 0) == 0;
     pool.value = pool.plugin ? p.spec.substr(7) : p.spec;
     if (p.allocator != native) {

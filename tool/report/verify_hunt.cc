@@ -40,8 +40,9 @@ void VerifyHuntReport(const json& report, Findings* f) {
           "reproduce is a string or null");
   const json* trials = r.Array("trials");
   if (trials == nullptr) return;
-  static const std::set<std::string> kOutcomes = {"clean", "violations", "crashed",     "sanitizer",
-                                                  "hung",  "limit",      "interrupted", "error"};
+  static const std::set<std::string> kOutcomes = {"clean",       "violations", "crashed",
+                                                  "sanitizer",   "hung",       "limit",
+                                                  "interrupted", "error",      "misuse_fault"};
   uint64_t found = 0;
   std::string last_outcome, last_line;
   for (size_t i = 0; i < trials->size(); ++i) {
@@ -63,6 +64,9 @@ void VerifyHuntReport(const json& report, Findings* f) {
       c.Number("cross_thread");
       c.String("touch");
       c.String("checks");
+      c.Number("preempt_rate");
+      c.Uint("churn");
+      c.Number("double_put_rate");
       c.Uint("seed");
     }
     const auto outcome = tr.String("outcome");

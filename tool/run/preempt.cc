@@ -1,19 +1,18 @@
 #include "tool/run/preempt.h"
 
-#include <sched.h>
-#include <signal.h>
-#include <time.h>
-
 #include <fcntl.h>
 #include <linux/perf_event.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <chrono>
+#include <cstring>
 
 namespace bp {
 namespace {
@@ -72,8 +71,8 @@ int OpenCpuTimer(uint64_t period_ns) {
   a.exclude_kernel = 1;
   a.exclude_hv = 1;
   a.disabled = 1;
-  const int fd = static_cast<int>(
-      syscall(SYS_perf_event_open, &a, 0, -1, -1, static_cast<unsigned long>(PERF_FLAG_FD_CLOEXEC)));
+  const int fd = static_cast<int>(syscall(SYS_perf_event_open, &a, 0, -1, -1,
+                                          static_cast<unsigned long>(PERF_FLAG_FD_CLOEXEC)));
   if (fd < 0) return -1;
   f_owner_ex owner{F_OWNER_TID, static_cast<pid_t>(syscall(SYS_gettid))};
   if (fcntl(fd, F_SETFL, O_ASYNC) != 0 || fcntl(fd, F_SETSIG, kSignal) != 0 ||
@@ -172,7 +171,8 @@ void Preempter::TimerMain() {
     if (stop_) break;
     const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
     const double due_total = rate_ * elapsed;
-    uint64_t due = due_total > static_cast<double>(sent) ? static_cast<uint64_t>(due_total) - sent : 0;
+    uint64_t due =
+        due_total > static_cast<double>(sent) ? static_cast<uint64_t>(due_total) - sent : 0;
     // A stalled timer does not make up more than 100 ms of signals at once.
     const uint64_t cap = static_cast<uint64_t>(rate_ / 10) + 1;
     if (due > cap) {

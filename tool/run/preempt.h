@@ -8,9 +8,9 @@
 // perf_event_paranoid of 2) that signals it every `period` of its own CPU time, where period =
 // min(threads, cpus) / RATE: the whole rate lands on running threads. Where perf events are not
 // available (paranoid 3, seccomp), a timer thread signals random registered workers instead
-// (pthread_kill), of which only those on a CPU at that moment stop at a random instruction. Races whose window is a few
-// instructions wide (an ABA between a load and a CAS) need exactly that to show on a machine
-// that otherwise preempts threads only at the end of their time slice.
+// (pthread_kill), of which only those on a CPU at that moment stop at a random instruction. Races
+// whose window is a few instructions wide (an ABA between a load and a CAS) need exactly that to
+// show on a machine that otherwise preempts threads only at the end of their time slice.
 //
 // The handler is async-signal-safe: it saves errno, draws the pause from a per-thread xorshift,
 // and yields the CPU (sched_yield) until the pause is over (clock_gettime), so that other threads
