@@ -20,7 +20,7 @@ using bp::testing::ReadFile;
 using bp::testing::TempPath;
 using nlohmann::json;
 
-bool SanitizerBuild() { return build::kSanitizers[0] != '\0'; }
+bool SanitizerBuild() { return build::kAnySanitizer; }
 
 AllocatorError ParseError(const std::string& list) {
   std::vector<AllocatorChoice> out;

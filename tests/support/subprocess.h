@@ -14,7 +14,13 @@
 #include <thread>
 #include <vector>
 
+#include "tool/process/subprocess.h"
+
 namespace bp::testing {
+
+using bp::ChildSpec;
+using bp::SpawnChild;
+using bp::WaitChild;
 
 struct ProcessResult {
   int exit_code = -1;
@@ -39,42 +45,19 @@ inline std::string TempPath(const std::string& name) {
 inline pid_t Spawn(const std::string& exe, const std::vector<std::string>& args,
                    const std::string& out_path, const std::string& err_path,
                    const std::vector<std::string>& env = {}) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(out, 1);
-    dup2(err, 2);
-    const int devnull = open("/dev/null", O_RDONLY);
-    dup2(devnull, 0);
-    for (const std::string& e : env) putenv(const_cast<char*>(e.c_str()));
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(exe.c_str()));
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(exe.c_str(), argv.data());
-    _exit(127);
-  }
-  return pid;
+  ChildSpec spec;
+  spec.path = exe;
+  spec.argv = {exe};
+  spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+  spec.env = env;
+  spec.stdout_path = out_path;
+  spec.stderr_path = err_path;
+  return SpawnChild(spec, nullptr);
 }
 
 // Waits up to `timeout` for pid; kills it (SIGKILL) if it is still running then.
 inline int Wait(pid_t pid, std::chrono::seconds timeout = std::chrono::seconds(120)) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  int status = 0;
-  for (;;) {
-    const pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) break;
-    if (std::chrono::steady_clock::now() > until) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
+  return WaitChild(pid, timeout).exit_code;
 }
 
 inline ProcessResult Run(const std::string& exe, const std::vector<std::string>& args,

@@ -24,8 +24,7 @@ namespace {
 std::string VersionString() {
   std::string v = std::string("bpstress ") + build::kVersion + " (" + build::kCompiler + ", " +
                   build::kBuildType +
-                  ", sanitizers: " + (build::kSanitizers[0] != '\0' ? build::kSanitizers : "none") +
-                  ")";
+                  ", sanitizers: " + (build::kAnySanitizer ? build::kSanitizers : "none") + ")";
   return v;
 }
 

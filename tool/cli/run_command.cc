@@ -349,7 +349,7 @@ int ExecuteRun(RunCommand& cmd) {
     }
     for (const AllocatorChoice& a : allocators) {
       if (a.name == native) continue;
-      if (build::kSanitizers[0] != '\0') {
+      if (build::kAnySanitizer) {
         std::fprintf(stderr,
                      "bpstress: --allocator %s: a sanitizer build runs on its sanitizer's "
                      "allocator (%s); use a release build\n",
@@ -373,8 +373,7 @@ int ExecuteRun(RunCommand& cmd) {
   report.profile = cmd.profile;
   report.misuse_fails = cmd.misuse_fails;
   for (const Job& j : jobs) report.pool_specs.push_back(j.spec);
-  if (std::string_view(build::kSanitizers).find("thread") != std::string_view::npos &&
-      !cmd.duration_given && cmd.options.ops_per_thread == 0) {
+  if (build::kThreadSanitizer && !cmd.duration_given && cmd.options.ops_per_thread == 0) {
     // ThreadSanitizer costs 5-15x in time: a shorter default keeps sanitizer jobs bounded.
     cmd.options.duration = std::chrono::seconds(1);
     report.notes.push_back("ThreadSanitizer build: default --duration scaled from 2s to 1s");

@@ -166,9 +166,8 @@ bool ParseAllocators(const std::string& list, std::vector<AllocatorChoice>* out,
 }
 
 std::string ActiveAllocator() {
-  const std::string_view sanitizers = build::kSanitizers;
-  if (sanitizers.find("address") != std::string_view::npos) return "asan";
-  if (sanitizers.find("thread") != std::string_view::npos) return "tsan";
+  if (build::kAddressSanitizer) return "asan";
+  if (build::kThreadSanitizer) return "tsan";
   const std::vector<std::string> files = MappedFiles();
   for (const KnownAllocator& k : Known()) {
     if (k.prefix == nullptr) continue;

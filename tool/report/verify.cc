@@ -231,6 +231,26 @@ PoolResult CheckPool(const json& pool, bool interrupted, U64 config_threads, Fin
   FieldReader isolated(pool, r.label(), false, f);  // only pools of isolated child runs have these
   isolated.Uint("signal");
   isolated.String("stderr_tail");
+  // Finding bugs (absent from older reports): the injection counts and the first violation.
+  FieldReader hunt(pool, r.label(), false, f);
+  const F64 preempt_rate = hunt.Number("preempt_rate");
+  if (preempt_rate) r.Check(*preempt_rate >= 0, "preempt_rate (" + Num(*preempt_rate) + ") < 0");
+  for (const char* key :
+       {"preemptions", "thread_starts", "double_put_accepted", "double_put_side_effects"}) {
+    hunt.Uint(key);
+  }
+  const U64 double_puts = hunt.Uint("double_puts");
+  if (pool.contains("first_violation_s") && !pool["first_violation_s"].is_null()) {
+    const F64 first = hunt.Number("first_violation_s");
+    if (first && seconds) {
+      // A leak is found at the end: up to the run's seconds (rounded as written).
+      r.Check(*first >= 0 && *first <= *seconds * (1 + 1e-9) + 1e-6,
+              "first_violation_s (" + Num(*first) + ") is not within 0.." + Num(*seconds));
+    }
+    if (first && totals.failing_kinds == 0) {
+      r.Check(false, "first_violation_s is set but no violation was counted");
+    }
+  }
   if (partial) {
     r.Check(verdict == "fail", "outcome '" + *outcome + "' but verdict is not 'fail'");
     return result;
@@ -245,8 +265,11 @@ PoolResult CheckPool(const json& pool, bool interrupted, U64 config_threads, Fin
             "pool_gets (" + Num(*pool_gets) + ") != gets (" + Num(*gets) + ")");
   }
   if (counters == true && puts && pool_puts) {
-    r.Check(*pool_puts == *puts,
-            "pool_puts (" + Num(*pool_puts) + ") != puts (" + Num(*puts) + ")");
+    // --misuse double-put: the pool saw each double put twice.
+    const uint64_t twice = double_puts ? *double_puts : 0;
+    r.Check(U128{*pool_puts} == U128{*puts} + twice,
+            "pool_puts (" + Num(*pool_puts) + ") != puts (" + Num(*puts) + ")" +
+                (twice != 0 ? " + double_puts (" + Num(twice) + ")" : std::string()));
   }
   if (gets && puts && outstanding) {
     r.Check(U128{*puts} + *outstanding == *gets, "gets (" + Num(*gets) + ") != puts (" +
@@ -355,6 +378,20 @@ void VerifyReport(const json& report, Findings* f) {
     c.Uint("seed");
     config_threads = c.Uint("threads");
     c.String("dist");
+    // Finding bugs (absent from older reports).
+    FieldReader h(*config, "report", false, f, "config.");
+    if (const auto profile = h.String("profile")) {
+      r.Check(*profile == "hunt" || *profile == "bench",
+              "config.profile '" + Printable(*profile) + "' is neither 'hunt' nor 'bench'");
+    }
+    if (const F64 rate = h.Number("preempt_rate")) {
+      r.Check(*rate >= 0, "config.preempt_rate (" + Num(*rate) + ") < 0");
+    }
+    h.Uint("churn");
+    if (const F64 rate = h.Number("double_put_rate")) {
+      r.Check(*rate >= 0 && *rate <= 1, "config.double_put_rate (" + Num(*rate) + ") not in 0..1");
+    }
+    h.Bool("misuse_fails");
     if (const json* list = Field(*config, "allocators"); list != nullptr) {
       bool ok = list->is_array();
       for (const json& a : ok ? *list : json::array()) {

@@ -4,6 +4,7 @@
 
 #include "pool/faulty/aba_pool.h"
 #include "pool/faulty/double_handout_pool.h"
+#include "pool/faulty/exit_flush_pool.h"
 #include "pool/faulty/hang_pool.h"
 #include "pool/faulty/leak_pool.h"
 #include "pool/faulty/race_pool.h"
@@ -48,6 +49,11 @@ SyncPoolOptions SyncOptions(const PoolSpec& spec) {
 
 }  // namespace
 
+// Every fixed item costs a FixedBuffer header and a free-list link (about 48 bytes) even when its
+// capacity is tiny: past 2^24 items the headers alone pass 800 MB, so a count that large is a typo
+// to refuse before the byte limit (kMaxPreallocBytes) would even look at it.
+constexpr uint64_t kMaxFixedCount = uint64_t{1} << 24;
+
 std::optional<std::string> ValidatePoolSpec(const PoolSpec& spec) {
   const std::string_view name = spec.entry->name;
   if (name == "sized") {
@@ -63,7 +69,7 @@ std::optional<std::string> ValidatePoolSpec(const PoolSpec& spec) {
     const uint64_t count = spec.Value("count"), capacity = spec.Value("capacity");
     if (count == 0) return std::string("count must be >= 1");
     if (capacity == 0) return std::string("capacity must be >= 1");
-    if (count > (1u << 24)) return std::string("count must be <= 16777216");
+    if (count > kMaxFixedCount) return "count must be <= " + std::to_string(kMaxFixedCount);
     if (capacity > kMaxPreallocBytes || count * capacity > kMaxPreallocBytes) {
       return "count x capacity = " + std::to_string(count * capacity) +
              " bytes would be preallocated; the limit is 16 GiB";
@@ -75,6 +81,11 @@ std::optional<std::string> ValidatePoolSpec(const PoolSpec& spec) {
 std::optional<std::string> ValidateRunOptions(const PoolSpec& spec, const RunOptions& options) {
   if (std::string_view(spec.entry->name) == "null" && options.cross_thread > 0) {
     return std::string("--cross-thread is not supported: the floor has no cross-thread path");
+  }
+  if (std::string_view(spec.entry->name) == "null" && options.churn != 0 && options.hold != 0) {
+    return std::string(
+        "--churn with --hold is not supported: a held buffer would be put by the next thread, and "
+        "the floor has no cross-thread path");
   }
   if (std::string_view(spec.entry->name) == "faulty:aba" && options.workload == Workload::kJson) {
     return std::string("--workload json is not supported: its blocks have no length");
@@ -121,6 +132,7 @@ PoolRun RunByName(const PoolSpec& spec, const Distribution& dist, const RunOptio
   if (name == "faulty:leak") return Run<LeakPool>(dist, options);
   if (name == "faulty:stale") return Run<StalePool>(dist, options);
   if (name == "faulty:aba") return Run<AbaPool>(dist, options);
+  if (name == "faulty:exit-flush") return Run<ExitFlushPool>(dist, options);
   if (name == "faulty:hang") return Run<HangPool>(dist, options);
   if (name == "faulty:round32") return Run<Round32Pool>(dist, options);
   std::abort();  // every registry entry has a case above

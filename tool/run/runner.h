@@ -7,8 +7,8 @@
 // the pattern and puts it back. Threads start together on a latch; a controller thread (the caller)
 // stops them on duration, op count, signal, RSS cap or deadline.
 //
-// The loop (RunWorker) is templated on the pool type and on the check level, so checks that are off
-// are not compiled in: no virtual call, no allocation, no lock of the runner's own in the loop
+// The loop (Loop::RunLoop) is templated on the pool type and on the check level, so checks that are
+// off are not compiled in: no virtual call, no allocation, no lock of the runner's own in the loop
 // (the ownership registry's shard lock is the one exception, and only with --checks full).
 // Per-thread state sits in its own cache lines and is merged after join.
 #pragma once
@@ -135,7 +135,8 @@ void InstallSignalHandlers();
 inline constexpr uint64_t kLeakThresholdBytes = 4u << 20;
 
 // Runs `make_pool()` (returning std::unique_ptr<P>) under `options`. Defined in runner_impl.h,
-// which only the registry's dispatch includes, so each pool type's loop is compiled once.
+// which only tool/run/dispatch.cc and tool/run/plugin_run.cc include, so each pool type's loop is
+// compiled once per check level.
 template <class P, class MakePool>
 PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions& options);
 

@@ -27,7 +27,7 @@ using Clock = std::chrono::steady_clock;
 
 // --max-rss stops at cap - cap/kRssMargin: 90% of the cap, or 75% in sanitizer builds, whose
 // shadow memory makes RSS grow several times faster between two 5 ms readings.
-inline constexpr uint64_t kRssMargin = build::kSanitizers[0] != '\0' ? 4 : 10;
+inline constexpr uint64_t kRssMargin = build::kAnySanitizer ? 4 : 10;
 
 // A buffer between Get and Put, with what its holder wrote into it.
 template <class Item>
@@ -72,6 +72,13 @@ struct LineAllocator {
   void deallocate(T* p, size_t) { ::operator delete (p, std::align_val_t{64}); }
   bool operator==(const LineAllocator&) const = default;
 };
+
+// Nodes a worker keeps beyond hold + 1 when --cross-thread is on. A hand-off takes a node away
+// until the receiver drains its mailbox and recycles it into the receiver's own list, so nodes
+// drift between workers; a worker that runs out only stops handing off (Release checks free_count),
+// so the spare count bounds nothing but how often the cross-thread path is taken: 64 keeps it taken
+// for nearly every eligible op at every thread count while costing 64 nodes per thread.
+inline constexpr size_t kHandoffSpareNodes = 64;
 
 template <class Item>
 struct alignas(64) Worker {
@@ -553,7 +560,7 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
   // holds afterwards is the pool's doing.
   auto ctx = std::make_shared<internal::Context<P>>(o, threads);
   ctx->options.threads = threads;
-  const size_t nodes = o.hold + 1 + (o.cross_thread > 0 ? 64 : 0);
+  const size_t nodes = o.hold + 1 + (o.cross_thread > 0 ? internal::kHandoffSpareNodes : 0);
   for (unsigned i = 0; i < threads; ++i) {
     auto w = std::make_unique<internal::Worker<Item>>(nodes);
     w->sampler.emplace(dist.MakeSampler(o.seed, i, threads));
