@@ -1,9 +1,8 @@
-// `bpstress hunt` (swarm testing) and the reproduce line: the trial draw is a function of the seed and stays in
-// its bounds, a hunt finds a planted bug and prints a reproduce line that finds it again, stays
-// clean on a correct pool, writes the documented report, and refuses bad options with exit 2.
-// The reproduce line of `run` parses back (through the shell and the CLI) to the same config.
-#include "tool/cli/hunt.h"
-
+// `bpstress hunt` (swarm testing) and the reproduce line: the trial draw is a function of the seed
+// and stays in its bounds, a hunt finds a planted bug and prints a reproduce line that finds it
+// again, stays clean on a correct pool, writes the documented report, and refuses bad options with
+// exit 2. The reproduce line of `run` parses back (through the shell and the CLI) to the same
+// config.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "tests/support/subprocess.h"
+#include "tool/cli/hunt.h"
 #include "tool/cli/reproduce.h"
 
 namespace bp {
