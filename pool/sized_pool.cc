@@ -32,7 +32,20 @@ SizedPool::SizedPool(Options options) {
     // has exactly the class capacity and comes back to the same class.
     classes_.push_back(std::make_unique<SyncPool>(
         options.per_class, [size](size_t) { return new Buffer(size); }, &counters_));
+    class_[classes_.size() - 1] = classes_.back().get();
   }
+  num_classes_ = static_cast<unsigned>(classes_.size());
+}
+
+SizedPool::~SizedPool() {
+  for (unsigned i = 0; i < kMaxLocalThreads; ++i) delete locals_[i];
+}
+
+SizedPool::Local* SizedPool::MakeLocal(unsigned slot) {
+  auto* l = new Local{};
+  for (size_t i = 0; i < classes_.size(); ++i) l->cache[i] = classes_[i]->CacheOfThisThread();
+  locals_[slot] = l;
+  return l;
 }
 
 void SizedPool::Clear() {

@@ -12,8 +12,9 @@
 // constructor, which cannot fail, clamps min to max instead). Defaults: min 64, max 65536, the
 // range of the article's random-payload benchmark (the Go library's own default is 128 .. 256 KiB).
 //
-// Cost: the class index is one std::bit_width, so get+put of a pooled size is the SyncPool fast
-// path plus a shift and a compare (about 10 ns a pair single-threaded in a release build).
+// Cost: the class index is one std::bit_width; the thread's table of class caches is one
+// ThreadSlot() load and an index, so get+put of a pooled size is the SyncPool fast path on an
+// already found cache plus a shift and a compare.
 // Retention: each class is bounded by per_class.max_retained_bytes (see sync_pool.h), so shared and
 // victim lists hold at most num_classes() * per_class.max_retained_bytes in all. One PoolCounters
 // is shared by the classes: Stats() covers the whole pool; peak_retained_bytes is the lower bound
@@ -58,6 +59,9 @@ class SizedPool {
   // becomes min = max.
   explicit SizedPool(Options options = {});
   SizedPool(uint64_t min, uint64_t max) : SizedPool(Options{min, max, {}}) {}
+  ~SizedPool();
+  SizedPool(const SizedPool&) = delete;
+  SizedPool& operator=(const SizedPool&) = delete;
 
   // The smallest power of two >= n (1 for n <= 1); n <= 2^63.
   static constexpr uint64_t Ceil2(uint64_t n) {
@@ -74,20 +78,33 @@ class SizedPool {
   uint64_t min_class() const { return bottom_; }
   uint64_t max_class() const { return top_; }
 
+  // Fast path: the class index, one TLS load, this thread's table of its class caches, then the
+  // SyncPool fast path on the class's cache (no per-class TLS table probe).
   [[gnu::always_inline]] Buffer* Get(size_t n) {
     if (n > top_) [[unlikely]] {
       return GetUnpooled(n);
     }
-    return classes_[n <= bottom_ ? 0 : std::bit_width(n - 1) - bottom_shift_]->Get(n);
+    const int i = n <= bottom_ ? 0 : std::bit_width(n - 1) - bottom_shift_;
+    Local* l = ThisThread();
+    if (l != nullptr) [[likely]] {
+      return class_[i]->GetFrom(l->cache[i], n);
+    }
+    return class_[i]->Get(n);
   }
 
   [[gnu::always_inline]] void Put(Buffer* b) {
     if (b == nullptr) return;
     const uint64_t cap = b->Cap();
     // (cap & (cap - 1)) == 0: a power of two (std::has_single_bit would call popcount, which
-    // without -mpopcnt is a libgcc call of about 20 instructions).
-    if ((cap & (cap - 1)) == 0 && cap >= bottom_ && cap <= top_) [[likely]] {
-      return classes_[std::bit_width(cap) - 1 - bottom_shift_]->Put(b);
+    // without -mpopcnt is a libgcc call of about 20 instructions). Below the bottom class (or 0)
+    // the index wraps to a huge unsigned value, so one compare checks both ends of the range.
+    const auto i = static_cast<unsigned>(std::bit_width(cap) - 1 - bottom_shift_);
+    if ((cap & (cap - 1)) == 0 && i < num_classes_) [[likely]] {
+      Local* l = ThisThread();
+      if (l != nullptr) [[likely]] {
+        return class_[i]->PutTo(l->cache[i], b);
+      }
+      return class_[i]->Put(b);
     }
     DropUnpooled(b);
   }
@@ -97,14 +114,37 @@ class SizedPool {
   PoolStats Stats() const { return counters_.Snapshot(); }
 
  private:
+  static constexpr unsigned kMaxClasses = 63;  // 2^0 .. 2^62
+  static constexpr unsigned kMaxLocalThreads = 1024;
+  // One thread's caches of every class, looked up once per op by ThreadSlot() (each SyncPool's
+  // own lookup is a hashed TLS table probe per class). Written only by the thread that owns the
+  // slot; a later thread given the same slot adopts it, as SyncPool adopts a cache.
+  struct Local {
+    internal::SyncLocal* cache[kMaxClasses];
+  };
+  [[gnu::always_inline]] Local* ThisThread() {
+    const unsigned slot = ThreadSlot();
+    if (slot < kMaxLocalThreads) [[likely]] {
+      Local* l = locals_[slot];
+      if (l != nullptr) [[likely]] {
+        return l;
+      }
+      return MakeLocal(slot);
+    }
+    return nullptr;  // threads beyond the table use each class's own lookup
+  }
+  Local* MakeLocal(unsigned slot);
   Buffer* GetUnpooled(size_t n);
   void DropUnpooled(Buffer* b);
 
   uint64_t bottom_;
   uint64_t top_;
   int bottom_shift_;  // log2(bottom_)
+  unsigned num_classes_ = 0;
   PoolCounters counters_;
   std::vector<std::unique_ptr<SyncPool>> classes_;
+  SyncPool* class_[kMaxClasses] = {};     // classes_[i].get(): one load on the fast path
+  Local* locals_[kMaxLocalThreads] = {};  // by ThreadSlot(); inline: no load of an array pointer
 };
 
 }  // namespace bp

@@ -85,8 +85,18 @@ class SyncPool {
   SyncPool& operator=(const SyncPool&) = delete;
 
   // A retained buffer (a hit; any capacity) or factory(n) (a miss). Len() == 0.
-  [[gnu::always_inline]] Buffer* Get(size_t n) {
-    internal::SyncLocal* c = Cache();
+  [[gnu::always_inline]] Buffer* Get(size_t n) { return GetFrom(Cache(), n); }
+
+  // Keeps b (any capacity) or frees it when the bound is reached. nullptr is ignored.
+  [[gnu::always_inline]] void Put(Buffer* b) {
+    if (b == nullptr) return;
+    PutTo(Cache(), b);
+  }
+
+  // Get and Put with the calling thread's cache already looked up (CacheOfThisThread), for a
+  // pool that keeps one table of its classes' caches per thread (SizedPool): the epoch check, a
+  // pop or push, and the counters.
+  [[gnu::always_inline]] Buffer* GetFrom(internal::SyncLocal* c, size_t n) {
     if (c->epoch == epoch_.load(std::memory_order_relaxed)) [[likely]] {
       Buffer* b = c->private_item;
       if (b != nullptr) {
@@ -97,11 +107,7 @@ class SyncPool {
     }
     return GetSlow(c, n);
   }
-
-  // Keeps b (any capacity) or frees it when the bound is reached. nullptr is ignored.
-  [[gnu::always_inline]] void Put(Buffer* b) {
-    if (b == nullptr) return;
-    internal::SyncLocal* c = Cache();
+  [[gnu::always_inline]] void PutTo(internal::SyncLocal* c, Buffer* b) {
     if (c->epoch == epoch_.load(std::memory_order_relaxed)) [[likely]] {
       if (c->private_item == nullptr) {
         c->private_item = b;
@@ -114,6 +120,9 @@ class SyncPool {
     }
     PutSlow(c, b);
   }
+  // The calling thread's cache: owned by this pool, used only by this thread while it lives (and
+  // by the next thread given its ThreadSlot() after it exits).
+  internal::SyncLocal* CacheOfThisThread() { return Cache(); }
 
   // The garbage-collection analogue: frees the victim, shared becomes the victim.
   void Clear();

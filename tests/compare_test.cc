@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -205,6 +206,207 @@ TEST(CompareCliTest, TableAndExitCodes) {
   EXPECT_NE(r.err.find("not valid JSON at byte"), std::string::npos) << r.err;
   r = testing::Run(BPSTRESS_EXE, {"verify", a, "--baseline", a, "--max-regression", "0"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::remove(a.c_str());
+  std::remove(b.c_str());
+}
+
+// Sets a pool's stats.<name> as `bpstress run --repeat n` writes it.
+void SetInterval(json& pool, const char* name, double low, double median, double high,
+                 uint64_t n = 5) {
+  pool["stats"][name] = {{"n", n},        {"mean", median},  {"median", median},
+                         {"stddev", 0},   {"min", low},      {"max", high},
+                         {"ci_low", low}, {"ci_high", high}, {"ci_level", 0.9375}};
+}
+
+Findings Gate(const json& now, const json& before, const BaselineGate& gate) {
+  Findings f;
+  CheckBaseline(now, before, gate, {}, &f);
+  return f;
+}
+
+TEST(BaselineTest, RepeatsCompareIntervalsNotMedians) {
+  json before = Two(), now = Two();
+  before["pools"].erase(1);
+  now["pools"].erase(1);
+  SetInterval(before["pools"][0], "ops_per_s", 100e3, 110e3, 120e3);
+  // The median fell 18%, but the intervals overlap: noise, not a regression.
+  SetInterval(now["pools"][0], "ops_per_s", 85e3, 90e3, 105e3);
+  Findings f = Gate(now, before, {});
+  EXPECT_EQ(f.failed, 0u) << Lines(f);
+  // The whole interval 40% below the baseline's: a regression at the default 10%.
+  SetInterval(now["pools"][0], "ops_per_s", 50e3, 55e3, 60e3);
+  f = Gate(now, before, {});
+  EXPECT_EQ(f.failed, 1u) << Lines(f);
+  EXPECT_TRUE(Has(f, "FAIL pool 'sized': ", "interval")) << Lines(f);
+  EXPECT_TRUE(Has(f, "FAIL pool 'sized': ", "more than 10%")) << Lines(f);
+  EXPECT_EQ(Gate(now, before, {.max_regression = 0.45}).failed, 0u) << "40% is within 45%";
+  // p99 likewise: an interval wholly above the baseline's by more than the bound.
+  SetInterval(now["pools"][0], "ops_per_s", 100e3, 110e3, 120e3);
+  SetInterval(before["pools"][0], "latency_p99_ns", 100, 110, 120);
+  SetInterval(now["pools"][0], "latency_p99_ns", 200, 220, 240);
+  f = Gate(now, before, {});
+  EXPECT_TRUE(Has(f, "FAIL pool 'sized': ", "latency p99 interval")) << Lines(f);
+}
+
+TEST(BaselineTest, SingleRunsSaySoAndUseAWiderMargin) {
+  json before = Two(), now = Two();
+  now["pools"][0]["ops_per_s"] = Num(before["pools"][0], "ops_per_s") * 0.8;  // 20% slower
+  Findings f = Gate(now, before, {});
+  EXPECT_EQ(f.failed, 0u) << "20% is within the single-run default of 25%\n" << Lines(f);
+  EXPECT_TRUE(Has(f, "note: pool 'sized': ", "a single run on both sides")) << Lines(f);
+  EXPECT_TRUE(Has(f, "note: pool 'sized': ", "25%")) << Lines(f);
+  now["pools"][0]["ops_per_s"] = Num(before["pools"][0], "ops_per_s") * 0.7;
+  EXPECT_EQ(Gate(now, before, {}).failed, 1u) << "30% is beyond 25%";
+  // Repeats on one side only: still no interval to compare; that side's median is the figure.
+  SetInterval(now["pools"][0], "ops_per_s", 1, Num(before["pools"][0], "ops_per_s"), 1e12);
+  f = Gate(now, before, {});
+  EXPECT_EQ(f.failed, 0u) << Lines(f);
+  EXPECT_TRUE(Has(f, "note: pool 'sized': ", "a single run on one side")) << Lines(f);
+}
+
+TEST(SettingsGuardTest, EachSettingAloneTriggersIt) {
+  struct Change {
+    const char* section;
+    const char* key;
+    json value;
+    const char* name;
+  };
+  const std::vector<Change> changes = {
+      {"config", "dist", "uniform:1:64", "dist"},
+      {"config", "threads", 64, "threads"},
+      {"config", "hold", 8, "hold"},
+      {"config", "cross_thread", 0.5, "cross-thread"},
+      {"config", "touch", "none", "touch"},
+      {"config", "checks", "basic", "checks"},
+      {"config", "workload", "json", "workload"},
+      {"config", "allocators", json::array({"jemalloc"}), "allocator"},
+      {"config", "preempt_rate", 0.01, "preemption"},
+      {"tool", "build_type", "Debug", "build type"},
+      {"tool", "sanitizers", json::array({"address"}), "sanitizers"},
+      {"host", "cpus", 128, "CPU count"},
+  };
+  EXPECT_TRUE(SettingsDifferences(Two(), Two()).empty());
+  for (const Change& c : changes) {
+    json other = Two();
+    other[c.section][c.key] = c.value;
+    const std::vector<std::string> d = SettingsDifferences(Two(), other);
+    ASSERT_EQ(d.size(), 1u) << c.name;
+    EXPECT_EQ(d[0].rfind(std::string(c.name) + ": ", 0), 0u) << d[0];
+    Findings f = Gate(other, Two(), {});
+    EXPECT_TRUE(Has(f, "FAIL settings differ from the baseline: ", c.name)) << Lines(f);
+    f = Gate(other, Two(), {.allow_mismatch = true});
+    EXPECT_EQ(f.failed, 0u) << Lines(f);
+    EXPECT_TRUE(Has(f, "note: settings differ from the baseline: ", c.name)) << Lines(f);
+  }
+  // Reports from before preemption existed ran without it: absent reads as 0.
+  json zero = Two();
+  zero["config"]["preempt_rate"] = 0;
+  EXPECT_TRUE(SettingsDifferences(Two(), zero).empty());
+}
+
+TEST(CompareTableTest, ExportFormats) {
+  json repeated = Two();
+  SetInterval(repeated["pools"][0], "ops_per_s", 90e3, 100e3, 130e3);
+  const std::vector<NamedReport> reports = {{"a.json", Two()}, {"b,\"q\".json", repeated}};
+  const std::string table = CompareTable(reports);
+  EXPECT_NE(table.find("100.0K ± 20.0K"), std::string::npos) << table;
+  const std::string md = CompareTable(reports, CompareFormat::kMarkdown);
+  EXPECT_EQ(md.rfind("| pool | report | ops/s |", 0), 0u) << md;
+  EXPECT_NE(md.find("| --- | --- | ---: |"), std::string::npos) << md;
+  const std::string csv = CompareTable(reports, CompareFormat::kCsv);
+  EXPECT_EQ(csv.rfind("pool,report,ops/s,p99,", 0), 0u) << csv;
+  EXPECT_NE(csv.find("\"b,\"\"q\"\".json\""), std::string::npos) << "quoted per RFC 4180\n" << csv;
+  const json rows = json::parse(CompareTable(reports, CompareFormat::kJson));
+  ASSERT_EQ(rows.size(), 4u) << rows.dump(1);
+  EXPECT_EQ(rows[0]["pool"], "sized");
+  EXPECT_TRUE(rows[0]["ops_per_s_ratio"].is_null()) << "the first report has no ratio";
+  EXPECT_DOUBLE_EQ(rows[1]["ops_per_s"].get<double>(), 100e3) << "the median of the repeats";
+  EXPECT_EQ(rows[1]["ops_per_s_stats"]["n"], 5);
+  EXPECT_TRUE(rows[1]["peak_rss_bytes"].is_number_unsigned());
+}
+
+// Ten pairs of same-settings reports, each of five repeats (interleaved, as --repeat does),
+// must pass the default gate both ways: the gate does not fail at random on noise.
+TEST(BaselineTest, SameSettingsRepeatedRunsPassTheDefaultGate) {
+  const Distribution dist = std::get<Distribution>(Distribution::Parse("random65k"));
+  const auto spec = ParsePoolSpec("sized", nullptr);
+  ASSERT_TRUE(spec);
+  RunOptions o;
+  o.threads = 2;
+  o.duration = std::chrono::milliseconds(30);
+  o.checks = CheckLevel::kBasic;
+  o.latency_sample_shift = 0;  // every op timed: a p99 of thousands of samples, not of 30
+  int failed = 0;
+  std::string lines;
+  for (int pair = 0; pair < 10; ++pair) {
+    std::vector<PoolRun> a, b;
+    for (int rep = 0; rep < 5; ++rep) {
+      o.seed = static_cast<uint64_t>(pair * 10 + rep);
+      a.push_back(RunSpec(*spec, dist, o));
+      b.push_back(RunSpec(*spec, dist, o));
+    }
+    json ja, jb;
+    for (auto [runs, out] : {std::pair{&a, &ja}, std::pair{&b, &jb}}) {
+      Report r;
+      r.options = o;
+      r.repeat = 5;
+      r.pools.push_back(MergeRepeats(*runs));
+      r.repeats.push_back(*runs);
+      std::string error;
+      ASSERT_TRUE(ParseReport(RenderReport(r), out, &error)) << error;
+    }
+    ASSERT_EQ(ja["pools"][0]["stats"]["ops_per_s"]["n"], 5);
+    for (const auto& [now, before] : {std::pair{&ja, &jb}, std::pair{&jb, &ja}}) {
+      Findings f;
+      CheckBaseline(*now, *before, BaselineGate{}, {}, &f);
+      failed += f.failed != 0;
+      lines += Lines(f);
+    }
+  }
+  EXPECT_EQ(failed, 0) << lines;
+}
+
+TEST(CompareCliTest, SettingsGuardAndFormats) {
+  const std::string a = testing::TempPath("guard-a.json"), b = testing::TempPath("guard-b.json");
+  json other = Two();
+  other["config"]["touch"] = "none";
+  std::string error;
+  ASSERT_TRUE(WriteFileAtomic(a, Two().dump(), &error)) << error;
+  ASSERT_TRUE(WriteFileAtomic(b, other.dump(), &error)) << error;
+  testing::ProcessResult r = testing::Run(BPSTRESS_EXE, {"compare", a, b});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("touch: full vs none"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "") << "no table of incomparable reports";
+  r = testing::Run(BPSTRESS_EXE, {"compare", a, b, "--allow-mismatch"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("settings differ: ", 0), 0u) << "above the table\n" << r.out;
+  r = testing::Run(BPSTRESS_EXE, {"compare", a, a, "--format", "json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out).size(), 4u) << r.out;
+  r = testing::Run(BPSTRESS_EXE, {"verify", b, "--baseline", a});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("FAIL settings differ from the baseline: touch"), std::string::npos)
+      << r.out;
+  r = testing::Run(BPSTRESS_EXE, {"verify", b, "--baseline", a, "--allow-mismatch"});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+
+  // verify --format json and junit: one entry / test case per check.
+  r = testing::Run(BPSTRESS_EXE, {"verify", a, "--format", "json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const json v = json::parse(r.out);
+  EXPECT_EQ(v["failed"], 0);
+  EXPECT_EQ(v["checks"].size(), v["passed"].get<size_t>());
+  r = testing::Run(BPSTRESS_EXE, {"verify", b, "--baseline", a, "--format", "junit"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out.rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>", 0), 0u)
+      << r.out.substr(0, 200);
+  size_t cases = 0, failures = 0;
+  for (size_t at = 0; (at = r.out.find("<testcase ", at)) != std::string::npos; ++at) ++cases;
+  for (size_t at = 0; (at = r.out.find("<failure ", at)) != std::string::npos; ++at) ++failures;
+  EXPECT_EQ(failures, 1u);
+  EXPECT_NE(r.out.find("tests=\"" + std::to_string(cases) + "\" failures=\"1\""),
+            std::string::npos);
+  EXPECT_NE(r.out.find("</testsuites>"), std::string::npos);
   std::remove(a.c_str());
   std::remove(b.c_str());
 }

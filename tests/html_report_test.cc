@@ -169,6 +169,107 @@ TEST(HtmlReportBrowserTest, ChromiumRendersChartsWithoutErrors) {
   EXPECT_EQ(std::system(cleanup.c_str()), 0);
 }
 
+// Hostile() with three repeats' statistics and a timeline per pool, as `run --repeat 3` writes.
+const json& WithTimeline() {
+  static const json report = [] {
+    json r = Hostile();
+    for (size_t i = 0; i < r["pools"].size(); ++i) {
+      json& p = r["pools"][i];
+      const double ops = p["ops_per_s"].get<double>();
+      p["stats"]["ops_per_s"] = {
+          {"n", 3},           {"mean", ops},      {"median", ops},       {"stddev", 0.1 * ops},
+          {"min", 0.8 * ops}, {"max", 1.3 * ops}, {"ci_low", 0.8 * ops}, {"ci_high", 1.3 * ops},
+          {"ci_level", 0.75}};
+      p["timeline"] = json::array();
+      for (int k = 1; k <= 10; ++k) {
+        p["timeline"].push_back({{"repeat", 0},
+                                 {"t", 0.1 * k},
+                                 {"ops", 1000 * k},
+                                 {"ops_per_s", 10000.0 * (i + 1) + 500 * k},
+                                 {"rss_bytes", (4 + k) << 20},
+                                 {"retained_bytes", (k * (i + 1)) << 16},
+                                 {"outstanding", 0},
+                                 {"violations", 0}});
+      }
+    }
+    return r;
+  }();
+  return report;
+}
+
+// The `d` attribute of every <path class="CLS" ...> in `html`.
+std::vector<std::string> PathData(const std::string& html, const std::string& cls) {
+  std::vector<std::string> out;
+  const std::string open = "<path class=\"" + cls + "\" d=\"";
+  for (size_t at = html.find(open); at != std::string::npos; at = html.find(open, at + 1)) {
+    const size_t from = at + open.size();
+    out.push_back(html.substr(from, html.find('"', from) - from));
+  }
+  return out;
+}
+
+TEST(HtmlReportTest, TimelineLineChartsAxesAndWhiskers) {
+  const std::string html = RenderHtmlReport(WithTimeline(), "r.json");
+  // The five charts of before, and throughput and memory over time.
+  EXPECT_EQ(Count(html, "<svg"), 3u + 2u + 2u);
+  EXPECT_NE(html.find("id=\"timeline\""), std::string::npos);
+  // Every pool on one chart: one throughput line per pool, RSS and retained lines per pool.
+  const std::vector<std::string> lines = PathData(html, "line");
+  ASSERT_EQ(lines.size(), 2u + 4u);
+  for (const std::string& d : lines) EXPECT_EQ(Count(d, "L"), 9u) << d;  // ten points
+  EXPECT_EQ(Count(html, "stroke-dasharray"), 2u) << "retained bytes dashed";
+  for (const char* label :
+       {"seconds since the workers started", ">operations per second</text>", ">bytes</text>",
+        "latency of one get + put (log scale)", "operations per second (median of repeats"}) {
+    EXPECT_NE(html.find(label), std::string::npos) << label;
+  }
+  // The latency axis has decade ticks: 1ns, 10ns, ...
+  EXPECT_NE(html.find(">1ns</text>"), std::string::npos);
+  EXPECT_NE(html.find(">10ns</text>"), std::string::npos);
+  // Whiskers on the throughput bars of the repeated pools, naming min and max.
+  EXPECT_EQ(PathData(html, "whisker").size(), 2u);
+  EXPECT_NE(html.find("<title>min "), std::string::npos);
+  // Escaped in the legend and line titles as everywhere.
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  // A report without a timeline has no such section (older reports).
+  EXPECT_EQ(RenderHtmlReport(Hostile(), "r.json").find("id=\"timeline\""), std::string::npos);
+}
+
+TEST(HtmlReportBrowserTest, ChromiumDrawsTheTimeline) {
+  if (access("/usr/bin/chromium", X_OK) != 0) {
+    GTEST_SKIP() << "/usr/bin/chromium is not installed (apt-get install chromium)";
+  }
+  char dir_template[] = "/tmp/bpstress-timeline-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  const std::string page = dir + "/report.html", shot = dir + "/report.png";
+  std::string error;
+  ASSERT_TRUE(WriteFileAtomic(page, RenderHtmlReport(WithTimeline(), "r.json"), &error)) << error;
+  // The DOM as the browser built it: the line paths survived parsing with their data.
+  const testing::ProcessResult dom = Chromium(dir + "/profile", {"--dump-dom", "file://" + page});
+  ASSERT_EQ(dom.exit_code, 0) << dom.err;
+  EXPECT_EQ(Count(dom.out, "<svg"), 7u);
+  const std::vector<std::string> lines = PathData(dom.out, "line");
+  ASSERT_EQ(lines.size(), 6u) << dom.out.substr(0, 2000);
+  for (const std::string& d : lines) {
+    EXPECT_EQ(d.rfind("M", 0), 0u) << d;
+    EXPECT_GE(Count(d, "L"), 9u) << d;
+  }
+  EXPECT_EQ(PathData(dom.out, "whisker").size(), 2u);
+  for (const char* bad : {"Uncaught", "ERROR:CONSOLE", "Refused to", "Content Security Policy"}) {
+    EXPECT_EQ(dom.err.find(bad), std::string::npos) << bad << " in:\n" << dom.err;
+  }
+  const testing::ProcessResult png = Chromium(
+      dir + "/profile", {"--window-size=1200,3000", "--screenshot=" + shot, "file://" + page});
+  ASSERT_EQ(png.exit_code, 0) << png.err;
+  const std::string image = testing::ReadFile(shot);
+  ASSERT_GT(image.size(), 24u);
+  EXPECT_EQ(image.substr(1, 3), "PNG");
+  EXPECT_GT(image.size(), 30000u) << "a blank page compresses to a few KiB";
+  const std::string cleanup = "rm -rf '" + dir + "'";
+  EXPECT_EQ(std::system(cleanup.c_str()), 0);
+}
+
 TEST(HtmlReportCliTest, WritesThePage) {
   const testing::ProcessResult help = testing::Run(BPSTRESS_EXE, {"report", "--help"});
   if (help.exit_code != 0 || help.out.find("--html") == std::string::npos) {

@@ -7,10 +7,13 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <thread>
 #include <variant>
 
+#include "tests/support/subprocess.h"
+#include "tool/run/leak_cycles.h"
 #include "tool/run/plugin_run.h"
 
 #if defined(__has_feature)
@@ -339,6 +342,147 @@ TEST(Isolate, HangingPluginIsReportedHung) {
                                   [&] { return RunPlugin(*hang, Dist("random65k"), o); });
   EXPECT_EQ(run.outcome, Outcome::kHung) << run.stderr_tail;
   EXPECT_EQ(run.name, "hang");
+}
+
+TEST(IsolateWire, SampleRoundTrip) {
+  LiveSample s;
+  s.phase = Phase::kDrain;
+  s.t = 1.5;
+  s.exact = true;
+  s.ops = 7;
+  s.gets = 5;
+  s.refused = 2;
+  s.violations[2] = 3;
+  s.new_examples.push_back({Violation::kDoubleHandout, 1, 2, 0x1000, 64, 64, 0});
+  LiveSample back;
+  ASSERT_TRUE(internal::DecodeSample(internal::EncodeSample(s), &back));
+  EXPECT_EQ(back.phase, Phase::kDrain);
+  EXPECT_EQ(back.ops, 7u);
+  EXPECT_EQ(back.violations[2], 3u);
+  ASSERT_EQ(back.new_examples.size(), 1u);
+  EXPECT_EQ(back.new_examples[0].address, 0x1000u);
+  std::string cut = internal::EncodeSample(s);
+  cut.pop_back();
+  EXPECT_FALSE(internal::DecodeSample(cut, &back));
+}
+
+// The command line as a user runs it: one plugin, isolated by default. Returns the report's pool.
+struct CliRun {
+  int exit_code;
+  std::string err;
+  nlohmann::json pool;
+  std::string verify_out;
+};
+CliRun RunCli(const std::string& plugin, std::vector<std::string> extra) {
+  const std::string report = testing::TempPath("isolate_cli.json");
+  std::vector<std::string> args = {"run", "--plugin", plugin, "--report", report};
+  args.insert(args.end(), extra.begin(), extra.end());
+  const testing::ProcessResult r = testing::Run(BPSTRESS_EXE, args);
+  CliRun out{r.exit_code, r.err, nullptr, ""};
+  const nlohmann::json j = nlohmann::json::parse(testing::ReadFile(report));  // throws if invalid
+  out.pool = j.at("pools").at(0);
+  out.verify_out = testing::Run(BPSTRESS_EXE, {"verify", report}).out;
+  unlink(report.c_str());
+  return out;
+}
+
+// verify finds nothing wrong beyond the failing verdict the run itself reports.
+void ExpectOnlyVerdictFailures(const std::string& verify_out) {
+  size_t at = 0;
+  while ((at = verify_out.find("FAIL", at)) != std::string::npos) {
+    const size_t end = verify_out.find('\n', at);
+    const std::string line = verify_out.substr(at, end - at);
+    EXPECT_NE(line.find("verdict"), std::string::npos) << line;
+    at = end;
+  }
+}
+
+#if !defined(BP_TEST_ASAN) && !defined(BP_TEST_TSAN)
+TEST(IsolateCli, DoubleHandOutThenCrashKeepsWhatWasFound) {
+  const CliRun r = RunCli(PluginPath("handout_crash_pool"), {"--duration", "2s"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.pool.at("outcome"), "crashed");
+  EXPECT_EQ(r.pool.at("phase"), "run");
+  const std::string sig = r.pool.at("crash").at("signal");
+  EXPECT_TRUE(sig == "SIGSEGV" || sig == "SIGABRT") << sig;
+  EXPECT_FALSE(r.pool.at("crash").at("frames").empty());
+  EXPECT_EQ(r.pool.at("ops").get<uint64_t>(),
+            r.pool.at("gets").get<uint64_t>() + r.pool.at("refused").get<uint64_t>());
+  ExpectOnlyVerdictFailures(r.verify_out);
+}
+
+TEST(IsolateCli, AbortInDestroyKeepsTheWholeRun) {
+  const CliRun r = RunCli(PluginPath("destroy_abort_pool"), {"--duration", "1s"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.pool.at("outcome"), "crashed");
+  EXPECT_EQ(r.pool.at("phase"), "destroy");
+  EXPECT_EQ(r.pool.at("crash").at("signal"), "SIGABRT");
+  EXPECT_EQ(r.pool.at("crash").at("phase"), "destroy");
+  const uint64_t ops = r.pool.at("ops"), gets = r.pool.at("gets"), puts = r.pool.at("puts");
+  EXPECT_GT(ops, 0u);
+  EXPECT_EQ(gets, puts) << "the run completed before destroy: every buffer went back";
+  EXPECT_EQ(r.pool.at("outstanding"), 0u);
+  bool in_destroy = false;
+  for (const auto& f : r.pool.at("crash").at("frames")) {
+    in_destroy |= f.get<std::string>().find("libdestroy_abort_pool.so+0x") == 0;
+  }
+  EXPECT_TRUE(in_destroy) << r.pool.at("crash").dump();
+  ExpectOnlyVerdictFailures(r.verify_out);
+}
+
+TEST(IsolateCli, ExitInTheMiddleOfAGetIsACrashInRun) {
+  const CliRun r = RunCli(PluginPath("exit_in_get_pool") + ":arena=4194304", {"--duration", "2s"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.pool.at("outcome"), "crashed");
+  EXPECT_EQ(r.pool.at("phase"), "run");
+  EXPECT_TRUE(r.pool.at("crash").at("signal").is_null());
+  EXPECT_NE(r.pool.at("stderr_tail").get<std::string>().find("arena exhausted"), std::string::npos);
+  ExpectOnlyVerdictFailures(r.verify_out);
+}
+#endif
+
+TEST(IsolateCli, ClosingEveryDescriptorInCreateLosesNothing) {
+  const CliRun r = RunCli(PluginPath("close_fds_pool"), {"--duration", "300ms"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.pool.at("outcome"), "violations") << r.err;
+  EXPECT_EQ(r.pool.at("phase"), "done");
+  EXPECT_GT(r.pool.at("violations").at("short_capacity").get<uint64_t>(), 0u);
+  EXPECT_NE(r.err.find("reopened"), std::string::npos) << r.err;
+  ExpectOnlyVerdictFailures(r.verify_out);
+}
+
+#if !defined(BP_TEST_TSAN)
+// Thread caches that outlive the pool are kept memory, not lost memory: the heap after destroy
+// stops growing from the second cycle on.
+TEST(IsolateCli, CachingAllocatorAt64ThreadsIsNoLeak) {
+  const CliRun r =
+      RunCli(PluginPath("caching_alloc_pool"), {"--threads", "64", "--duration", "1s"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.pool.at("outcome"), "ok");
+  EXPECT_EQ(r.pool.at("violations").at("leak"), 0u);
+  EXPECT_LE(r.pool.at("leak_growth_bytes_per_cycle").get<uint64_t>(), kLeakGrowthThresholdBytes);
+}
+
+TEST(IsolateCli, LosingOnePutIn4096IsALeak) {
+  const CliRun r = RunCli(PluginPath("losing_pool"), {"--threads", "16", "--duration", "3s"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_GE(r.pool.at("violations").at("leak").get<uint64_t>(), 1u);
+  EXPECT_EQ(r.pool.at("heap_after_destroy_bytes").size(), 1u + kLeakExtraCycles);
+  EXPECT_GT(r.pool.at("leak_growth_bytes_per_cycle").get<uint64_t>(), kLeakGrowthThresholdBytes);
+  ExpectOnlyVerdictFailures(r.verify_out);
+}
+#endif
+
+TEST(IsolateCli, FaultyLeakIsStillALeakWhenIsolated) {
+  const std::string report = testing::TempPath("isolate_leak.json");
+  const testing::ProcessResult r =
+      testing::Run(BPSTRESS_EXE, {"run", "--pool", "faulty:leak", "--isolate", "--threads", "2",
+                                  "--duration", "500ms", "--report", report});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  const nlohmann::json pool = nlohmann::json::parse(testing::ReadFile(report)).at("pools").at(0);
+  unlink(report.c_str());
+  EXPECT_GE(pool.at("violations").at("leak").get<uint64_t>(), 1u);
+  EXPECT_EQ(pool.at("heap_after_destroy_bytes").size(), 1u + kLeakExtraCycles);
 }
 
 }  // namespace

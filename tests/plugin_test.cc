@@ -239,5 +239,49 @@ TEST(PluginRun, UntrustedNameGivesAValidReport) {
   EXPECT_EQ(name, "\xEF\xBF\xBD\"<x>\n") << "0xFF replaced by U+FFFD, the rest kept";
 }
 
+// LiveSample: the samples follow the phases in order, never run ahead of the final totals, carry
+// the examples as they are found, and the exact ones equal the result.
+TEST(PluginRun, LiveSamplesTrailTheRunAndEndExact) {
+  const PluginSpec spec = MustLoad(PluginPath("buggy_pool"));
+  RunOptions o = Short(4, 20000);
+  o.cross_thread = 0;
+  o.sample_interval = std::chrono::milliseconds(1);
+  std::vector<LiveSample> samples;
+  o.on_sample = [&](const LiveSample& s) { samples.push_back(s); };
+#ifdef BP_TEST_TSAN
+  GTEST_SKIP() << "the buggy plugin's race is reported by ThreadSanitizer";
+#endif
+  const PoolRun run = RunPlugin(spec, Dist("random65k"), o);
+  ASSERT_GE(samples.size(), 5u);
+  EXPECT_EQ(samples.front().phase, Phase::kCreate);
+  EXPECT_EQ(samples[1].phase, Phase::kRun);
+  EXPECT_EQ(samples.back().phase, Phase::kDone);
+  size_t examples = 0;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const LiveSample& s = samples[i];
+    if (i > 0) {
+      EXPECT_GE(s.phase, samples[i - 1].phase);
+    }
+    EXPECT_LE(s.ops, run.total.ops);
+    EXPECT_LE(s.gets, run.total.gets);
+    EXPECT_LE(s.violations[static_cast<size_t>(Violation::kDoubleHandout)],
+              run.total.violations.count(Violation::kDoubleHandout));
+    examples += s.new_examples.size();
+    if (s.exact) {
+      EXPECT_EQ(s.ops, run.total.ops);
+      EXPECT_EQ(s.gets, run.total.gets);
+      EXPECT_EQ(s.puts, run.total.puts);
+      EXPECT_EQ(s.refused, run.total.refused);
+      EXPECT_EQ(s.handoffs, run.total.handoffs);
+    }
+  }
+  EXPECT_TRUE(samples.back().exact);
+  for (size_t k = 0; k < kViolationKinds; ++k) {
+    EXPECT_EQ(samples.back().violations[k], run.total.violations.count(static_cast<Violation>(k)));
+  }
+  EXPECT_GT(examples, 0u);
+  EXPECT_LE(examples, Violations::kMaxExamples * kViolationKinds);
+}
+
 }  // namespace
 }  // namespace bp

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstring>
 #include <deque>
@@ -176,6 +177,86 @@ TYPED_TEST(PoolMtTest, EightThreadsSameThreadPuts) { this->Run(/*cross_thread=*/
 // NullPool supports only same-thread puts (null_pool.h), so it runs without the exchange.
 using NullPoolMtTest = PoolMtTest<NullPool>;
 TEST_F(NullPoolMtTest, EightThreadsSameThreadPuts) { Run(/*cross_thread=*/false); }
+
+// FixedPool's per-thread caches: what an exiting thread cached goes back to the shared list, so
+// threads restarted round after round never strand items and never make later threads miss.
+TEST(FixedPoolCacheTest, ExitedThreadsGiveTheirCachesBack) {
+  constexpr size_t kCount = 64;
+  FixedPool pool(kCount, 256);
+  ASSERT_EQ(pool.cache_items(), FixedPool::kMaxCacheItems);
+  constexpr size_t kHeldEach = 24;  // 2 * (24 + a full cache) <= 64: a miss would be a lost item
+  uint64_t gets = 0;
+  for (int round = 0; round < 20; ++round) {
+    std::atomic<uint64_t> pooled{0}, transient{0};
+    auto worker = [&](unsigned seed) {
+      std::mt19937 rng(seed);
+      std::vector<FixedBuffer*> mine;
+      for (int op = 0; op < 200; ++op) {
+        if (mine.size() < kHeldEach && rng() % 2 == 0) {
+          FixedBuffer* item = pool.Get(0);
+          (item->owner() == &pool ? pooled : transient).fetch_add(1);
+          mine.push_back(item);
+        } else if (!mine.empty()) {
+          pool.Put(mine.back());
+          mine.pop_back();
+        }
+      }
+      for (FixedBuffer* item : mine) pool.Put(item);  // leaves a full cache behind
+    };
+    std::thread a(worker, round * 2 + 1), b(worker, round * 2 + 2);
+    a.join();
+    b.join();
+    gets += pooled + transient;
+    EXPECT_EQ(transient.load(), 0u) << "round " << round;
+    EXPECT_EQ(pool.SharedFree(), kCount) << "round " << round;
+  }
+  // All count items come back on this thread, and not one more: the count bound.
+  std::vector<FixedBuffer*> all;
+  for (size_t i = 0; i < kCount; ++i) all.push_back(pool.Get(0));
+  for (FixedBuffer* item : all) EXPECT_EQ(item->owner(), &pool);
+  FixedBuffer* extra = pool.Get(0);
+  EXPECT_EQ(extra->owner(), nullptr);
+  pool.Put(extra);
+  for (FixedBuffer* item : all) pool.Put(item);
+  const PoolStats st = pool.Stats();
+  EXPECT_EQ(st.gets, gets + kCount + 1);
+  EXPECT_EQ(st.gets, st.puts);
+  EXPECT_EQ(st.misses, 1u);
+  EXPECT_EQ(st.retained_bytes, kCount * 256);
+}
+
+// A thread that cached items of a pool destroyed before it exits: its exit must not touch the
+// destroyed pool (ASan reports it if it does), and must still drain a pool that lives on.
+TEST(FixedPoolCacheTest, ThreadOutlivesAPoolItCachedIn) {
+  auto gone = std::make_unique<FixedPool>(64, 64);
+  FixedPool kept(64, 64);
+  std::mutex mu;
+  std::condition_variable cv;
+  int stage = 0;
+  std::thread t([&] {
+    FixedBuffer* item = gone->Get(0);
+    gone->Put(item);
+    FixedBuffer* other = kept.Get(0);
+    kept.Put(other);
+    std::unique_lock<std::mutex> lock(mu);
+    stage = 1;
+    cv.notify_all();
+    cv.wait(lock, [&] { return stage == 2; });
+  });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return stage == 1; });
+  }
+  EXPECT_EQ(kept.SharedFree(), 63u);  // one item rests in the thread's cache
+  gone.reset();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    stage = 2;
+  }
+  cv.notify_all();
+  t.join();
+  EXPECT_EQ(kept.SharedFree(), 64u);
+}
 
 }  // namespace
 }  // namespace bp

@@ -225,6 +225,7 @@ TEST(VerifyTest, VerdictsMustFollowOutcomesAndCounts) {
     json report = Sized();
     report["pools"][0]["violations"]["truncated"] = 5;  // documented truncation is no failure
     report["pools"][0]["threads"][0]["violations"]["truncated"] = 5;
+    report["pools"][0]["repeats"][0]["violations"]["truncated"] = 5;
     EXPECT_EQ(Verify(report).failed, 0u) << Lines(Verify(report));
   }
   {
@@ -463,6 +464,119 @@ TEST_F(VerifyCliTest, ExitCodes) {
   r = testing::Run(BPSTRESS_EXE, {"verify", good, "--max-rss", "1K"});
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find("--max-rss"), std::string::npos) << r.out;
+}
+
+// A report of `bpstress run --repeat 3` with a timeline, made by the binary (the timeline is
+// recorded by the run command around the runner).
+const json& Repeated() {
+  static const json report = [] {
+    const std::string path = testing::TempPath("repeated.json");
+    const testing::ProcessResult r = testing::Run(BPSTRESS_EXE, {"run",   "--pool",
+                                                                 "sized", "--pool",
+                                                                 "null",  "--threads",
+                                                                 "2",     "--duration",
+                                                                 "250ms", "--warmup",
+                                                                 "0",     "--repeat",
+                                                                 "3",     "--sample-interval",
+                                                                 "50ms",  "--seed",
+                                                                 "7",     "--progress",
+                                                                 "never", "--report",
+                                                                 path});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    json j;
+    std::string error;
+    EXPECT_TRUE(LoadReport(path, &j, &error)) << error;
+    std::remove(path.c_str());
+    return j;
+  }();
+  return report;
+}
+
+TEST(VerifyRepeatsTest, RepeatedReportPassesAndKeepsEveryRepeat) {
+  const json& r = Repeated();
+  const Findings f = Verify(r);
+  EXPECT_EQ(f.failed, 0u) << Lines(f);
+  EXPECT_EQ(r["config"]["repeat"], 3);
+  ASSERT_EQ(r["pools"].size(), 2u) << "one entry per pool, its repeats inside";
+  for (const json& p : r["pools"]) {
+    ASSERT_EQ(p["repeats"].size(), 3u);
+    uint64_t ops = 0;
+    for (const json& e : p["repeats"]) ops += U(e["ops"]);
+    EXPECT_EQ(U(p["ops"]), ops) << "pool totals are sums over the repeats";
+    const json& s = p["stats"]["ops_per_s"];
+    EXPECT_EQ(s["n"], 3);
+    EXPECT_LE(s["ci_low"].get<double>(), s["median"].get<double>());
+    EXPECT_GE(s["ci_high"].get<double>(), s["median"].get<double>());
+    // Points every 50 ms of 250 ms runs: several per repeat, the last at the repeat's totals.
+    EXPECT_GE(p["timeline"].size(), 3u * 3) << p["timeline"].dump();
+    for (const char* key :
+         {"t", "ops_per_s", "rss_bytes", "retained_bytes", "outstanding", "violations"}) {
+      EXPECT_TRUE(p["timeline"][0].contains(key)) << key;
+    }
+    EXPECT_GT(p["timeline"][0]["rss_bytes"].get<uint64_t>(), 0u);
+  }
+}
+
+TEST(VerifyRepeatsTest, BrokenRepeatsStatsAndTimelinesFail) {
+  struct Case {
+    std::function<void(json&)> edit;
+    std::vector<std::string> message;
+  };
+  const std::vector<Case> cases = {
+      {[](json& p) { p["repeats"][1]["ops"] = U(p["repeats"][1]["ops"]) + 1; },
+       {"pool 'sized'", "ops (", "sum over repeats"}},
+      {[](json& p) { p["repeats"][2]["violations"]["corruption"] = 1; },
+       {"violations.corruption", "sum over repeats"}},
+      {[](json& p) { p["repeats"][0]["repeat"] = 5; }, {"repeats[0].repeat (5)"}},
+      {[](json& p) {
+         p["stats"]["ops_per_s"]["ci_low"] = p["stats"]["ops_per_s"]["max"].get<double>() + 1;
+       },
+       {"stats.ops_per_s: not min <= ci_low"}},
+      {[](json& p) { p["stats"]["latency_p99_ns"]["n"] = 9; }, {"stats.latency_p99_ns.n (9)"}},
+      {[](json& p) { p["timeline"][1]["t"] = -1; }, {"timeline[1].t", "must be"}},
+      {[](json& p) { p["timeline"][2]["t"] = p["timeline"][1]["t"].get<double>() / 2; },
+       {"timeline out of order", "timeline[2].t"}},
+      {[](json& p) {
+         p["timeline"][1]["ops_per_s"] = p["timeline"][1]["ops_per_s"].get<double>() * 2;
+       },
+       {"timeline rates", "timeline[1].ops_per_s"}},
+      {[](json& p) {
+         for (json& e : p["timeline"]) {
+           if (e["repeat"] == 0) e["ops"] = U(e["ops"]) / 2;
+         }
+       },
+       {"timeline of repeat 0 ends at"}},
+      {[](json& p) { p["timeline"][0]["repeat"] = 3; }, {"timeline[0].repeat (3) has no repeat"}},
+  };
+  for (const Case& c : cases) {
+    json r = Repeated();
+    c.edit(r["pools"][0]);
+    const Findings f = Verify(r);
+    EXPECT_TRUE(Failed(f, c.message)) << c.message.back() << "\n" << Lines(f);
+  }
+}
+
+TEST(VerifyRepeatsTest, FindingsOfEveryRepeatCount) {
+  const std::string path = testing::TempPath("faulty-repeats.json");
+  const testing::ProcessResult r = testing::Run(
+      BPSTRESS_EXE, {"run", "--pool", "faulty:short-capacity", "--threads", "2", "--ops", "3000",
+                     "--warmup", "0", "--repeat", "2", "--progress", "never", "--report", path});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  json j;
+  std::string error;
+  ASSERT_TRUE(LoadReport(path, &j, &error)) << error;
+  std::remove(path.c_str());
+  const json& p = j["pools"][0];
+  ASSERT_EQ(p["repeats"].size(), 2u);
+  const uint64_t first = U(p["repeats"][0]["violations"]["short_capacity"]);
+  const uint64_t second = U(p["repeats"][1]["violations"]["short_capacity"]);
+  EXPECT_GT(first, 0u);
+  EXPECT_GT(second, 0u);
+  EXPECT_EQ(U(p["violations"]["short_capacity"]), first + second);
+  EXPECT_EQ(p["verdict"], "fail");
+  const Findings f = Verify(j);
+  EXPECT_TRUE(Failed(f, {"verdict is not 'pass'", "short_capacity"})) << Lines(f);
+  EXPECT_FALSE(Failed(f, {"sum over"})) << Lines(f);
 }
 
 }  // namespace

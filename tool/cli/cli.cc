@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <string>
@@ -21,11 +22,38 @@
 namespace bp {
 namespace {
 
+// Seeds a double represents exactly: JSON readers that parse numbers as doubles keep them.
+constexpr uint64_t kMaxSeed = (uint64_t{1} << 53) - 1;
+
 std::string VersionString() {
   std::string v = std::string("bpstress ") + build::kVersion + " (" + build::kCompiler + ", " +
                   build::kBuildType +
                   ", sanitizers: " + (build::kAnySanitizer ? build::kSanitizers : "none") + ")";
   return v;
+}
+
+// `list --format json`: the same, for scripts.
+int ListJson() {
+  nlohmann::json pools = nlohmann::json::array(), dists = nlohmann::json::array();
+  for (const PoolEntry& e : PoolEntries()) {
+    nlohmann::json options = nlohmann::json::array();
+    for (const PoolOption& o : e.options) {
+      options.push_back({{"key", o.key}, {"default", o.default_value}, {"help", o.help}});
+    }
+    nlohmann::json pool = {{"name", e.name},
+                           {"help", e.help},
+                           {"in_all", e.in_all},
+                           {"faulty", e.faulty},
+                           {"options", options}};
+    if (e.faulty) pool["detector"] = e.detector;
+    pools.push_back(std::move(pool));
+  }
+  for (const auto& [name, help] : DistributionHelp()) {
+    dists.push_back({{"spec", name}, {"help", help}});
+  }
+  const nlohmann::json out = {{"pools", pools}, {"distributions", dists}};
+  std::printf("%s\n", out.dump(2).c_str());
+  return kExitOk;
 }
 
 int ListCommand() {
@@ -63,7 +91,8 @@ CLI::Validator DurationValidator() {
 void AddRunOptions(CLI::App* run, RunCommand& cmd, bool& isolate, std::string& duration,
                    std::string& max_rss, std::string& deadline, std::string& touch,
                    std::string& workload, std::string& checks, std::string& format,
-                   std::string& progress) {
+                   std::string& progress, std::string& seed, std::string& warmup,
+                   std::string& sample_interval) {
   run->add_option("--pool", cmd.pools,
                   "pool to stress, NAME[:key=value,...]; repeatable; 'all' = every built-in "
                   "correct pool (see `bpstress list`)")
@@ -76,7 +105,7 @@ void AddRunOptions(CLI::App* run, RunCommand& cmd, bool& isolate, std::string& d
                   "glibc, jemalloc, tcmalloc, mimalloc, all, or NAME=PATH; comma-separated");
   run->add_flag("--isolate,!--no-isolate", isolate,
                 "run each pool in its own child process, so a crash or hang loses nothing "
-                "(default: on when more than one pool runs)");
+                "(default: on for plugins, and for built-in pools when more than one runs)");
   run->add_option("--dist", cmd.dist, "size distribution (see `bpstress list`)")
       ->capture_default_str();
   run->add_option("--threads", cmd.options.threads, "worker threads")
@@ -89,7 +118,9 @@ void AddRunOptions(CLI::App* run, RunCommand& cmd, bool& isolate, std::string& d
       run->add_option("--ops", cmd.options.ops_per_thread, "ops per thread instead of a duration")
           ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 62));
   dur->excludes(ops);
-  run->add_option("--seed", cmd.options.seed, "seed of the size sequences (default: random)");
+  run->add_option("--seed", seed,
+                  "seed of the size sequences, 0..2^53-1 (exact in every JSON reader; default: "
+                  "random)");
   run->add_option("--hold", cmd.options.hold,
                   "buffers each thread keeps alive, releasing the oldest")
       ->capture_default_str()
@@ -122,6 +153,21 @@ void AddRunOptions(CLI::App* run, RunCommand& cmd, bool& isolate, std::string& d
       ->check(CLI::IsMember({"auto", "always", "never"}));
   run->add_option("--max-rss", max_rss, "stop cleanly (exit 4) before RSS exceeds SIZE")
       ->check(SizeValidator());
+  run->add_option("--repeat", cmd.repeat,
+                  "measured runs of each pool, interleaved across pools; the report keeps each "
+                  "and their statistics")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1000u));
+  run->add_option("--warmup", warmup, "unmeasured run of each pool before each measured one")
+      ->capture_default_str()
+      ->check(DurationValidator());
+  run->add_option(
+         "--sample-interval", sample_interval,
+         "timeline: ops/s, RSS, retained bytes, outstanding buffers and findings every TIME")
+      ->capture_default_str()
+      ->check(DurationValidator());
+  run->add_flag("--pin", cmd.options.pin,
+                "pin worker threads round-robin over the CPUs this process may use");
   run->add_option("--deadline", deadline,
                   "watchdog per pool: a pool still running after TIME is hung (exit 4); "
                   "default duration + 30s")
@@ -230,12 +276,16 @@ int Main(int argc, char** argv) {
               progress = "auto";
   CLI::App* run = app.add_subcommand("run", "stress pools from many threads (the default)");
   bool isolate = false;
-  std::string workload = "bytes";
+  std::string workload = "bytes", seed, warmup = "200ms", sample_interval = "100ms";
   AddRunOptions(run, cmd, isolate, duration, max_rss, deadline, touch, workload, checks, format,
-                progress);
+                progress, seed, warmup, sample_interval);
   HuntOptions hunt;
   AddHuntOptions(run, cmd, hunt);
   CLI::App* list = app.add_subcommand("list", "list pools and size distributions");
+  std::string list_format = "text";
+  list->add_option("--format", list_format, "text or json")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
   SelftestOptions selftest_options;
   CLI::App* selftest =
       app.add_subcommand("selftest", "prove every detector of this build catches its planted bug");
@@ -277,7 +327,7 @@ int Main(int argc, char** argv) {
     return kExitUsage;
   }
 
-  if (list->parsed()) return ListCommand();
+  if (list->parsed()) return list_format == "json" ? ListJson() : ListCommand();
   if (std::optional<int> code = run_report_command()) return *code;
   if (selftest->parsed()) return RunSelftest(selftest_options);
   if (hunt_app->parsed()) {
@@ -306,10 +356,24 @@ int Main(int argc, char** argv) {
       cmd.isolate = isolate ? RunCommand::Isolate::kOn : RunCommand::Isolate::kOff;
     }
     if (run->count("--seed") != 0) {
+      const std::optional<uint64_t> v = ParseUint(seed);
+      if (!v || *v > kMaxSeed) {
+        std::fprintf(stderr, "bpstress: --seed: '%s' is not an integer in 0..%llu\n", seed.c_str(),
+                     static_cast<unsigned long long>(kMaxSeed));
+        return kExitUsage;
+      }
+      cmd.options.seed = *v;
       cmd.seed_given = true;
     } else {
+      // Below 2^53: a double (jq, JavaScript) holds it exactly, so the reproduce step keeps it.
       std::random_device rd;
-      cmd.options.seed = (uint64_t{rd()} << 32) ^ rd();
+      cmd.options.seed = ((uint64_t{rd()} << 32) ^ rd()) & kMaxSeed;
+    }
+    cmd.options.warmup = *ParseDuration(warmup);
+    cmd.options.sample_interval = *ParseDuration(sample_interval);
+    if (cmd.options.sample_interval < std::chrono::milliseconds(1)) {
+      std::fprintf(stderr, "bpstress: --sample-interval: must be at least 1ms\n");
+      return kExitUsage;
     }
     if (!max_rss.empty()) cmd.options.max_rss_bytes = *ParseSize(max_rss);
     if (!deadline.empty()) {

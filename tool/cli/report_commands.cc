@@ -30,7 +30,64 @@ struct CommandArgs {
   std::vector<std::string> pools;
   std::vector<std::string> compare;
   std::string html;
+  std::string verify_format = "text", compare_format = "table";
+  bool allow_mismatch = false;
 };
+
+std::string XmlEscape(std::string_view text) {
+  std::string out;
+  for (char c : Printable(text, 2000)) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// JUnit XML for CI dashboards: one test case per check, a failure element on those that failed.
+// Notes go to system-out.
+std::string JUnit(const std::string& name, const Findings& f) {
+  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n<testsuite name=\"" +
+                    XmlEscape("bpstress verify " + name) + "\" tests=\"" +
+                    std::to_string(f.checks.size()) + "\" failures=\"" + std::to_string(f.failed) +
+                    "\" errors=\"0\">\n";
+  for (size_t i = 0; i < f.checks.size(); ++i) {
+    const Findings::Result& c = f.checks[i];
+    out += "<testcase classname=\"bpstress.verify\" name=\"" + std::to_string(i + 1) + ": " +
+           XmlEscape(c.what) + "\"";
+    out += c.ok ? "/>\n" : "><failure message=\"" + XmlEscape(c.what) + "\"/></testcase>\n";
+  }
+  out += "<system-out>";
+  for (const std::string& line : f.lines) {
+    if (line.rfind("note: ", 0) == 0) out += XmlEscape(line) + "\n";
+  }
+  return out + "</system-out>\n</testsuite>\n</testsuites>\n";
+}
+
+std::string FindingsJson(const std::string& name, const Findings& f) {
+  json checks = json::array(), notes = json::array();
+  for (const Findings::Result& c : f.checks) checks.push_back({{"check", c.what}, {"ok", c.ok}});
+  for (const std::string& line : f.lines) {
+    if (line.rfind("note: ", 0) == 0) notes.push_back(line.substr(6));
+  }
+  const json out = {{"report", name},     {"passed", f.passed},
+                    {"failed", f.failed}, {"verdict", f.failed == 0 ? "pass" : "fail"},
+                    {"checks", checks},   {"notes", notes}};
+  return out.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
 
 int UsageError(const char* command, const std::string& what) {
   std::fprintf(stderr, "bpstress %s: %s\n", command, what.c_str());
@@ -92,7 +149,7 @@ std::optional<int> VerifyHunt(const CommandArgs& a) {
 int Verify(const CommandArgs& a) {
   Thresholds thresholds;
   if (auto error = ParseThresholds(a, &thresholds)) return UsageError("verify", *error);
-  double max_regression = 0.1;
+  std::optional<double> max_regression;  // nullopt: the gate's defaults
   if (!a.max_regression.empty()) {
     if (a.baseline.empty()) return UsageError("verify", "--max-regression needs --baseline");
     const auto r = ParseRatio(a.max_regression);
@@ -113,9 +170,18 @@ int Verify(const CommandArgs& a) {
   Findings findings;
   VerifyReport(report, &findings);
   CheckThresholds(report, thresholds, &findings);
-  if (!a.baseline.empty()) CheckBaseline(report, baseline, max_regression, a.pools, &findings);
-  for (const std::string& line : findings.lines) std::printf("%s\n", line.c_str());
-  std::printf("%s\n", SummaryLine(a.report, findings).c_str());
+  if (!a.baseline.empty()) {
+    CheckBaseline(report, baseline, BaselineGate{max_regression, a.allow_mismatch}, a.pools,
+                  &findings);
+  }
+  if (a.verify_format == "junit") {
+    std::fputs(JUnit(a.report, findings).c_str(), stdout);
+  } else if (a.verify_format == "json") {
+    std::fputs(FindingsJson(a.report, findings).c_str(), stdout);
+  } else {
+    for (const std::string& line : findings.lines) std::printf("%s\n", line.c_str());
+    std::printf("%s\n", SummaryLine(a.report, findings).c_str());
+  }
   return findings.failed == 0 ? kExitOk : kExitCheckFailed;
 }
 
@@ -127,7 +193,31 @@ int Compare(const CommandArgs& a) {
     if (!LoadReport(path, &r.json, &error)) return BadInput("compare", path, error);
     reports.push_back(std::move(r));
   }
-  std::fputs(CompareTable(reports).c_str(), stdout);
+  // The settings guard: ratios between runs of different settings mislead.
+  std::vector<std::string> differences;
+  for (size_t i = 1; i < reports.size(); ++i) {
+    for (const std::string& d : SettingsDifferences(reports[0].json, reports[i].json)) {
+      differences.push_back(Printable(reports[i].name, 80) + ": " + d + " (" +
+                            Printable(reports[0].name, 80) + " vs this)");
+    }
+  }
+  if (!differences.empty() && !a.allow_mismatch) {
+    for (const std::string& d : differences) {
+      std::fprintf(stderr, "bpstress compare: settings differ: %s\n", d.c_str());
+    }
+    std::fprintf(stderr, "bpstress compare: not comparable; --allow-mismatch to compare anyway\n");
+    return kExitCheckFailed;
+  }
+  const CompareFormat format = a.compare_format == "markdown" ? CompareFormat::kMarkdown
+                               : a.compare_format == "csv"    ? CompareFormat::kCsv
+                               : a.compare_format == "json"   ? CompareFormat::kJson
+                                                              : CompareFormat::kTable;
+  // Shown above the table (on stderr for the machine formats, so their output stays parseable).
+  for (const std::string& d : differences) {
+    std::fprintf(format == CompareFormat::kTable ? stdout : stderr, "settings differ: %s\n",
+                 d.c_str());
+  }
+  std::fputs(CompareTable(reports, format).c_str(), stdout);
   return kExitOk;
 }
 
@@ -172,10 +262,22 @@ std::function<std::optional<int>()> AddReportCommands(CLI::App& app) {
   verify->add_option("--pool", a->pools, "apply the bounds to this pool only; repeatable");
   verify->add_option("--baseline", a->baseline, "compare ops/s and p99 with this older report");
   verify->add_option("--max-regression", a->max_regression,
-                     "largest allowed ops/s drop or p99 rise against --baseline (default 10%)");
+                     "largest allowed ops/s drop or p99 rise against --baseline: between the 95% "
+                     "intervals of repeated runs (default 10%), else between single figures "
+                     "(default 25%)");
+  verify->add_flag("--allow-mismatch", a->allow_mismatch,
+                   "compare with a --baseline of other settings (each difference is a note)");
+  verify->add_option("--format", a->verify_format, "text, json, or junit (JUnit XML)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json", "junit"}));
   CLI::App* compare = app.add_subcommand("compare", "side-by-side table of the pools of reports");
   compare->add_option("reports", a->compare, "report JSON files; ratios are to the first")
       ->required();
+  compare->add_flag("--allow-mismatch", a->allow_mismatch,
+                    "compare reports of different settings (each difference is shown first)");
+  compare->add_option("--format", a->compare_format, "table, markdown, csv or json")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"table", "markdown", "csv", "json"}));
   CLI::App* report =
       app.add_subcommand("report", "render a report as one self-contained HTML file");
   report->add_option("report", a->report, "report JSON file")->required();

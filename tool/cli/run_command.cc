@@ -17,8 +17,10 @@
 #include "tool/process/isolate.h"
 #include "tool/report/report.h"
 #include "tool/run/dispatch.h"
+#include "tool/run/leak_cycles.h"
 #include "tool/run/plugin_run.h"
 #include "tool/util/exit_codes.h"
+#include "tool/util/stats.h"
 #include "tool/util/sysinfo.h"
 #include "tool/util/units.h"
 
@@ -47,6 +49,16 @@ std::string FormatNanos(uint64_t ns) {
     std::snprintf(out, sizeof out, "%lluns", static_cast<unsigned long long>(ns));
   }
   return out;
+}
+
+// Terminal columns of UTF-8 text ("±" is two bytes, one column).
+size_t Columns(const std::string& s) {
+  return static_cast<size_t>(
+      std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+bool IsPartial(Outcome o) {
+  return o == Outcome::kHung || o == Outcome::kCrashed || o == Outcome::kSanitizer;
 }
 
 std::string Percent(double r) {
@@ -97,9 +109,30 @@ void PrintTable(const Report& report, bool show_allocator) {
   std::vector<std::vector<std::string>> rows;
   rows.push_back({"pool", "ops/s", "p50", "p99", "hit rate", "waste", "peak RSS", "violations",
                   "outcome", "verdict"});
-  for (const PoolRun& p : report.pools) {
+  for (size_t i = 0; i < report.pools.size(); ++i) {
+    const PoolRun& p = report.pools[i];
     const ThreadResult& t = p.total;
     const double rate = p.seconds > 0 ? static_cast<double>(t.ops) / p.seconds : 0;
+    std::string rate_text = FormatRate(rate), p99_text = FormatNanos(t.latency.Percentile(99));
+    if (i < report.repeats.size() && report.repeats[i].size() > 1) {
+      // Repeats: the median and the half-width of its 95% interval (tool/util/stats.h).
+      std::vector<double> rates, p99s;
+      for (const PoolRun& r : report.repeats[i]) {
+        if (r.seconds <= 0 || IsPartial(r.outcome)) continue;
+        rates.push_back(static_cast<double>(r.total.ops) / r.seconds);
+        if (r.total.latency.Count() != 0) {
+          p99s.push_back(static_cast<double>(r.total.latency.Percentile(99)));
+        }
+      }
+      const Summary sr = Summarize(rates), sp = Summarize(p99s);
+      if (sr.n != 0) {
+        rate_text = FormatRate(sr.median) + " ± " + FormatRate((sr.ci_high - sr.ci_low) / 2);
+      }
+      if (sp.n != 0) {
+        p99_text = FormatNanos(static_cast<uint64_t>(sp.median)) + " ± " +
+                   FormatNanos(static_cast<uint64_t>((sp.ci_high - sp.ci_low) / 2));
+      }
+    }
     const double hit = p.stats.gets ? static_cast<double>(p.stats.hits) / p.stats.gets : 0;
     const double waste =
         t.bytes_capacity > t.bytes_requested
@@ -109,21 +142,21 @@ void PrintTable(const Report& report, bool show_allocator) {
     if (t.violations.count(Violation::kTruncated) != 0) {
       violations += " (+" + std::to_string(t.violations.count(Violation::kTruncated)) + " trunc)";
     }
-    rows.push_back({show_allocator ? p.name + "@" + p.allocator : p.name, FormatRate(rate),
-                    FormatNanos(t.latency.Percentile(50)), FormatNanos(t.latency.Percentile(99)),
+    rows.push_back({show_allocator ? p.name + "@" + p.allocator : p.name, rate_text,
+                    FormatNanos(t.latency.Percentile(50)), p99_text,
                     p.pool_counters ? Percent(hit) : "-", Percent(waste),
                     FormatBytes(p.peak_rss_bytes), violations, OutcomeName(p.outcome),
                     PoolPassed(p) ? "pass" : "FAIL"});
   }
   std::vector<size_t> width(rows[0].size(), 0);
   for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], Columns(row[i]));
   }
   for (const auto& row : rows) {
     std::string line;
     for (size_t i = 0; i < row.size(); ++i) {
       // Names left-aligned, numbers right-aligned.
-      const size_t pad = width[i] - row[i].size();
+      const size_t pad = width[i] - Columns(row[i]);
       if (i == 0 || i >= 8) {
         line += row[i] + std::string(pad, ' ');
       } else {
@@ -133,6 +166,23 @@ void PrintTable(const Report& report, bool show_allocator) {
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
     std::printf("%s\n", line.c_str());
+  }
+  // Footer: where each crash happened, and the crashing thread's stack.
+  for (const PoolRun& p : report.pools) {
+    if (p.outcome != Outcome::kCrashed) continue;
+    std::string what = p.signal != 0 ? SignalName(p.signal) : "exit without a result";
+    if (p.has_fault_address) {
+      char hex[32];
+      std::snprintf(hex, sizeof hex, " at 0x%llx",
+                    static_cast<unsigned long long>(p.fault_address));
+      what += hex;
+    }
+    std::printf("%s: crashed (%s) in phase %s after %.2fs; figures up to the crash\n",
+                p.name.c_str(), what.c_str(), PhaseName(p.phase), p.seconds);
+    constexpr size_t kShownFrames = 12;
+    for (size_t i = 0; i < p.crash_frames.size() && i < kShownFrames; ++i) {
+      std::printf("  #%zu %s\n", i, p.crash_frames[i].c_str());
+    }
   }
   PrintInjected(report);
 }
@@ -157,9 +207,77 @@ struct Job {
   const PluginSpec* plugin = nullptr;
 };
 
+// Records the run's timeline from its live samples: a point per sample_interval while the
+// workers run, and a last one with the final totals (phase done).
+class TimelineRecorder {
+ public:
+  void Add(const LiveSample& s) {
+    if (s.phase == Phase::kRun && s.t > 0) {
+      Push(s, s.t);
+    } else if (s.phase == Phase::kDone) {
+      if (!points_.empty() && s.t <= points_.back().t) {
+        // The workers' own clocks ended before the controller's last reading: the totals
+        // replace that reading's counters.
+        const TimelineSample last = points_.back();
+        points_.pop_back();
+        Push(s, last.t);
+      } else {
+        Push(s, s.t);
+      }
+    }
+  }
+  std::vector<TimelineSample> Take() { return std::move(points_); }
+
+ private:
+  void Push(const LiveSample& s, double t) {
+    TimelineSample p;
+    p.t = t;
+    p.ops = s.ops;
+    p.rss_bytes = s.rss_bytes;
+    p.retained_bytes = s.retained_bytes;
+    p.outstanding = s.outstanding;
+    for (size_t k = 0; k < kViolationKinds; ++k) {
+      if (IsFailure(static_cast<Violation>(k))) p.violations += s.violations[k];
+    }
+    const double t0 = points_.empty() ? 0 : points_.back().t;
+    const uint64_t ops0 = points_.empty() ? 0 : points_.back().ops;
+    p.ops_per_s = t > t0 ? static_cast<double>(p.ops - std::min(p.ops, ops0)) / (t - t0) : 0;
+    points_.push_back(p);
+  }
+  std::vector<TimelineSample> points_;
+};
+
+PoolRun RunJobOnce(const Job& job, const Distribution& dist, const RunOptions& options) {
+  RunOptions o = options;
+  auto recorder = std::make_shared<TimelineRecorder>();
+  o.on_sample = [recorder, next = options.on_sample](const LiveSample& s) {
+    recorder->Add(s);
+    if (next) next(s);
+  };
+  PoolRun run = RunLeakCycles(
+      [&](const RunOptions& cycle) {
+        return job.plugin != nullptr ? RunPlugin(*job.plugin, dist, cycle)
+                                     : RunSpec(*job.builtin, dist, cycle);
+      },
+      o);
+  run.timeline = recorder->Take();
+  return run;
+}
+
+// The warmup (options.warmup, a run of its own) and then the measured run, in the process that
+// runs the job (an isolated child has its own caches to warm). A warmup that does not pass is a
+// finding like any other: it is reported in place of the measured run.
 PoolRun RunJob(const Job& job, const Distribution& dist, const RunOptions& options) {
-  return job.plugin != nullptr ? RunPlugin(*job.plugin, dist, options)
-                               : RunSpec(*job.builtin, dist, options);
+  if (options.warmup.count() > 0) {
+    RunOptions warm = options;
+    warm.duration = options.warmup;
+    warm.ops_per_thread = 0;
+    warm.warmup = {};
+    warm.on_progress = nullptr;
+    PoolRun run = RunJobOnce(job, dist, warm);
+    if (!PoolPassed(run) || run.stop_reason == StopReason::kSignal) return run;
+  }
+  return RunJobOnce(job, dist, options);
 }
 
 // The re-executed child (kJobVariable set): checks the preload, runs one job in this process and
@@ -178,6 +296,7 @@ int RunChildJob(const char* job_env, const std::vector<Job>& jobs, const Distrib
   }
   const std::string name = name_env, library = library_env;
   const int fd = std::atoi(fd_env);
+  OpenResultChannel(fd);  // before any pool code runs: a pool may close descriptors
   for (const char* v : {kJobVariable, kJobAllocatorVariable, kJobLibraryVariable,
                         static_cast<const char*>(kResultFdVariable)}) {
     unsetenv(v);
@@ -188,7 +307,9 @@ int RunChildJob(const char* job_env, const std::vector<Job>& jobs, const Distrib
     return kExitBadInput;
   }
   InstallSignalHandlers();
-  PoolRun run = RunJob(jobs[index], dist, options);
+  RunOptions child_options = options;
+  child_options.on_sample = StreamSample;  // the parent keeps the last state should this crash
+  PoolRun run = RunJob(jobs[index], dist, child_options);
   run.allocator = name;
   const bool sent = SendResult(fd, run);
   std::fflush(nullptr);
@@ -265,7 +386,7 @@ int ExecuteRun(RunCommand& cmd) {
   std::vector<PluginSpec> plugins;
   for (const std::string& arg : cmd.plugins) {
     std::string error;
-    auto plugin = LoadPluginSpec(arg, &error);
+    auto plugin = LoadPluginSpec(arg, &error, cmd.isolate != RunCommand::Isolate::kOff);
     if (!plugin) {
       std::fprintf(stderr, "bpstress: --plugin %s: %s\n", arg.c_str(), error.c_str());
       return kExitBadInput;
@@ -385,14 +506,20 @@ int ExecuteRun(RunCommand& cmd) {
                                : cmd.options.duration + std::chrono::seconds(30);
   }
   report.options = cmd.options;
+  report.repeat = cmd.repeat;
+  if (cmd.options.pin) report.pin_cpus = AllowedCpus();
   for (const AllocatorChoice& a : allocators) report.allocators.push_back(a.name);
   if (job_env != nullptr) return RunChildJob(job_env, jobs, dist, cmd.options);
 
   const bool progress = cmd.progress == ProgressMode::kAlways ||
                         (cmd.progress == ProgressMode::kAuto && isatty(STDERR_FILENO));
   InstallSignalHandlers();
-  const bool isolate = cmd.isolate == RunCommand::Isolate::kOn ||
-                       (cmd.isolate == RunCommand::Isolate::kAuto && jobs.size() > 1);
+  // Plugins are foreign code: isolated unless --no-isolate (to debug one under gdb). Built-in
+  // pools: isolated with --isolate, or by default when several pools run.
+  const auto isolated = [&](const Job& job) {
+    if (cmd.isolate != RunCommand::Isolate::kAuto) return cmd.isolate == RunCommand::Isolate::kOn;
+    return job.plugin != nullptr || jobs.size() > 1;
+  };
   bool hung_in_process = false;
   // Pools in the order given, once per allocator: allocator by allocator, so that a table reads
   // as one block of pools per allocator.
@@ -404,37 +531,57 @@ int ExecuteRun(RunCommand& cmd) {
   for (const AllocatorChoice& a : allocators) {
     for (size_t i = 0; i < jobs.size(); ++i) tasks.push_back({i, &a});
   }
-  for (const Task& task : tasks) {
-    const Job& job = jobs[task.index];
-    if (PendingSignal().load() != 0) {
-      report.interrupted = true;
-      break;
+  // runs[k]: the repeats of tasks[k]. Repeats go round the tasks (A B C A B C ...), so that a
+  // drift of the machine (another process, thermal throttling) spreads over every pool alike.
+  std::vector<std::vector<PoolRun>> runs(tasks.size());
+  bool stop = false;
+  for (unsigned rep = 0; rep < cmd.repeat && !stop; ++rep) {
+    for (size_t k = 0; k < tasks.size(); ++k) {
+      const Task& task = tasks[k];
+      const Job& job = jobs[task.index];
+      if (PendingSignal().load() != 0) {
+        report.interrupted = true;
+        stop = true;
+        break;
+      }
+      RunOptions options = cmd.options;
+      const bool isolate = isolated(job);
+      if (isolate) options.on_sample = StreamSample;
+      if (progress) {
+        options.on_progress = [name = job.name](uint64_t ops, double seconds) {
+          std::fprintf(stderr, "\r%-12s %6.1fs  %10s ops/s ", name.c_str(), seconds,
+                       FormatRate(seconds > 0 ? ops / seconds : 0).c_str());
+          std::fflush(stderr);
+        };
+      }
+      const std::function<PoolRun()> body = [&] { return RunJob(job, dist, options); };
+      const bool native_task = task.allocator->name == native;
+      // A child runs the warmup and then the pool, each under the deadline: watch it for both.
+      RunOptions watch = options;
+      watch.deadline += options.warmup;
+      PoolRun run = !native_task ? RunExec(job.name, job.spec, watch,
+                                           ChildExec(cmd, task.index, *task.allocator))
+                    : isolate    ? RunIsolated(job.name, job.spec, watch, body)
+                                 : body();
+      if (progress) std::fprintf(stderr, "\r%60s\r", "");
+      run.name = job.name;
+      run.spec = job.spec;
+      run.allocator = task.allocator->name;
+      if (run.outcome == Outcome::kHung && native_task && !isolate) hung_in_process = true;
+      const bool interrupted =
+          run.stop_reason == StopReason::kSignal || PendingSignal().load() != 0;
+      runs[k].push_back(std::move(run));
+      if (interrupted) {
+        report.interrupted = true;
+        stop = true;
+        break;
+      }
     }
-    RunOptions options = cmd.options;
-    if (progress) {
-      options.on_progress = [name = job.name](uint64_t ops, double seconds) {
-        std::fprintf(stderr, "\r%-12s %6.1fs  %10s ops/s ", name.c_str(), seconds,
-                     FormatRate(seconds > 0 ? ops / seconds : 0).c_str());
-        std::fflush(stderr);
-      };
-    }
-    const std::function<PoolRun()> body = [&] { return RunJob(job, dist, options); };
-    const bool native_task = task.allocator->name == native;
-    PoolRun run = !native_task ? RunExec(job.name, job.spec, options,
-                                         ChildExec(cmd, task.index, *task.allocator))
-                  : isolate    ? RunIsolated(job.name, job.spec, options, body)
-                               : body();
-    if (progress) std::fprintf(stderr, "\r%60s\r", "");
-    run.name = job.name;
-    run.spec = job.spec;
-    run.allocator = task.allocator->name;
-    if (run.outcome == Outcome::kHung && native_task && !isolate) hung_in_process = true;
-    const bool interrupted = run.stop_reason == StopReason::kSignal || PendingSignal().load() != 0;
-    report.pools.push_back(std::move(run));
-    if (interrupted) {
-      report.interrupted = true;
-      break;
-    }
+  }
+  for (std::vector<PoolRun>& r : runs) {
+    if (r.empty()) continue;
+    report.pools.push_back(MergeRepeats(r));
+    report.repeats.push_back(std::move(r));
   }
   report.exit_code = ExitCodeOf(report);
 
@@ -451,7 +598,10 @@ int ExecuteRun(RunCommand& cmd) {
     std::fputs(json.c_str(), stdout);
   } else {
     PrintTable(report, !cmd.allocators.empty());
-    PrintReproduceLines(cmd, report, allocators, native, isolate);
+    // A pool that ran isolated among several reruns isolated: a crash stays a `crashed` result.
+    PrintReproduceLines(cmd, report, allocators, native,
+                        cmd.isolate == RunCommand::Isolate::kOn ||
+                            (cmd.isolate == RunCommand::Isolate::kAuto && jobs.size() > 1));
     std::printf("report: %s (seed %llu)%s\n", cmd.report_path.c_str(),
                 static_cast<unsigned long long>(cmd.options.seed),
                 report.interrupted ? ", interrupted" : "");

@@ -31,6 +31,8 @@ struct RunCommand {
   std::string report_path = "bpstress-report.json";
   OutputFormat format = OutputFormat::kTable;
   ProgressMode progress = ProgressMode::kAuto;
+  // --repeat: measured runs of each pool, interleaved across pools (A B C A B C ...).
+  unsigned repeat = 1;
   // Finding bugs: the profile (hunt: the default, with preemption injection; bench: a clean
   // benchmark) and whether double_put_accepted fails the run (--misuse-fails).
   std::string profile = "bench";

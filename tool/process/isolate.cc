@@ -1,20 +1,28 @@
 #include "tool/process/isolate.h"
 
+#include <execinfo.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <deque>
 #include <exception>
+#include <map>
 #include <string_view>
 #include <type_traits>
 #include <vector>
+
+#include "build_info.h"
 
 namespace bp {
 namespace internal {
@@ -27,7 +35,7 @@ static_assert(std::is_trivially_copyable_v<ThreadResult>,
               "ThreadResult is sent as bytes between processes: keep it trivially copyable");
 static_assert(std::is_trivially_copyable_v<PoolStats>);
 
-constexpr char kMagic[8] = {'B', 'P', 'R', 'U', 'N', '\x01', '\0', '\0'};
+constexpr char kMagic[8] = {'B', 'P', 'R', 'U', 'N', '\x02', '\0', '\0'};
 constexpr char kTrailer[8] = {'B', 'P', 'E', 'N', 'D', '\0', '\0', '\0'};
 
 // FNV-1a: catches a truncated or interleaved stream, which is all a pipe between two processes
@@ -109,6 +117,16 @@ std::string EncodePoolRun(const PoolRun& run) {
   w.Pod(run.heap_leaked_bytes);
   w.Pod(run.signal);
   w.Str(run.stderr_tail);
+  w.Pod(run.phase);
+  w.Pod(run.has_fault_address);
+  w.Pod(run.fault_address);
+  w.Pod(uint64_t{run.crash_frames.size()});
+  for (const std::string& f : run.crash_frames) w.Str(f);
+  w.Pod(uint64_t{run.heap_after_destroy_bytes.size()});
+  for (const uint64_t b : run.heap_after_destroy_bytes) w.Pod(b);
+  w.Pod(run.leak_growth_bytes_per_cycle);
+  w.Pod(uint64_t{run.timeline.size()});
+  for (const TimelineSample& t : run.timeline) w.Pod(t);
   w.Pod(Checksum(w.out()));
   w.Raw(kTrailer, sizeof kTrailer);
   return std::move(w.out());
@@ -140,16 +158,263 @@ bool DecodePoolRun(std::string_view bytes, PoolRun* out) {
     if (!r.Pod(&t)) return false;
   }
   if (!r.Pod(&run.outstanding) || !r.Pod(&run.peak_rss_bytes) || !r.Pod(&run.heap_leaked_bytes) ||
-      !r.Pod(&run.signal) || !r.Str(&run.stderr_tail) || r.left() != 0) {
+      !r.Pod(&run.signal) || !r.Str(&run.stderr_tail) || !r.Pod(&run.phase) ||
+      !r.Pod(&run.has_fault_address) || !r.Pod(&run.fault_address)) {
     return false;
   }
+  uint64_t frames = 0, cycles = 0;
+  if (!r.Pod(&frames) || frames > r.left() / sizeof(uint64_t)) return false;
+  run.crash_frames.resize(frames);
+  for (std::string& f : run.crash_frames) {
+    if (!r.Str(&f)) return false;
+  }
+  if (!r.Pod(&cycles) || cycles > r.left() / sizeof(uint64_t)) return false;
+  run.heap_after_destroy_bytes.resize(cycles);
+  for (uint64_t& b : run.heap_after_destroy_bytes) {
+    if (!r.Pod(&b)) return false;
+  }
+  uint64_t points = 0;
+  if (!r.Pod(&run.leak_growth_bytes_per_cycle) || !r.Pod(&points) ||
+      points > r.left() / sizeof(TimelineSample)) {
+    return false;
+  }
+  run.timeline.resize(points);
+  for (TimelineSample& t : run.timeline) {
+    if (!r.Pod(&t)) return false;
+  }
+  if (r.left() != 0) return false;
   *out = std::move(run);
+  return true;
+}
+
+std::string EncodeSample(const LiveSample& s) {
+  Writer w;
+  w.Pod(s.phase);
+  w.Pod(s.t);
+  w.Pod(s.exact);
+  w.Pod(s.ops);
+  w.Pod(s.gets);
+  w.Pod(s.puts);
+  w.Pod(s.refused);
+  w.Pod(s.handoffs);
+  w.Pod(s.stats_known);
+  w.Pod(s.stats);
+  w.Pod(s.violations);
+  w.Pod(uint64_t{s.new_examples.size()});
+  for (const ViolationExample& e : s.new_examples) w.Pod(e);
+  return std::move(w.out());
+}
+
+bool DecodeSample(std::string_view bytes, LiveSample* out) {
+  Reader r(bytes);
+  LiveSample s;
+  uint64_t n = 0;
+  if (!r.Pod(&s.phase) || !r.Pod(&s.t) || !r.Pod(&s.exact) || !r.Pod(&s.ops) || !r.Pod(&s.gets) ||
+      !r.Pod(&s.puts) || !r.Pod(&s.refused) || !r.Pod(&s.handoffs) || !r.Pod(&s.stats_known) ||
+      !r.Pod(&s.stats) || !r.Pod(&s.violations) || !r.Pod(&n) ||
+      n != r.left() / sizeof(ViolationExample) || r.left() % sizeof(ViolationExample) != 0 ||
+      static_cast<uint8_t>(s.phase) > static_cast<uint8_t>(Phase::kDone)) {
+    return false;
+  }
+  s.new_examples.resize(n);
+  for (ViolationExample& e : s.new_examples) {
+    if (!r.Pod(&e) || static_cast<size_t>(e.kind) >= kViolationKinds) return false;
+  }
+  *out = std::move(s);
   return true;
 }
 
 }  // namespace internal
 
 namespace {
+
+// --- The stream from child to parent -------------------------------------------------------
+//
+// The result pipe carries frames: a 16-byte header (kFrameMagic, type, payload length) and the
+// payload. Samples, the crash record and the /proc/self/maps chunks each fit in PIPE_BUF and are
+// written with one write(2), so frames written by two threads (a worker crashing while the
+// controller sends a sample) never interleave. The result frame comes last, from the controller.
+constexpr uint32_t kFrameMagic = 0x31465042;  // "BPF1"
+enum FrameType : uint32_t { kFrameSample = 1, kFrameResult = 2, kFrameCrash = 3, kFrameMaps = 4 };
+struct FrameHeader {
+  uint32_t magic;
+  uint32_t type;
+  uint64_t length;
+};
+constexpr size_t kMaxAtomicFrame = PIPE_BUF;
+
+constexpr int kMaxCrashFrames = 48;
+struct CrashRecord {
+  int32_t signal;
+  int32_t code;
+  uint64_t address;
+  uint64_t pc;
+  uint32_t has_address;
+  uint32_t frames;
+  uint64_t frame[kMaxCrashFrames];
+};
+static_assert(sizeof(FrameHeader) + sizeof(CrashRecord) <= kMaxAtomicFrame);
+
+// The child's end of the result pipe. A pool may close descriptors it does not own (daemon-style
+// "close everything above 2"), so the pipe is moved to a high descriptor, and before each frame
+// the descriptor is checked to still be the pipe (same device and inode); when it is not, the
+// pipe is reopened through the parent's read end (/proc/PARENT/fd/N, opened for writing), and
+// when that fails too the child says so on stderr, which the parent keeps. Everything used from
+// the crash handler is async-signal-safe (fstat, open, fcntl, write).
+struct Channel {
+  int fd = -1;
+  dev_t dev = 0;
+  ino_t ino = 0;
+  char reopen_path[64] = {};
+  std::atomic<bool> lost{false};
+  std::atomic<bool> noted{false};
+};
+Channel g_channel;
+
+void Say(const char* text) {
+  const ssize_t r = write(STDERR_FILENO, text, std::strlen(text));
+  (void)r;
+}
+
+int MoveHigh(int fd) {
+  rlimit lim{};
+  int floor = 1000;
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY &&
+      lim.rlim_cur <= static_cast<rlim_t>(floor) + 16) {
+    floor = lim.rlim_cur > 32 ? static_cast<int>(lim.rlim_cur) - 16 : 3;
+  }
+  const int high = fcntl(fd, F_DUPFD_CLOEXEC, floor);
+  if (high < 0) return fd;
+  close(fd);
+  return high;
+}
+
+bool SamePipe(int fd) {
+  struct stat st {};
+  return fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == g_channel.dev && st.st_ino == g_channel.ino;
+}
+
+// True when g_channel.fd is the pipe (reopened if the pool closed it).
+bool ChannelUsable() {
+  if (g_channel.lost.load(std::memory_order_relaxed)) return false;
+  if (SamePipe(g_channel.fd)) return true;
+  const int fd = open(g_channel.reopen_path, O_WRONLY | O_CLOEXEC);
+  if (fd >= 0 && SamePipe(fd)) {
+    const int high = fcntl(fd, F_DUPFD_CLOEXEC, g_channel.fd > fd ? g_channel.fd : fd);
+    if (high >= 0) {
+      close(fd);
+      g_channel.fd = high;
+    } else {
+      g_channel.fd = fd;
+    }
+    if (!g_channel.noted.exchange(true)) {
+      Say("bpstress: the pool closed bpstress's result pipe; reopened it\n");
+    }
+    return true;
+  }
+  if (fd >= 0) close(fd);
+  g_channel.lost.store(true);
+  Say("bpstress: the pool closed bpstress's result pipe and it could not be reopened: what "
+      "follows is lost\n");
+  return false;
+}
+
+bool WriteAll(int fd, std::string_view bytes);
+
+// One frame; `payload` up to kMaxAtomicFrame - 16 bytes goes out in one write(2).
+bool SendFrame(FrameType type, std::string_view payload) {
+  if (!ChannelUsable()) return false;
+  const FrameHeader h{kFrameMagic, type, payload.size()};
+  std::string bytes(reinterpret_cast<const char*>(&h), sizeof h);
+  bytes.append(payload);
+  return WriteAll(g_channel.fd, bytes);
+}
+
+void OpenChannel(int fd, pid_t parent, int parent_fd) {
+  g_channel.fd = MoveHigh(fd);
+  struct stat st {};
+  if (fstat(g_channel.fd, &st) == 0) {
+    g_channel.dev = st.st_dev;
+    g_channel.ino = st.st_ino;
+  }
+  std::snprintf(g_channel.reopen_path, sizeof g_channel.reopen_path, "/proc/%d/fd/%d",
+                static_cast<int>(parent), parent_fd);
+}
+
+// The crash handler: the crashing thread's stack (raw return addresses; backtrace() was called
+// once at install so that libgcc is loaded and it allocates nothing here), then /proc/self/maps
+// read with read(2) in chunks, so the parent can turn addresses into module+offset. Then the
+// default action: SA_RESETHAND restored it; a fault re-executes and kills, a raised signal
+// (abort) is raised again and delivered when the handler returns.
+std::atomic<bool> g_crashing{false};
+alignas(16) char g_crash_buf[kMaxAtomicFrame];
+
+void WriteCrashFrame(uint32_t type, const void* payload, size_t n) {
+  FrameHeader h{kFrameMagic, type, n};
+  std::memcpy(g_crash_buf, &h, sizeof h);
+  std::memcpy(g_crash_buf + sizeof h, payload, n);
+  const char* p = g_crash_buf;
+  size_t left = sizeof h + n;
+  while (left > 0) {
+    const ssize_t w = write(g_channel.fd, p, left);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;
+    p += w;
+    left -= static_cast<size_t>(w);
+  }
+}
+
+extern "C" void OnCrash(int sig, siginfo_t* info, void* uctx) {
+  const int saved_errno = errno;
+  if (!g_crashing.exchange(true) && ChannelUsable()) {
+    CrashRecord rec{};
+    rec.signal = sig;
+    rec.code = info != nullptr ? info->si_code : 0;
+    if (info != nullptr && (sig == SIGSEGV || sig == SIGBUS) && info->si_code > 0) {
+      rec.has_address = 1;
+      rec.address = reinterpret_cast<uintptr_t>(info->si_addr);
+    }
+#if defined(__x86_64__)
+    if (uctx != nullptr) {
+      rec.pc = static_cast<uint64_t>(static_cast<ucontext_t*>(uctx)->uc_mcontext.gregs[REG_RIP]);
+    }
+#elif defined(__aarch64__)
+    if (uctx != nullptr) rec.pc = static_cast<ucontext_t*>(uctx)->uc_mcontext.pc;
+#endif
+    void* addrs[kMaxCrashFrames];
+    const int n = backtrace(addrs, kMaxCrashFrames);
+    rec.frames = n > 0 ? static_cast<uint32_t>(n) : 0;
+    for (uint32_t i = 0; i < rec.frames; ++i) rec.frame[i] = reinterpret_cast<uintptr_t>(addrs[i]);
+    WriteCrashFrame(kFrameCrash, &rec, sizeof rec);
+    const int maps = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (maps >= 0) {
+      char chunk[kMaxAtomicFrame - sizeof(FrameHeader)];
+      for (int i = 0; i < 4096; ++i) {  // bounded: 16 MiB of maps at most
+        const ssize_t r = read(maps, chunk, sizeof chunk);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        WriteCrashFrame(kFrameMaps, chunk, static_cast<size_t>(r));
+      }
+      close(maps);
+    }
+  }
+  errno = saved_errno;
+  if (info == nullptr || info->si_code <= 0) raise(sig);
+}
+
+constexpr int kCrashSignals[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
+
+// In the child. Sanitizer builds keep their runtime's own handlers (their reports say more).
+void InstallCrashReporter() {
+  if (build::kSanitizers[0] != '\0') return;
+  void* warm[2];
+  (void)backtrace(warm, 2);
+  struct sigaction sa {};
+  sa.sa_sigaction = OnCrash;
+  sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
+  sigemptyset(&sa.sa_mask);
+  for (const int sig : kCrashSignals) sigaction(sig, &sa, nullptr);
+}
 
 using Clock = std::chrono::steady_clock;
 
@@ -195,7 +460,7 @@ class SignalGuard {
   bool replaced_[2] = {false, false};
 };
 
-bool WriteAll(int fd, std::string_view bytes) {
+bool WriteAll(int fd, std::string_view bytes) {  // (declared above)
   while (!bytes.empty()) {
     const ssize_t n = write(fd, bytes.data(), bytes.size());
     if (n < 0) {
@@ -207,7 +472,9 @@ bool WriteAll(int fd, std::string_view bytes) {
   return true;
 }
 
-[[noreturn]] void ChildMain(int result_fd, const std::function<PoolRun()>& body) {
+[[noreturn]] void ChildMain(int result_fd, int parent_fd, const std::function<PoolRun()>& body) {
+  OpenChannel(result_fd, getppid(), parent_fd);
+  InstallCrashReporter();
   PoolRun run;
   try {
     run = body();
@@ -218,8 +485,8 @@ bool WriteAll(int fd, std::string_view bytes) {
     std::fprintf(stderr, "bpstress: isolated run failed: unknown exception\n");
     _exit(70);
   }
-  const bool sent = WriteAll(result_fd, internal::EncodePoolRun(run));
-  close(result_fd);
+  const bool sent = SendFrame(kFrameResult, internal::EncodePoolRun(run));
+  close(g_channel.fd);
   std::fflush(stdout);
   std::fflush(stderr);
   _exit(sent ? 0 : 71);
@@ -287,6 +554,76 @@ bool DrainFd(int fd, const std::function<void(const char*, size_t)>& sink) {
   }
 }
 
+// What the parent has heard from the child: the running state (counters of the last sample, every
+// example so far), the complete result when it came, and a crash record.
+struct Heard {
+  std::string pending;  // bytes of an incomplete frame
+  bool broken = false;  // a frame that makes no sense: the rest of the stream is ignored
+  bool any_sample = false;
+  LiveSample last;
+  std::vector<ViolationExample> examples;
+  bool run_seen = false;
+  Clock::time_point run_at{};
+  bool has_result = false;
+  PoolRun result;
+  bool crashed = false;
+  CrashRecord crash{};
+  std::string maps;
+
+  void Feed(const char* p, size_t n) {
+    if (broken) return;
+    pending.append(p, n);
+    size_t at = 0;
+    while (pending.size() - at >= sizeof(FrameHeader)) {
+      FrameHeader h;
+      std::memcpy(&h, pending.data() + at, sizeof h);
+      if (h.magic != kFrameMagic || h.length > (uint64_t{1} << 32)) {
+        broken = true;
+        break;
+      }
+      if (pending.size() - at - sizeof h < h.length) break;
+      Take(h.type, std::string_view(pending).substr(at + sizeof h, h.length));
+      at += sizeof h + h.length;
+    }
+    pending.erase(0, at);
+  }
+
+  void Take(uint32_t type, std::string_view payload) {
+    switch (type) {
+      case kFrameSample: {
+        LiveSample s;
+        if (!internal::DecodeSample(payload, &s)) {
+          broken = true;
+          return;
+        }
+        examples.insert(examples.end(), s.new_examples.begin(), s.new_examples.end());
+        s.new_examples.clear();
+        if (s.phase == Phase::kRun && !run_seen) {
+          run_seen = true;
+          run_at = Clock::now();
+        }
+        last = std::move(s);
+        any_sample = true;
+        return;
+      }
+      case kFrameResult:
+        has_result = internal::DecodePoolRun(payload, &result);
+        return;
+      case kFrameCrash:
+        if (payload.size() == sizeof crash) {
+          std::memcpy(&crash, payload.data(), sizeof crash);
+          crashed = true;
+        }
+        return;
+      case kFrameMaps:
+        if (maps.size() < (16u << 20)) maps.append(payload);
+        return;
+      default:
+        broken = true;
+    }
+  }
+};
+
 PoolRun Failed(const std::string& name, const std::string& spec, Outcome outcome, int signal,
                std::string tail) {
   PoolRun run;
@@ -295,6 +632,165 @@ PoolRun Failed(const std::string& name, const std::string& spec, Outcome outcome
   run.outcome = outcome;
   run.signal = signal;
   run.stderr_tail = std::move(tail);
+  run.phase = Phase::kCreate;
+  run.pool_counters = false;
+  return run;
+}
+
+struct Region {
+  uint64_t start, end, offset;
+  std::string path;
+};
+
+std::vector<Region> ParseMaps(const std::string& maps) {
+  std::vector<Region> out;
+  size_t at = 0;
+  while (at < maps.size()) {
+    size_t end = maps.find('\n', at);
+    if (end == std::string::npos) end = maps.size();
+    const std::string line = maps.substr(at, end - at);
+    at = end + 1;
+    unsigned long long lo = 0, hi = 0, off = 0;
+    char perms[8] = {};
+    int path_at = 0;
+    if (std::sscanf(line.c_str(), "%llx-%llx %7s %llx %*s %*s %n", &lo, &hi, perms, &off,
+                    &path_at) < 4 ||
+        path_at <= 0 || static_cast<size_t>(path_at) >= line.size() || line[path_at] != '/') {
+      continue;
+    }
+    out.push_back({lo, hi, off, line.substr(static_cast<size_t>(path_at))});
+  }
+  return out;
+}
+
+std::string ShellQuote(const std::string& s) {
+  std::string q = "'";
+  for (const char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// "function (file:line)" for each offset in `module`, by llvm-symbolizer or addr2line where one
+// is installed; empty strings where neither knows.
+std::vector<std::string> Symbolize(const std::string& module, const std::vector<uint64_t>& offs) {
+  std::vector<std::string> out(offs.size());
+  std::string tool;
+  for (const char* candidate : {"/usr/bin/addr2line", "/usr/bin/llvm-addr2line-14"}) {
+    if (access(candidate, X_OK) == 0) {
+      tool = candidate;
+      break;
+    }
+  }
+  if (tool.empty() || offs.empty() || access(module.c_str(), R_OK) != 0) return out;
+  std::string cmd = tool + " -C -f -e " + ShellQuote(module);
+  for (const uint64_t o : offs) {
+    char hex[32];
+    std::snprintf(hex, sizeof hex, " 0x%llx", static_cast<unsigned long long>(o));
+    cmd += hex;
+  }
+  cmd += " 2>/dev/null";
+  FILE* f = popen(cmd.c_str(), "r");
+  if (f == nullptr) return out;
+  char fn[1024], loc[1024];
+  for (size_t i = 0; i < offs.size(); ++i) {
+    if (std::fgets(fn, sizeof fn, f) == nullptr || std::fgets(loc, sizeof loc, f) == nullptr) break;
+    std::string a = fn, b = loc;
+    while (!a.empty() && (a.back() == '\n' || a.back() == '\r')) a.pop_back();
+    while (!b.empty() && (b.back() == '\n' || b.back() == '\r')) b.pop_back();
+    if (a != "??") out[i] = a;
+    if (b.find("??") != 0 && !b.empty()) out[i] += (out[i].empty() ? "" : " ") + ("(" + b + ")");
+  }
+  pclose(f);
+  return out;
+}
+
+// The crashing thread's frames as "module+0xOFFSET[ symbol (file:line)]", from the handler's
+// raw addresses and the maps it sent. The frames of the handler itself are dropped: the stack
+// starts at the faulting instruction when it is among them.
+std::vector<std::string> ResolveFrames(const CrashRecord& c, const std::string& maps) {
+  const uint32_t n = std::min<uint32_t>(c.frames, kMaxCrashFrames);
+  uint32_t first = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (c.pc != 0 && c.frame[i] == c.pc) {
+      first = i;
+      break;
+    }
+  }
+  const std::vector<Region> regions = ParseMaps(maps);
+  struct Where {
+    const Region* region;
+    uint64_t offset;
+  };
+  std::vector<Where> where;
+  std::map<std::string, std::vector<size_t>> by_module;
+  for (uint32_t i = first; i < n; ++i) {
+    // Return addresses point after the call: look up the call itself (not for the faulting pc).
+    const uint64_t a = c.frame[i] - (i > first || c.pc != c.frame[i] ? 1 : 0);
+    const Region* hit = nullptr;
+    for (const Region& r : regions) {
+      if (a >= r.start && a < r.end) {
+        hit = &r;
+        break;
+      }
+    }
+    where.push_back({hit, hit != nullptr ? a - hit->start + hit->offset : a});
+    if (hit != nullptr) by_module[hit->path].push_back(where.size() - 1);
+  }
+  std::vector<std::string> symbols(where.size());
+  for (const auto& [module, indices] : by_module) {
+    std::vector<uint64_t> offs;
+    for (const size_t i : indices) offs.push_back(where[i].offset);
+    const std::vector<std::string> names = Symbolize(module, offs);
+    for (size_t k = 0; k < indices.size(); ++k) symbols[indices[k]] = names[k];
+  }
+  std::vector<std::string> out;
+  for (size_t i = 0; i < where.size(); ++i) {
+    char text[64];
+    std::string module = "?";
+    if (where[i].region != nullptr) {
+      const std::string& path = where[i].region->path;
+      module = path.substr(path.rfind('/') + 1);
+    }
+    std::snprintf(text, sizeof text, "+0x%llx", static_cast<unsigned long long>(where[i].offset));
+    std::string frame = module + text;
+    if (!symbols[i].empty()) frame += " " + symbols[i];
+    out.push_back(std::move(frame));
+  }
+  return out;
+}
+
+// A run that did not end with a complete result: what the child said before it stopped.
+PoolRun FromHeard(const std::string& name, const std::string& spec, const Heard& h, Outcome outcome,
+                  int signal, std::string tail) {
+  PoolRun run = Failed(name, spec, outcome, signal, std::move(tail));
+  if (h.any_sample) {
+    const LiveSample& s = h.last;
+    run.total.ops = s.ops;
+    run.total.gets = s.gets;
+    run.total.puts = s.puts;
+    run.total.refused = s.refused;
+    run.total.handoffs = s.handoffs;
+    for (const ViolationExample& e : h.examples) run.total.violations.Add(e);
+    for (size_t k = 0; k < kViolationKinds; ++k) {
+      const Violation v = static_cast<Violation>(k);
+      const uint64_t have = run.total.violations.count(v);
+      if (s.violations[k] > have) run.total.violations.AddCount(v, s.violations[k] - have);
+    }
+    if (s.stats_known) {
+      run.stats = s.stats;
+      run.pool_counters = true;
+    }
+    if (s.exact) run.outstanding = s.gets - std::min(s.gets, s.puts);
+    run.phase = s.phase;
+    run.seconds = s.exact      ? s.t
+                  : h.run_seen ? std::chrono::duration<double>(Clock::now() - h.run_at).count()
+                               : 0;
+  }
+  if (h.crashed) {
+    run.has_fault_address = h.crash.has_address != 0;
+    run.fault_address = h.crash.address;
+    run.crash_frames = ResolveFrames(h.crash, h.maps);
+    if (run.signal == 0) run.signal = h.crash.signal;
+  }
   return run;
 }
 
@@ -305,7 +801,7 @@ namespace {
 // Runs `start_child` in a forked child with its stderr on a pipe, then supervises it (below).
 // `start_child(result_fd)` never returns: it sends the result on result_fd and _exit()s, or execs.
 PoolRun Spawn(const std::string& name, const std::string& spec, const RunOptions& options,
-              const std::function<void(int)>& start_child) {
+              const std::function<void(int, int)>& start_child) {
   int result_pipe[2], err_pipe[2];
   if (pipe2(result_pipe, O_CLOEXEC) != 0) {
     return Failed(name, spec, Outcome::kCrashed, 0,
@@ -322,17 +818,20 @@ PoolRun Spawn(const std::string& name, const std::string& spec, const RunOptions
   std::fflush(nullptr);  // what stdio holds would otherwise be written twice
   const pid_t pid = fork();
   if (pid == 0) {
-    close(result_pipe[0]);
+    // The read end stays open (close-on-exec) until the child runs: its number is how a child
+    // whose pool closed the result pipe reopens it through /proc/PARENT/fd.
     close(err_pipe[0]);
     dup2(err_pipe[1], STDERR_FILENO);
     close(err_pipe[1]);
-    start_child(result_pipe[1]);
+    start_child(result_pipe[1], result_pipe[0]);
     _exit(70);
   }
-  close(result_pipe[1]);
+  // The parent keeps a write end of the result pipe until the child has exited: should the pool
+  // close the child's end, the pipe does not read as ended, and the child can reopen it.
   close(err_pipe[1]);
   if (pid < 0) {
     const int err = errno;
+    close(result_pipe[1]);
     close(result_pipe[0]);
     close(err_pipe[0]);
     return Failed(name, spec, Outcome::kCrashed, 0,
@@ -341,9 +840,9 @@ PoolRun Spawn(const std::string& name, const std::string& spec, const RunOptions
   fcntl(result_pipe[0], F_SETFL, O_NONBLOCK);
   fcntl(err_pipe[0], F_SETFL, O_NONBLOCK);
 
-  std::string result;
+  Heard heard;
   StderrTail tail;
-  const auto to_result = [&](const char* p, size_t n) { result.append(p, n); };
+  const auto to_result = [&](const char* p, size_t n) { heard.Feed(p, n); };
   const auto to_tail = [&](const char* p, size_t n) { tail.Feed(p, n); };
   bool result_open = true, err_open = true;
   bool exited = false, killed = false, forwarded = false;
@@ -383,28 +882,36 @@ PoolRun Spawn(const std::string& name, const std::string& spec, const RunOptions
     poll(fds, n, 20);
   }
   close(result_pipe[0]);
+  close(result_pipe[1]);
   close(err_pipe[0]);
   tail.Finish();
 
-  PoolRun decoded;
-  const bool complete = internal::DecodePoolRun(result, &decoded);
-  if (killed) return Failed(name, spec, Outcome::kHung, 0, tail.Text());
+  const bool complete = heard.has_result;
+  PoolRun& decoded = heard.result;
+  // Without a complete result, the figures are the child's last live sample.
+  auto partial = [&](Outcome outcome, int signal, std::string text) {
+    if (!complete) return FromHeard(name, spec, heard, outcome, signal, std::move(text));
+    PoolRun run = decoded;
+    run.outcome = outcome;
+    run.signal = signal;
+    run.stderr_tail = std::move(text);
+    return run;
+  };
+  if (killed) return partial(Outcome::kHung, 0, tail.Text());
   if (tail.sanitizer()) {
-    if (!complete) return Failed(name, spec, Outcome::kSanitizer, 0, tail.Text());
+    if (!complete) return partial(Outcome::kSanitizer, 0, tail.Text());
     decoded.outcome = Outcome::kSanitizer;
     decoded.stderr_tail = tail.Text();
     return decoded;
   }
-  if (WIFSIGNALED(status)) {
-    return Failed(name, spec, Outcome::kCrashed, WTERMSIG(status), tail.Text());
-  }
+  if (WIFSIGNALED(status)) return partial(Outcome::kCrashed, WTERMSIG(status), tail.Text());
   if (!complete || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     std::string text = tail.Text();
     if (WIFEXITED(status)) {
       text += "(child exited with status " + std::to_string(WEXITSTATUS(status)) +
               (complete ? ")\n" : " without a complete result)\n");
     }
-    return Failed(name, spec, Outcome::kCrashed, 0, std::move(text));
+    return partial(Outcome::kCrashed, 0, std::move(text));
   }
   if (decoded.stderr_tail.empty()) decoded.stderr_tail = tail.Text();
   return decoded;
@@ -414,7 +921,8 @@ PoolRun Spawn(const std::string& name, const std::string& spec, const RunOptions
 
 PoolRun RunIsolated(const std::string& name, const std::string& spec, const RunOptions& options,
                     const std::function<PoolRun()>& body) {
-  return Spawn(name, spec, options, [&](int result_fd) { ChildMain(result_fd, body); });
+  return Spawn(name, spec, options,
+               [&](int result_fd, int parent_fd) { ChildMain(result_fd, parent_fd, body); });
 }
 
 PoolRun RunExec(const std::string& name, const std::string& spec, const RunOptions& options,
@@ -422,6 +930,8 @@ PoolRun RunExec(const std::string& name, const std::string& spec, const RunOptio
   // Built before fork: the child only calls async-signal-safe functions until exec.
   std::vector<std::string> adds = exec.env;
   adds.push_back(std::string(kResultFdVariable) + "=" + std::to_string(kExecResultFd));
+  // "PID:FD" of the parent's read end, filled in the child (digits only: async-signal-safe).
+  adds.push_back(std::string(kResultSourceVariable) + "=" + std::string(40, ' '));
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string_view entry = *e;
@@ -438,7 +948,23 @@ PoolRun RunExec(const std::string& name, const std::string& spec, const RunOptio
   argv.push_back(nullptr);
   for (std::string& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
-  return Spawn(name, spec, options, [&](int result_fd) {
+  char* source = envp[envp.size() - 2] + std::strlen(kResultSourceVariable) + 1;
+  const pid_t parent = getpid();
+  return Spawn(name, spec, options, [&](int result_fd, int parent_fd) {
+    auto put = [](char* p, unsigned long v) {
+      char digits[24];
+      int n = 0;
+      do {
+        digits[n++] = static_cast<char>('0' + v % 10);
+        v /= 10;
+      } while (v != 0);
+      while (n > 0) *p++ = digits[--n];
+      return p;
+    };
+    char* p = put(source, static_cast<unsigned long>(parent));
+    *p++ = ':';
+    p = put(p, static_cast<unsigned long>(parent_fd));
+    *p = '\0';
     // The result descriptor survives exec (dup2 clears close-on-exec on the copy).
     if (result_fd == kExecResultFd) {
       fcntl(result_fd, F_SETFD, 0);
@@ -455,9 +981,43 @@ PoolRun RunExec(const std::string& name, const std::string& spec, const RunOptio
   });
 }
 
+bool OpenResultChannel(int fd) {
+  if (g_channel.fd >= 0) return true;
+  int parent = 0, parent_fd = -1;
+  const char* source = std::getenv(kResultSourceVariable);
+  if (source == nullptr || std::sscanf(source, "%d:%d", &parent, &parent_fd) != 2) {
+    parent = static_cast<int>(getppid());
+    parent_fd = -1;
+  }
+  unsetenv(kResultSourceVariable);
+  struct stat st {};
+  if (fstat(fd, &st) != 0) return false;
+  OpenChannel(fd, parent, parent_fd);
+  InstallCrashReporter();
+  return true;
+}
+
+void StreamSample(const LiveSample& sample) {
+  if (g_channel.fd < 0 || g_channel.lost.load(std::memory_order_relaxed)) return;
+  std::string payload = internal::EncodeSample(sample);
+  if (sizeof(FrameHeader) + payload.size() > kMaxAtomicFrame) {
+    // Too many new examples for one atomic frame: send them in two samples.
+    LiveSample head = sample, tail_part = sample;
+    const size_t half = sample.new_examples.size() / 2;
+    head.new_examples.resize(half);
+    tail_part.new_examples.erase(tail_part.new_examples.begin(),
+                                 tail_part.new_examples.begin() + static_cast<long>(half));
+    StreamSample(head);
+    StreamSample(tail_part);
+    return;
+  }
+  SendFrame(kFrameSample, payload);
+}
+
 bool SendResult(int fd, const PoolRun& run) {
-  const bool sent = WriteAll(fd, internal::EncodePoolRun(run));
-  return close(fd) == 0 && sent;
+  if (g_channel.fd < 0 && !OpenResultChannel(fd)) return false;
+  const bool sent = SendFrame(kFrameResult, internal::EncodePoolRun(run));
+  return close(g_channel.fd) == 0 && sent;
 }
 
 }  // namespace bp

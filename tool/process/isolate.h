@@ -64,7 +64,17 @@ inline constexpr int kExecResultFd = 3;
 PoolRun RunExec(const std::string& name, const std::string& spec, const RunOptions& options,
                 const ExecSpec& exec);
 
-// In an exec'd child: sends `run` on `fd` and closes it. False if it could not be sent whole.
+inline constexpr const char kResultSourceVariable[] = "BPSTRESS_RESULT_SOURCE";
+
+// In an exec'd child, first thing: takes `fd` (from kResultFdVariable) as the result channel —
+// moved to a high descriptor, reopened through the parent should the pool close it — and
+// installs the crash reporter (signal handlers that send the crashing thread's stack).
+bool OpenResultChannel(int fd);
+// In an isolated or exec'd child: sends a live sample to the parent (the options' on_sample of a
+// child run); does nothing in a process that is not one. Frames of one write(2) each.
+void StreamSample(const LiveSample& sample);
+// In an exec'd child: sends `run` on the result channel (opening it on `fd` if
+// OpenResultChannel was not called) and closes it. False if it could not be sent whole.
 bool SendResult(int fd, const PoolRun& run);
 
 namespace internal {
@@ -72,6 +82,8 @@ namespace internal {
 // complete, intact encoding.
 std::string EncodePoolRun(const PoolRun& run);
 bool DecodePoolRun(std::string_view bytes, PoolRun* run);
+std::string EncodeSample(const LiveSample& sample);
+bool DecodeSample(std::string_view bytes, LiveSample* sample);
 }  // namespace internal
 
 }  // namespace bp

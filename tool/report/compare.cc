@@ -67,6 +67,58 @@ std::string Fixed(double v, const char* format) {
 // Bounds are compared exactly, so their messages must not round 99.94% up to the 99.99% bound.
 std::string PrecisePercent(double ratio) { return Fixed(100 * ratio, "%.4g%%"); }
 
+// A figure's statistics over repeats (report's stats.<name>), when there are at least two.
+struct Interval {
+  double low, median, high;
+  uint64_t n;
+};
+std::optional<Interval> RepeatInterval(const json& pool, const char* name) {
+  const json* stats = Field(pool, "stats");
+  const json* s = stats != nullptr ? Field(*stats, name) : nullptr;
+  if (s == nullptr) return std::nullopt;
+  const auto n = UintField(*s, "n");
+  const auto low = NumberField(*s, "ci_low"), median = NumberField(*s, "median"),
+             high = NumberField(*s, "ci_high");
+  if (!n || *n < 2 || !low || !median || !high) return std::nullopt;
+  return Interval{*low, *median, *high, *n};
+}
+
+// "1.23M", or "1.23M ± 40.0K" for the median of repeats.
+std::string WithSpread(double v, const std::optional<Interval>& in, std::string (*human)(double)) {
+  if (!in) return human(v);
+  return human(in->median) + " ± " + human((in->high - in->low) / 2);
+}
+
+// Terminal columns of UTF-8 text ("±" is two bytes, one column).
+size_t Columns(const std::string& s) {
+  return static_cast<size_t>(
+      std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+// A setting's value as text: strings as they are, lists joined with commas, numbers in JSON.
+std::string SettingText(const json* v) {
+  if (v == nullptr) return "-";
+  if (v->is_string()) return Printable(v->get<std::string>(), 60);
+  if (v->is_array()) {
+    std::string out;
+    for (const json& e : *v) {
+      if (!out.empty()) out.push_back(',');
+      out.append(SettingText(&e));
+    }
+    return out.empty() ? "(none)" : out;
+  }
+  if (v->is_number()) {
+    if (v->is_number_integer()) return Printable(v->dump(), 40);
+    return Fixed(v->get<double>(), "%g");
+  }
+  return Printable(v->dump(-1, ' ', false, json::error_handler_t::replace), 60);
+}
+
+const json* Setting(const json& report, const char* section, const char* key) {
+  const json* s = Field(report, section);
+  return s != nullptr ? Field(*s, key) : nullptr;
+}
+
 }  // namespace
 
 std::string HumanRate(double per_s) {
@@ -192,10 +244,59 @@ void CheckThresholds(const json& report, const Thresholds& t, Findings* f) {
   }
 }
 
+std::vector<std::string> SettingsDifferences(const json& a, const json& b) {
+  struct Item {
+    const char* section;
+    const char* key;
+    const char* name;
+  };
+  static constexpr Item kSettings[] = {
+      {"config", "dist", "dist"},
+      {"config", "threads", "threads"},
+      {"config", "hold", "hold"},
+      {"config", "cross_thread", "cross-thread"},
+      {"config", "touch", "touch"},
+      {"config", "checks", "checks"},
+      {"config", "workload", "workload"},
+      {"config", "allocators", "allocator"},
+      {"config", "preempt_rate", "preemption"},
+      {"tool", "build_type", "build type"},
+      {"tool", "sanitizers", "sanitizers"},
+      {"host", "cpus", "CPU count"},
+  };
+  std::vector<std::string> out;
+  for (const Item& item : kSettings) {
+    const json *x = Setting(a, item.section, item.key), *y = Setting(b, item.section, item.key);
+    std::string tx = SettingText(x), ty = SettingText(y);
+    if (std::string_view(item.key) == "preempt_rate") {
+      // Reports before preemption existed ran without it.
+      const double vx = x != nullptr && x->is_number() ? x->get<double>() : 0;
+      const double vy = y != nullptr && y->is_number() ? y->get<double>() : 0;
+      if (vx == vy) continue;
+      tx = Fixed(vx, "%g");
+      ty = Fixed(vy, "%g");
+    }
+    if (tx != ty) out.push_back(std::string(item.name) + ": " + tx + " vs " + ty);
+  }
+  return out;
+}
+
 void CheckBaseline(const json& report, const json& baseline, double max_regression,
                    const std::vector<std::string>& names, Findings* f) {
+  CheckBaseline(report, baseline, BaselineGate{max_regression, false}, names, f);
+}
+
+void CheckBaseline(const json& report, const json& baseline, const BaselineGate& gate,
+                   const std::vector<std::string>& names, Findings* f) {
   const std::vector<KeyedPool> now = KeyedPools(report), before = KeyedPools(baseline);
-  const std::string bound = PrecisePercent(max_regression);
+  for (const std::string& d : SettingsDifferences(baseline, report)) {
+    const std::string line = "settings differ from the baseline: " + d + " (baseline vs report)";
+    if (gate.allow_mismatch) {
+      f->Note(line);
+    } else {
+      f->Fail(line + "; --allow-mismatch to compare anyway");
+    }
+  }
   for (const KeyedPool& k : before) {
     if (Selected(*k.pool, names) && FindPool(now, k.key) == nullptr) {
       f->Note(Label(k.key) + " is in the baseline but not in the report");
@@ -213,14 +314,45 @@ void CheckBaseline(const json& report, const json& baseline, double max_regressi
       f->Note(label + ": partial outcome, not compared with the baseline");
       continue;
     }
-    const auto ops = NumberField(*k.pool, "ops_per_s"), old_ops = NumberField(*old, "ops_per_s");
-    if (ops && old_ops && *old_ops > 0) {
-      const double drop = 1 - *ops / *old_ops;
-      f->Check(drop <= max_regression, label + ": ops_per_s fell " + PrecisePercent(drop) +
-                                           " below the baseline (" + HumanRate(*old_ops) + " -> " +
-                                           HumanRate(*ops) + "), more than " + bound);
+    const auto in = RepeatInterval(*k.pool, "ops_per_s"),
+               old_in = RepeatInterval(*old, "ops_per_s");
+    const auto p99_in = RepeatInterval(*k.pool, "latency_p99_ns"),
+               old_p99_in = RepeatInterval(*old, "latency_p99_ns");
+    const bool intervals = in && old_in;
+    const double max_regression = gate.max_regression.value_or(
+        intervals ? kDefaultMaxRegression : kDefaultSingleRunMaxRegression);
+    const std::string bound = PrecisePercent(max_regression);
+    if (intervals) {
+      // Distinct intervals, not distinct medians: noise moves the median, rarely a whole interval.
+      const double gap = 1 - in->high / old_in->low;
+      f->Check(old_in->low <= 0 || gap <= max_regression,
+               label + ": ops_per_s interval [" + HumanRate(in->low) + ", " + HumanRate(in->high) +
+                   "] lies " + PrecisePercent(gap) + " below the baseline's [" +
+                   HumanRate(old_in->low) + ", " + HumanRate(old_in->high) + "], more than " +
+                   bound);
     } else {
-      f->Note(label + ": no ops_per_s on both sides, throughput not compared");
+      f->Note(label + ": a single run on " + (in || old_in ? "one side" : "both sides") +
+              ": no interval, comparing one figure against a bound of " + bound);
+      const auto ops = in ? std::optional<double>(in->median) : NumberField(*k.pool, "ops_per_s");
+      const auto old_ops =
+          old_in ? std::optional<double>(old_in->median) : NumberField(*old, "ops_per_s");
+      if (ops && old_ops && *old_ops > 0) {
+        const double drop = 1 - *ops / *old_ops;
+        f->Check(drop <= max_regression, label + ": ops_per_s fell " + PrecisePercent(drop) +
+                                             " below the baseline (" + HumanRate(*old_ops) +
+                                             " -> " + HumanRate(*ops) + "), more than " + bound);
+      } else {
+        f->Note(label + ": no ops_per_s on both sides, throughput not compared");
+      }
+    }
+    if (p99_in && old_p99_in) {
+      const double gap = p99_in->low / old_p99_in->high - 1;
+      f->Check(old_p99_in->high <= 0 || gap <= max_regression,
+               label + ": latency p99 interval [" + HumanNanos(p99_in->low) + ", " +
+                   HumanNanos(p99_in->high) + "] lies " + PrecisePercent(gap) +
+                   " above the baseline's [" + HumanNanos(old_p99_in->low) + ", " +
+                   HumanNanos(old_p99_in->high) + "], more than " + bound);
+      continue;
     }
     const auto p99 = P99(*k.pool), old_p99 = P99(*old);
     if (p99 && old_p99 && *old_p99 > 0) {
@@ -234,7 +366,38 @@ void CheckBaseline(const json& report, const json& baseline, double max_regressi
   }
 }
 
-std::string CompareTable(const std::vector<NamedReport>& reports) {
+namespace {
+
+std::string CsvField(const std::string& v) {
+  if (v.find_first_of(",\"\n") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// Markdown cells: a '|' would end the cell.
+std::string MarkdownCell(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '|') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+json OptionalNumber(std::optional<double> v) { return v ? json(*v) : json(nullptr); }
+
+json IntervalJson(const std::optional<Interval>& in) {
+  if (!in) return nullptr;
+  return {{"n", in->n}, {"median", in->median}, {"ci_low", in->low}, {"ci_high", in->high}};
+}
+
+}  // namespace
+
+std::string CompareTable(const std::vector<NamedReport>& reports, CompareFormat format) {
   std::vector<std::vector<KeyedPool>> keyed;
   std::vector<std::string> keys;  // pools in order of first appearance
   for (const NamedReport& r : reports) {
@@ -247,40 +410,108 @@ std::string CompareTable(const std::vector<NamedReport>& reports) {
     if (!first || *first <= 0) return std::string();
     return Fixed(v / *first, " (%.2fx)");
   };
+  auto raw_ratio = [](std::optional<double> v, std::optional<double> first) {
+    return v && first && *first > 0 ? json(*v / *first) : json(nullptr);
+  };
+  const bool text = format != CompareFormat::kJson;
+  const bool plain = format == CompareFormat::kTable;
   std::vector<std::vector<std::string>> rows = {
       {"pool", "report", "ops/s", "p99", "hit rate", "waste", "peak RSS", "verdict"}};
+  json list = json::array();
   for (const std::string& key : keys) {
     std::optional<double> first_ops, first_p99, first_rss;
     for (size_t i = 0; i < reports.size(); ++i) {
       const json* p = FindPool(keyed[i], key);
       if (p == nullptr) continue;
-      std::vector<std::string> row = {Printable(key, 40), Printable(reports[i].name, 60)};
-      const auto ops = NumberField(*p, "ops_per_s");
-      const auto p99 = P99(*p);
-      const auto rss = UintField(*p, "peak_rss_bytes");
+      const auto ops_in = RepeatInterval(*p, "ops_per_s");
+      const auto p99_in = RepeatInterval(*p, "latency_p99_ns");
+      // With repeats the medians are compared, as the gate does.
+      const auto ops =
+          ops_in ? std::optional<double>(ops_in->median) : NumberField(*p, "ops_per_s");
+      const auto p99_int = P99(*p);
+      const std::optional<double> p99 =
+          p99_in ? std::optional<double>(p99_in->median)
+                 : (p99_int ? std::optional<double>(static_cast<double>(*p99_int)) : std::nullopt);
+      const auto rss_int = UintField(*p, "peak_rss_bytes");
+      const std::optional<double> rss =
+          rss_int ? std::optional<double>(static_cast<double>(*rss_int)) : std::nullopt;
       const auto hit = NumberField(*p, "hit_rate");
+      const bool counters = BoolField(*p, "pool_counters") != false;
       const auto waste = NumberField(*p, "waste_ratio");
-      row.push_back(ops ? HumanRate(*ops) + ratio(*ops, first_ops) : "-");
-      row.push_back(p99 ? HumanNanos(*p99) + ratio(*p99, first_p99) : "-");
-      row.push_back(hit && BoolField(*p, "pool_counters") != false ? HumanPercent(*hit) : "-");
-      row.push_back(waste ? HumanPercent(*waste) : "-");
-      row.push_back(rss ? FormatBytes(*rss) + ratio(*rss, first_rss) : "-");
-      row.push_back(Printable(StringField(*p, "verdict").value_or("-"), 10));
+      const std::string verdict = StringField(*p, "verdict").value_or("-");
+      if (text) {
+        // Untrusted names are escaped in every text format (a newline would split a CSV row).
+        std::vector<std::string> row = {Printable(key, plain ? 40 : 200),
+                                        Printable(reports[i].name, plain ? 60 : 200)};
+        row.push_back(ops ? WithSpread(*ops, ops_in, HumanRate) + ratio(*ops, first_ops) : "-");
+        row.push_back(p99 ? WithSpread(*p99, p99_in, HumanNanos) + ratio(*p99, first_p99) : "-");
+        row.push_back(hit && counters ? HumanPercent(*hit) : "-");
+        row.push_back(waste ? HumanPercent(*waste) : "-");
+        row.push_back(rss ? FormatBytes(*rss_int) + ratio(*rss, first_rss) : "-");
+        row.push_back(Printable(verdict, 10));
+        rows.push_back(std::move(row));
+      } else {
+        list.push_back({{"pool", key},
+                        {"report", reports[i].name},
+                        {"ops_per_s", OptionalNumber(ops)},
+                        {"ops_per_s_ratio", raw_ratio(ops, first_ops)},
+                        {"ops_per_s_stats", IntervalJson(ops_in)},
+                        {"p99_ns", OptionalNumber(p99)},
+                        {"p99_ratio", raw_ratio(p99, first_p99)},
+                        {"p99_stats", IntervalJson(p99_in)},
+                        {"hit_rate", counters ? OptionalNumber(hit) : json(nullptr)},
+                        {"waste_ratio", OptionalNumber(waste)},
+                        {"peak_rss_bytes", rss_int ? json(*rss_int) : json(nullptr)},
+                        {"peak_rss_ratio", raw_ratio(rss, first_rss)},
+                        {"verdict", verdict}});
+      }
       if (!first_ops && ops) first_ops = *ops;
-      if (!first_p99 && p99) first_p99 = static_cast<double>(*p99);
-      if (!first_rss && rss) first_rss = static_cast<double>(*rss);
-      rows.push_back(std::move(row));
+      if (!first_p99 && p99) first_p99 = *p99;
+      if (!first_rss && rss) first_rss = *rss;
     }
+  }
+  std::string out;
+  switch (format) {
+    case CompareFormat::kJson:
+      return list.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+    case CompareFormat::kCsv:
+      for (const auto& row : rows) {
+        for (size_t i = 0; i < row.size(); ++i) {
+          if (i != 0) out.push_back(',');
+          out.append(CsvField(row[i]));
+        }
+        out += "\n";
+      }
+      return out;
+    case CompareFormat::kMarkdown:
+      for (size_t r = 0; r < rows.size(); ++r) {
+        out += "|";
+        for (const std::string& cell : rows[r]) {
+          out.push_back(' ');
+          out.append(MarkdownCell(cell));
+          out.append(" |");
+        }
+        out += "\n";
+        if (r == 0) {
+          out += "|";
+          for (size_t i = 0; i < rows[r].size(); ++i) {
+            out += (i < 2 || i + 1 == rows[r].size()) ? " --- |" : " ---: |";
+          }
+          out += "\n";
+        }
+      }
+      return out;
+    case CompareFormat::kTable:
+      break;
   }
   std::vector<size_t> width(rows[0].size(), 0);
   for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], Columns(row[i]));
   }
-  std::string out;
   for (const auto& row : rows) {
     std::string line;
     for (size_t i = 0; i < row.size(); ++i) {
-      const std::string pad(width[i] - row[i].size(), ' ');
+      const std::string pad(width[i] - Columns(row[i]), ' ');
       // Names left-aligned, numbers right-aligned.
       line += (i < 2 || i + 1 == row.size()) ? row[i] + pad : pad + row[i];
       if (i + 1 < row.size()) line += "  ";

@@ -35,19 +35,44 @@ struct Thresholds {
 // typo must not turn a gate into a no-op).
 void CheckThresholds(const nlohmann::json& report, const Thresholds& t, Findings* findings);
 
-// Fails a pool whose ops_per_s fell by more than `max_regression` (0.1 = 10%) below the
-// baseline's, or whose latency p99 rose by more than that above it. `pools` as in Thresholds.
+// The baseline gate is noise-aware. When both sides ran a pool several times (--repeat, n >= 2
+// in stats.ops_per_s), a pool regressed only when its whole 95% interval of the median lies more
+// than the bound below the baseline's interval: new ci_high < old ci_low * (1 - bound) (for p99:
+// new ci_low > old ci_high * (1 + bound)). With a single run on either side there is no interval:
+// a note says so and the point figures are compared with a wider default bound.
+inline constexpr double kDefaultMaxRegression = 0.10;           // intervals on both sides
+inline constexpr double kDefaultSingleRunMaxRegression = 0.25;  // a single run on a side
+struct BaselineGate {
+  std::optional<double> max_regression;  // --max-regression; nullopt: the defaults above
+  bool allow_mismatch = false;           // settings that differ are notes instead of failures
+};
+// Fails a pool whose ops_per_s fell, or whose latency p99 rose, beyond the gate's bound, and
+// (unless allow_mismatch) every setting in which the reports differ (SettingsDifferences). `pools`
+// as in Thresholds.
+void CheckBaseline(const nlohmann::json& report, const nlohmann::json& baseline,
+                   const BaselineGate& gate, const std::vector<std::string>& pools,
+                   Findings* findings);
+// The same with an explicit bound (0.1 = 10%) and the settings guard on.
 void CheckBaseline(const nlohmann::json& report, const nlohmann::json& baseline,
                    double max_regression, const std::vector<std::string>& pools,
                    Findings* findings);
+
+// The settings guard: the run settings in which two reports differ, one line each ("threads: 2
+// vs 64"): distribution, threads, hold, cross-thread, touch, checks, workload, allocators,
+// preemption rate, build type, sanitizers and CPU count. A field absent from a report (older
+// versions) reads as "-", the preemption rate as 0.
+std::vector<std::string> SettingsDifferences(const nlohmann::json& a, const nlohmann::json& b);
 
 struct NamedReport {
   std::string name;  // shown in the table (the file name)
   nlohmann::json json;
 };
 // The side-by-side table of `bpstress compare`: one row per pool and report (ops/s, p99, hit
-// rate, waste, peak RSS, verdict) with ratios to the first report that has the pool.
-std::string CompareTable(const std::vector<NamedReport>& reports);
+// rate, waste, peak RSS, verdict) with ratios to the first report that has the pool. A pool run
+// several times shows the median ops/s and p99 ± the half-width of their 95% interval.
+enum class CompareFormat { kTable, kMarkdown, kCsv, kJson };
+std::string CompareTable(const std::vector<NamedReport>& reports,
+                         CompareFormat format = CompareFormat::kTable);
 
 // Thresholds given on the verify command line, parsed: "10us" or a bare number of nanoseconds;
 // a ratio "0.25" or "25%"; a rate "250000", "250K", "1.5M" (decimal suffixes K, M, G).

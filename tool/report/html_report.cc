@@ -37,6 +37,8 @@ struct Series {
 struct Group {
   std::string label;           // untrusted: escaped when drawn
   std::vector<double> values;  // one per series; NaN: missing
+  // Optional spread per series (min and max over repeats), drawn as a whisker over the bar.
+  std::vector<double> low = {}, high = {};
 };
 
 std::string Num(double v, const char* format) {
@@ -63,12 +65,17 @@ std::string Shortened(const std::string& s, size_t max) {
 
 // Horizontal bars, one row per (group, series). Log scale when the values span decades
 // (latency: max is often 1000x p50), drawn as log1p so zero stays zero.
+// Below the bars: a labelled value axis (decades on a log scale, quarters on a linear one).
 std::string BarChart(std::string_view title, const std::vector<Series>& series,
-                     const std::vector<Group>& groups, bool log_scale) {
-  constexpr double kLabelW = 190, kBarW = 560, kRowH = 18, kGroupGap = 10, kTop = 8;
+                     const std::vector<Group>& groups, bool log_scale,
+                     std::string_view axis_label) {
+  constexpr double kLabelW = 190, kBarW = 560, kRowH = 18, kGroupGap = 10, kTop = 8, kAxisH = 42;
   double max = 0;
   for (const Group& g : groups) {
     for (double v : g.values) {
+      if (std::isfinite(v)) max = std::max(max, v);
+    }
+    for (double v : g.high) {
       if (std::isfinite(v)) max = std::max(max, v);
     }
   }
@@ -76,8 +83,9 @@ std::string BarChart(std::string_view title, const std::vector<Series>& series,
     if (!std::isfinite(v) || v <= 0 || max <= 0) return 0.0;
     return kBarW * (log_scale ? std::log1p(v) / std::log1p(max) : v / max);
   };
-  const double height =
-      kTop + static_cast<double>(groups.size()) * (series.size() * kRowH + kGroupGap) + 4;
+  const double bars_h =
+      kTop + static_cast<double>(groups.size()) * (series.size() * kRowH + kGroupGap);
+  const double height = bars_h + kAxisH;
   std::string out;
   if (series.size() > 1) {
     out += "<div class=\"legend\">";
@@ -101,11 +109,108 @@ std::string BarChart(std::string_view title, const std::vector<Series>& series,
       out += "<rect x=\"" + Num(kLabelW, "%.0f") + "\" y=\"" + Num(y + 2, "%.1f") + "\" width=\"" +
              Num(w, "%.1f") + "\" height=\"" + Num(kRowH - 4, "%.0f") + "\" fill=\"" +
              kColors[s % 5] + "\"/>";
-      out += "<text x=\"" + Num(kLabelW + w + 6, "%.1f") + "\" y=\"" + Num(y + kRowH - 5, "%.1f") +
-             "\">" + HtmlEscape(std::isfinite(v) ? series[s].format(v) : "-") + "</text>\n";
+      double text_x = kLabelW + w + 6;
+      if (s < g.low.size() && s < g.high.size() && std::isfinite(g.low[s]) &&
+          std::isfinite(g.high[s])) {
+        // The whisker: min to max over the repeats, with end caps.
+        const double x0 = kLabelW + scale(g.low[s]), x1 = kLabelW + scale(g.high[s]);
+        const double cy = y + kRowH / 2;
+        out += "<path class=\"whisker\" d=\"M" + Num(x0, "%.1f") + " " + Num(cy, "%.1f") + "H" +
+               Num(x1, "%.1f") + "M" + Num(x0, "%.1f") + " " + Num(cy - 5, "%.1f") + "v10M" +
+               Num(x1, "%.1f") + " " + Num(cy - 5, "%.1f") +
+               "v10\" stroke=\"#222\" stroke-width=\"1.5\" fill=\"none\"><title>" +
+               HtmlEscape("min " + series[s].format(g.low[s]) + ", max " +
+                          series[s].format(g.high[s])) +
+               "</title></path>";
+        text_x = std::max(text_x, x1 + 6);
+      }
+      out += "<text x=\"" + Num(text_x, "%.1f") + "\" y=\"" + Num(y + kRowH - 5, "%.1f") + "\">" +
+             HtmlEscape(std::isfinite(v) ? series[s].format(v) : "-") + "</text>\n";
       y += kRowH;
     }
     y += kGroupGap;
+  }
+  // The value axis.
+  std::vector<double> ticks;
+  if (max > 0 && log_scale) {
+    for (double t = 1; t <= max * 1.0001 && ticks.size() < 20; t *= 10) ticks.push_back(t);
+  } else if (max > 0) {
+    for (int k = 0; k <= 4; ++k) ticks.push_back(max * k / 4);
+  }
+  out += "<path class=\"axis\" d=\"M" + Num(kLabelW, "%.0f") + " " + Num(bars_h, "%.1f") + "H" +
+         Num(kLabelW + kBarW, "%.0f") + "\" stroke=\"#888\" fill=\"none\"/>\n";
+  for (double t : ticks) {
+    const double x = kLabelW + (t == 0 ? 0.0 : scale(t));
+    out += "<path d=\"M" + Num(x, "%.1f") + " " + Num(bars_h, "%.1f") + "v5\" stroke=\"#888\"/>";
+    out += "<text x=\"" + Num(x, "%.1f") + "\" y=\"" + Num(bars_h + 17, "%.1f") +
+           "\" text-anchor=\"middle\">" + HtmlEscape(series[0].format(t)) + "</text>\n";
+  }
+  out += "<text class=\"axis-label\" x=\"" + Num(kLabelW + kBarW / 2, "%.0f") + "\" y=\"" +
+         Num(bars_h + 36, "%.1f") + "\" text-anchor=\"middle\">" + HtmlEscape(axis_label) +
+         (log_scale ? " (log scale)" : "") + "</text>\n";
+  return out + "</svg>\n";
+}
+
+struct Line {
+  std::string name;  // untrusted: escaped when drawn
+  size_t color;
+  bool dashed;
+  std::vector<std::pair<double, double>> points;  // (seconds, value)
+};
+
+// A line chart of values over time: every line on one pair of axes, x in seconds from the start
+// of the run, y from 0 to the largest value, five labelled ticks on each axis.
+std::string LineChart(std::string_view title, std::string_view y_label,
+                      std::string (*format)(double), const std::vector<Line>& lines) {
+  constexpr double kLeft = 90, kTop = 10, kW = 760, kH = 240, kBottom = 46;
+  double max_x = 0, max_y = 0;
+  for (const Line& l : lines) {
+    for (const auto& [x, y] : l.points) {
+      if (std::isfinite(x)) max_x = std::max(max_x, x);
+      if (std::isfinite(y)) max_y = std::max(max_y, y);
+    }
+  }
+  if (max_x <= 0) max_x = 1;
+  if (max_y <= 0) max_y = 1;
+  auto px = [&](double x) { return kLeft + kW * x / max_x; };
+  auto py = [&](double y) { return kTop + kH - kH * y / max_y; };
+  std::string out = "<div class=\"legend\">";
+  for (const Line& l : lines) {
+    out += "<span><i style=\"background:" + std::string(kColors[l.color % 5]) + "\"></i>" +
+           HtmlEscape(l.name) + "</span>";
+  }
+  out += "</div>\n<svg role=\"img\" class=\"timeline\" width=\"900\" height=\"" +
+         Num(kTop + kH + kBottom, "%.0f") + "\" viewBox=\"0 0 900 " +
+         Num(kTop + kH + kBottom, "%.0f") + "\"><title>" + HtmlEscape(title) + "</title>\n";
+  out += "<path class=\"axis\" d=\"M" + Num(kLeft, "%.0f") + " " + Num(kTop, "%.0f") + "V" +
+         Num(kTop + kH, "%.0f") + "H" + Num(kLeft + kW, "%.0f") +
+         "\" stroke=\"#888\" fill=\"none\"/>\n";
+  for (int k = 0; k <= 4; ++k) {
+    const double x = max_x * k / 4, y = max_y * k / 4;
+    out += "<path d=\"M" + Num(px(x), "%.1f") + " " + Num(kTop + kH, "%.0f") +
+           "v5\" stroke=\"#888\"/><text x=\"" + Num(px(x), "%.1f") + "\" y=\"" +
+           Num(kTop + kH + 18, "%.0f") + "\" text-anchor=\"middle\">" + Num(x, "%.2gs") +
+           "</text>\n";
+    out += "<path d=\"M" + Num(kLeft - 5, "%.0f") + " " + Num(py(y), "%.1f") +
+           "h5\" stroke=\"#888\"/><text x=\"" + Num(kLeft - 8, "%.0f") + "\" y=\"" +
+           Num(py(y) + 4, "%.1f") + "\" text-anchor=\"end\">" + HtmlEscape(format(y)) + "</text>\n";
+  }
+  out += "<text class=\"axis-label\" x=\"" + Num(kLeft + kW / 2, "%.0f") + "\" y=\"" +
+         Num(kTop + kH + 40, "%.0f") +
+         "\" text-anchor=\"middle\">seconds since the workers started</text>\n";
+  out += "<text class=\"axis-label\" transform=\"rotate(-90)\" x=\"" +
+         Num(-(kTop + kH / 2), "%.0f") + "\" y=\"14\" text-anchor=\"middle\">" +
+         HtmlEscape(y_label) + "</text>\n";
+  for (const Line& l : lines) {
+    std::string d;
+    for (const auto& [x, y] : l.points) {
+      if (!std::isfinite(x) || !std::isfinite(y)) continue;
+      d += (d.empty() ? "M" : "L") + Num(px(x), "%.1f") + " " + Num(py(y), "%.1f");
+    }
+    if (d.empty()) continue;
+    out += "<path class=\"line\" d=\"" + d + "\" stroke=\"" + kColors[l.color % 5] +
+           "\" stroke-width=\"2\" fill=\"none\"" + (l.dashed ? " stroke-dasharray=\"6 4\"" : "") +
+           "><title>" + HtmlEscape(l.name) + "</title></path>\n";
   }
   return out + "</svg>\n";
 }
@@ -170,6 +275,39 @@ std::string PoolTable(const std::vector<const json*>& pools,
   return out + "</table>\n";
 }
 
+// Crashed pools: signal, address, phase and the crashing thread's stack; the leak measure over
+// cycles where it ran.
+std::string LifeNotes(const std::vector<const json*>& pools,
+                      const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < pools.size(); ++i) {
+    const json* crash = Field(*pools[i], "crash");
+    if (crash != nullptr && crash->is_object()) {
+      out += "<p><b>" + HtmlEscape(names[i]) + "</b> crashed: signal " +
+             HtmlEscape(ValueText(crash->value("signal", json()))) + ", address " +
+             HtmlEscape(ValueText(crash->value("address", json()))) + ", phase " +
+             HtmlEscape(ValueText(crash->value("phase", json()))) + "</p>\n<pre>";
+      const auto frames = crash->find("frames");
+      if (frames != crash->end() && frames->is_array()) {
+        size_t k = 0;
+        for (const json& f : *frames) {
+          out += "#" + std::to_string(k++) + " " + HtmlEscape(ValueText(f)) + "\n";
+        }
+      }
+      out += "</pre>\n";
+    }
+    const json* cycles = Field(*pools[i], "heap_after_destroy_bytes");
+    if (cycles != nullptr && cycles->is_array() && cycles->size() > 1) {
+      out += "<p><b>" + HtmlEscape(names[i]) +
+             "</b> heap after destroy per cycle: " + HtmlEscape(ValueText(*cycles)) +
+             " bytes; growth per cycle " +
+             HtmlEscape(ValueText(pools[i]->value("leak_growth_bytes_per_cycle", json()))) +
+             " bytes</p>\n";
+    }
+  }
+  return out;
+}
+
 std::string DetectorTable(const std::vector<const json*>& pools,
                           const std::vector<std::string>& names) {
   std::string out = "<table><tr><th>pool</th>";
@@ -211,10 +349,42 @@ std::string CapacityCharts(const std::vector<const json*>& pools,
     }
     out += "<figure><figcaption>" + HtmlEscape(names[i]) + " — " + std::to_string(groups.size()) +
            " capacity classes</figcaption>\n" +
-           BarChart("share of gets by capacity", {{"share of gets", Percent}}, groups, false) +
+           BarChart("share of gets by capacity", {{"share of gets", Percent}}, groups, false,
+                    "share of gets") +
            "</figure>\n";
   }
   return out;
+}
+
+// The timeline of each pool's first repeat: ops/s per interval, and RSS (solid) with the pool's
+// retained bytes (dashed). Reports before timelines have none: the section is left out.
+std::string TimelineCharts(const std::vector<const json*>& pools,
+                           const std::vector<std::string>& names) {
+  std::vector<Line> rate, memory;
+  for (size_t i = 0; i < pools.size(); ++i) {
+    const json* timeline = Field(*pools[i], "timeline");
+    if (timeline == nullptr || !timeline->is_array()) continue;
+    Line r{names[i], i, false, {}}, rss{names[i] + " RSS", i, false, {}},
+        kept{names[i] + " retained", i, true, {}};
+    for (const json& e : *timeline) {
+      if (UintField(e, "repeat").value_or(1) != 0) continue;
+      const double t = Get(e, "t");
+      r.points.push_back({t, Get(e, "ops_per_s")});
+      rss.points.push_back({t, Get(e, "rss_bytes")});
+      kept.points.push_back({t, Get(e, "retained_bytes")});
+    }
+    if (r.points.empty()) continue;
+    rate.push_back(std::move(r));
+    memory.push_back(std::move(rss));
+    memory.push_back(std::move(kept));
+  }
+  if (rate.empty()) return "";
+  return "<h2 id=\"timeline\">Over time</h2>\n<figure><figcaption>Throughput (first repeat)"
+         "</figcaption>\n" +
+         LineChart("operations per second over time", "operations per second", HumanRate, rate) +
+         "</figure>\n<figure><figcaption>Memory: RSS (solid) and bytes retained by the pool "
+         "(dashed)</figcaption>\n" +
+         LineChart("memory over time", "bytes", Bytes, memory) + "</figure>\n";
 }
 
 }  // namespace
@@ -266,7 +436,14 @@ std::string RenderHtmlReport(const json& report, std::string_view source) {
     const json* lat = Field(*p, "latency_ns");
     const json none;
     const json& l = lat ? *lat : none;
-    throughput.push_back({name, {Get(*p, "ops_per_s")}});
+    // Repeats: the bar is the median run, the whisker spans the slowest to the fastest.
+    const json* stats = Field(*p, "stats");
+    const json* ops = stats != nullptr ? Field(*stats, "ops_per_s") : nullptr;
+    if (ops != nullptr && UintField(*ops, "n").value_or(0) >= 2) {
+      throughput.push_back({name, {Get(*ops, "median")}, {Get(*ops, "min")}, {Get(*ops, "max")}});
+    } else {
+      throughput.push_back({name, {Get(*p, "ops_per_s")}});
+    }
     latency.push_back(
         {name, {Get(l, "p50"), Get(l, "p90"), Get(l, "p99"), Get(l, "p99_9"), Get(l, "max")}});
     retained.push_back({name, {Get(*p, "retained_bytes_end"), Get(*p, "peak_retained_bytes")}});
@@ -283,17 +460,20 @@ std::string RenderHtmlReport(const json& report, std::string_view source) {
          (BoolField(report, "interrupted") == true ? " · interrupted" : "") + "</p>\n";
   out += "<h2 id=\"pools\">Pools</h2>\n" + PoolTable(pools, names);
   out += "<h2 id=\"throughput\">Throughput</h2>\n" +
-         BarChart("operations per second", {{"ops/s", Rate}}, throughput, false);
+         BarChart("operations per second", {{"ops/s", Rate}}, throughput, false,
+                  "operations per second (median of repeats; whiskers: min to max)");
   out +=
       "<h2 id=\"latency\">Latency percentiles</h2>\n" +
       BarChart("latency of get + put",
                {{"p50", Nanos}, {"p90", Nanos}, {"p99", Nanos}, {"p99.9", Nanos}, {"max", Nanos}},
-               latency, true);
+               latency, true, "latency of one get + put");
+  out += TimelineCharts(pools, names);
   out += "<h2 id=\"capacity\">Capacity distribution</h2>\n" + CapacityCharts(pools, names);
-  out +=
-      "<h2 id=\"retained\">Retained bytes</h2>\n" +
-      BarChart("bytes held by the pool", {{"at the end", Bytes}, {"peak", Bytes}}, retained, false);
+  out += "<h2 id=\"retained\">Retained bytes</h2>\n" +
+         BarChart("bytes held by the pool", {{"at the end", Bytes}, {"peak", Bytes}}, retained,
+                  false, "bytes held by the pool");
   out += "<h2 id=\"detectors\">Detectors</h2>\n" + DetectorTable(pools, names);
+  out += LifeNotes(pools, names);
   out += "<h2 id=\"config\">Configuration</h2>\n<table><tr><th>setting</th><th>value</th></tr>\n" +
          KeyValueRows(Field(report, "config"), "") + KeyValueRows(Field(report, "tool"), "tool.") +
          KeyValueRows(Field(report, "host"), "host.") + "</table>\n</body></html>\n";

@@ -3,12 +3,15 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 
 #include "build_info.h"
 #include "pool/json_writer.h"
+#include "tool/util/stats.h"
 
 namespace bp {
 namespace {
@@ -86,7 +89,10 @@ double Ratio(uint64_t num, uint64_t den) {
   return den == 0 ? 0.0 : static_cast<double>(num) / static_cast<double>(den);
 }
 
-void WritePool(JsonWriter& w, const PoolRun& p, const RunOptions& o) {
+void WriteRepeats(JsonWriter& w, const std::vector<PoolRun>& repeats);
+
+void WritePool(JsonWriter& w, const PoolRun& p, const std::vector<PoolRun>& repeats,
+               const RunOptions& o) {
   const ThreadResult& t = p.total;
   const uint64_t gets = t.gets;
   w.BeginObject();
@@ -126,6 +132,11 @@ void WritePool(JsonWriter& w, const PoolRun& p, const RunOptions& o) {
   w.Key("retained_bytes_end").Uint(p.stats.retained_bytes);
   w.Key("peak_retained_bytes").Uint(p.stats.peak_retained_bytes);
   w.Key("heap_leaked_bytes").Uint(p.heap_leaked_bytes);
+  w.Key("heap_after_destroy_bytes").BeginArray();
+  for (const uint64_t b : p.heap_after_destroy_bytes) w.Uint(b);
+  w.EndArray();
+  w.Key("leak_growth_bytes_per_cycle").Uint(p.leak_growth_bytes_per_cycle);
+  w.Key("phase").String(PhaseName(p.phase));
   w.Key("violations");
   WriteViolationCounts(w, t.violations);
   w.Key("violation_examples");
@@ -174,7 +185,129 @@ void WritePool(JsonWriter& w, const PoolRun& p, const RunOptions& o) {
     w.Key("signal").Int(p.signal);
     w.Key("stderr_tail").String(p.stderr_tail);
   }
+  const std::vector<PoolRun>& runs = repeats.empty() ? std::vector<PoolRun>{p} : repeats;
+  WriteRepeats(w, runs);
+  // Every repeat's points, in order, each naming its repeat.
+  w.Key("timeline").BeginArray();
+  for (size_t i = 0; i < runs.size(); ++i) {
+    for (const TimelineSample& t : runs[i].timeline) {
+      w.BeginObject()
+          .Key("repeat")
+          .Uint(i)
+          .Key("t")
+          .Double(t.t)
+          .Key("ops")
+          .Uint(t.ops)
+          .Key("ops_per_s")
+          .Double(t.ops_per_s)
+          .Key("rss_bytes")
+          .Uint(t.rss_bytes)
+          .Key("retained_bytes")
+          .Uint(t.retained_bytes)
+          .Key("outstanding")
+          .Uint(t.outstanding)
+          .Key("violations")
+          .Uint(t.violations)
+          .EndObject();
+    }
+  }
+  w.EndArray();
+  if (p.outcome == Outcome::kCrashed) {
+    w.Key("crash").BeginObject();
+    if (p.signal != 0) {
+      w.Key("signal").String(SignalName(p.signal));
+    } else {
+      w.Key("signal").Null();
+    }
+    if (p.has_fault_address) {
+      char hex[32];
+      std::snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(p.fault_address));
+      w.Key("address").String(hex);
+    } else {
+      w.Key("address").Null();
+    }
+    w.Key("phase").String(PhaseName(p.phase));
+    w.Key("frames").BeginArray();
+    for (const std::string& f : p.crash_frames) w.String(f);
+    w.EndArray();
+    w.EndObject();
+  }
   w.Key("verdict").String(PoolPassed(p) ? "pass" : "fail");
+  w.EndObject();
+}
+
+void WriteSummary(JsonWriter& w, const Summary& s) {
+  w.BeginObject()
+      .Key("n")
+      .Uint(s.n)
+      .Key("mean")
+      .Double(s.mean)
+      .Key("median")
+      .Double(s.median)
+      .Key("stddev")
+      .Double(s.stddev)
+      .Key("min")
+      .Double(s.min)
+      .Key("max")
+      .Double(s.max)
+      .Key("ci_low")
+      .Double(s.ci_low)
+      .Key("ci_high")
+      .Double(s.ci_high)
+      .Key("ci_level")
+      .Double(s.ci_level)
+      .EndObject();
+}
+
+double OpsPerSecond(const PoolRun& p) {
+  return p.seconds > 0 ? static_cast<double>(p.total.ops) / p.seconds : 0.0;
+}
+
+bool HasFigures(const PoolRun& p) {
+  return p.outcome != Outcome::kHung && p.outcome != Outcome::kCrashed &&
+         p.outcome != Outcome::kSanitizer && p.seconds > 0;
+}
+
+// Each repeat's own figures, and their statistics over the repeats that have figures (a hung or
+// crashed repeat has none).
+void WriteRepeats(JsonWriter& w, const std::vector<PoolRun>& repeats) {
+  w.Key("repeats").BeginArray();
+  for (size_t i = 0; i < repeats.size(); ++i) {
+    const PoolRun& r = repeats[i];
+    w.BeginObject();
+    w.Key("repeat").Uint(i);
+    w.Key("outcome").String(OutcomeName(r.outcome));
+    w.Key("seconds").Double(r.seconds);
+    w.Key("ops").Uint(r.total.ops);
+    w.Key("ops_per_s").Double(OpsPerSecond(r));
+    w.Key("latency_ns");
+    WriteLatency(w, r.total.latency);
+    w.Key("peak_rss_bytes").Uint(r.peak_rss_bytes);
+    w.Key("violations");
+    WriteViolationCounts(w, r.total.violations);
+    w.EndObject();
+  }
+  w.EndArray();
+  std::vector<double> ops;
+  std::array<std::vector<double>, 4> latency;
+  static constexpr double kPercentiles[] = {50, 90, 99, 99.9};
+  for (const PoolRun& r : repeats) {
+    if (!HasFigures(r)) continue;
+    ops.push_back(OpsPerSecond(r));
+    if (r.total.latency.Count() == 0) continue;
+    for (size_t k = 0; k < latency.size(); ++k) {
+      latency[k].push_back(static_cast<double>(r.total.latency.Percentile(kPercentiles[k])));
+    }
+  }
+  w.Key("stats").BeginObject();
+  w.Key("ops_per_s");
+  WriteSummary(w, Summarize(ops));
+  static constexpr const char* kKeys[] = {"latency_p50_ns", "latency_p90_ns", "latency_p99_ns",
+                                          "latency_p99_9_ns"};
+  for (size_t k = 0; k < latency.size(); ++k) {
+    w.Key(kKeys[k]);
+    WriteSummary(w, Summarize(latency[k]));
+  }
   w.EndObject();
 }
 
@@ -191,6 +324,63 @@ void WriteSanitizers(JsonWriter& w) {
 }
 
 }  // namespace
+
+PoolRun MergeRepeats(const std::vector<PoolRun>& repeats) {
+  if (repeats.size() == 1) return repeats.front();
+  // Worst first: a partial outcome hides every figure, then limits, then findings.
+  static constexpr Outcome kSeverity[] = {Outcome::kSanitizer,   Outcome::kCrashed,
+                                          Outcome::kHung,        Outcome::kLimit,
+                                          Outcome::kInterrupted, Outcome::kViolations};
+  PoolRun out;
+  if (repeats.empty()) return out;
+  out.name = repeats.front().name;
+  out.spec = repeats.front().spec;
+  out.allocator = repeats.front().allocator;
+  out.traits = repeats.front().traits;
+  out.pool_counters = repeats.front().pool_counters;
+  const PoolRun* worst = &repeats.back();
+  for (Outcome o : kSeverity) {
+    const auto it = std::find_if(repeats.begin(), repeats.end(),
+                                 [o](const PoolRun& r) { return r.outcome == o; });
+    if (it != repeats.end()) {
+      worst = &*it;
+      break;
+    }
+  }
+  out.outcome = worst->outcome;
+  out.stop_reason = worst->stop_reason;
+  out.signal = worst->signal;
+  out.stderr_tail = worst->stderr_tail;
+  out.phase = worst->phase;
+  out.has_fault_address = worst->has_fault_address;
+  out.fault_address = worst->fault_address;
+  out.crash_frames = worst->crash_frames;
+  out.heap_after_destroy_bytes = worst->heap_after_destroy_bytes;
+  out.leak_growth_bytes_per_cycle = worst->leak_growth_bytes_per_cycle;
+  for (const PoolRun& r : repeats) {
+    out.seconds += r.seconds;
+    out.total.Merge(r.total);
+    if (out.threads.size() < r.threads.size()) out.threads.resize(r.threads.size());
+    for (size_t i = 0; i < r.threads.size(); ++i) {
+      const double seconds = out.threads[i].seconds + r.threads[i].seconds;
+      out.threads[i].Merge(r.threads[i]);
+      out.threads[i].seconds = seconds;
+    }
+    out.stats.gets += r.stats.gets;
+    out.stats.puts += r.stats.puts;
+    out.stats.hits += r.stats.hits;
+    out.stats.misses += r.stats.misses;
+    out.stats.drops += r.stats.drops;
+    out.stats.retained_bytes = r.stats.retained_bytes;
+    out.stats.peak_retained_bytes =
+        std::max(out.stats.peak_retained_bytes, r.stats.peak_retained_bytes);
+    out.outstanding += r.outstanding;
+    out.peak_rss_bytes = std::max(out.peak_rss_bytes, r.peak_rss_bytes);
+    out.heap_leaked_bytes = std::max(out.heap_leaked_bytes, r.heap_leaked_bytes);
+  }
+  out.total.seconds = out.seconds;
+  return out;
+}
 
 bool PoolPassed(const PoolRun& run) {
   return run.outcome == Outcome::kOk && run.total.violations.failures() == 0;
@@ -231,6 +421,15 @@ std::string RenderReport(const Report& r) {
   w.Key("max_rss_bytes").Uint(o.max_rss_bytes);
   w.Key("deadline_ms").Uint(o.deadline.count() / 1000000);
   w.Key("latency_sample_every").Uint(uint64_t{1} << o.latency_sample_shift);
+  w.Key("repeat").Uint(r.repeat);
+  w.Key("warmup_ms").Uint(o.warmup.count() / 1000000);
+  w.Key("sample_interval_ms").Uint(o.sample_interval.count() / 1000000);
+  w.Key("pin").Bool(o.pin);
+  if (o.pin) {
+    w.Key("pin_cpus").BeginArray();
+    for (int c : r.pin_cpus) w.Uint(static_cast<uint64_t>(c));
+    w.EndArray();
+  }
   w.Key("profile").String(r.profile);
   w.Key("preempt_rate").Double(o.preempt_rate);
   w.Key("churn").Uint(o.churn);
@@ -247,7 +446,9 @@ std::string RenderReport(const Report& r) {
   w.EndArray();
   w.EndObject();
   w.Key("pools").BeginArray();
-  for (const PoolRun& p : r.pools) WritePool(w, p, o);
+  for (size_t i = 0; i < r.pools.size(); ++i) {
+    WritePool(w, r.pools[i], i < r.repeats.size() ? r.repeats[i] : std::vector<PoolRun>{}, o);
+  }
   w.EndArray();
   w.Key("interrupted").Bool(r.interrupted);
   w.Key("exit_code").Int(r.exit_code);

@@ -31,10 +31,19 @@ struct Report {
   std::vector<std::string> notes;       // defaults that were scaled (e.g. under ThreadSanitizer)
   std::string profile = "bench";        // --profile: hunt (the default) or bench
   bool misuse_fails = false;            // --misuse-fails
+  // One entry per pool (and allocator): MergeRepeats of its repeats, which repeats[i] keeps.
   std::vector<PoolRun> pools;
+  std::vector<std::vector<PoolRun>> repeats;  // parallel to pools; empty: one repeat, pools[i]
+  unsigned repeat = 1;                        // --repeat
+  std::vector<int> pin_cpus;                  // --pin: the CPUs workers were pinned over
   bool interrupted = false;
   int exit_code = 0;
 };
+
+// The repeats of one pool as one result: counts, histograms, violations and seconds summed
+// (so ops_per_s is total ops / total seconds and every identity of a single run holds), peak
+// figures the maximum, and the worst outcome (a hung or crashed repeat makes the pool partial).
+PoolRun MergeRepeats(const std::vector<PoolRun>& repeats);
 
 // Whether a pool's result passes: outcome ok and no failure-kind violation.
 bool PoolPassed(const PoolRun& run);

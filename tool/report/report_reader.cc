@@ -205,7 +205,7 @@ const json* FieldReader::Get(const char* key, Type type) {
              " (found " + found + ")");
     return nullptr;
   }
-  f_->Pass();
+  f_->Pass(label_ + ": field '" + prefix_ + key + "'");
   return v;
 }
 

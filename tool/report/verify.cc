@@ -178,6 +178,254 @@ void CheckCapacityHistogram(FieldReader& r, const json* hist, bool required, U64
   }
 }
 
+// A stats summary (tool/util/stats.h): min <= ci_low <= median <= ci_high <= max, mean inside.
+void CheckSummary(FieldReader& r, const json& summary, const std::string& name, size_t repeats,
+                  Findings* f) {
+  FieldReader sr(summary, r.label(), true, f, "stats." + name + ".");
+  const U64 n = sr.Uint("n");
+  const F64 mean = sr.Number("mean"), median = sr.Number("median"), min = sr.Number("min"),
+            max = sr.Number("max"), low = sr.Number("ci_low"), high = sr.Number("ci_high"),
+            level = sr.Number("ci_level");
+  sr.Number("stddev");
+  const std::string key = "stats." + name;
+  if (n) {
+    r.Check(*n <= repeats, key + ".n (" + Num(*n) + ") > repeats (" + Num(uint64_t{repeats}) + ")");
+  }
+  if (level) r.Check(*level <= 1, key + ".ci_level (" + Num(*level) + ") > 1");
+  if (!n || *n == 0 || !mean || !median || !min || !max || !low || !high) return;
+  const double order[] = {*min, *low, *median, *high, *max};
+  r.Check(std::is_sorted(std::begin(order), std::end(order)),
+          key + ": not min <= ci_low <= median <= ci_high <= max (" + Num(*min) + ", " + Num(*low) +
+              ", " + Num(*median) + ", " + Num(*high) + ", " + Num(*max) + ")");
+  r.Check(*mean >= *min * (1 - 1e-12) && *mean <= *max * (1 + 1e-12),
+          key + ".mean (" + Num(*mean) + ") outside min..max");
+}
+
+// "repeats" (one entry per measured run) and "stats" over them; optional, as in reports of
+// bpstress before --repeat. Totals of the pool are the sums over its repeats.
+void CheckRepeats(FieldReader& r, const json& pool, bool partial, const Counts& totals,
+                  Findings* f) {
+  FieldReader opt(pool, r.label(), false, f);
+  const json* repeats = opt.Array("repeats");
+  const json* stats = opt.Object("stats");
+  if (repeats == nullptr) return;
+  r.Check(!repeats->empty(), "repeats is empty");
+  U128 ops_sum = 0;
+  double seconds_sum = 0;
+  std::array<U128, kViolationKinds> kinds{};
+  bool complete = true;
+  for (size_t i = 0; i < repeats->size(); ++i) {
+    const json& e = (*repeats)[i];
+    const std::string key = "repeats[" + std::to_string(i) + "].";
+    if (!e.is_object()) {
+      r.Check(false, key.substr(0, key.size() - 1) + " is not an object");
+      complete = false;
+      continue;
+    }
+    FieldReader er(e, r.label(), true, f, key);
+    const U64 index = er.Uint("repeat");
+    const std::optional<std::string> outcome = er.String("outcome");
+    const F64 seconds = er.Number("seconds"), rate = er.Number("ops_per_s");
+    const U64 ops = er.Uint("ops");
+    const json* latency = er.Object("latency_ns");
+    er.Uint("peak_rss_bytes");
+    const Counts c =
+        ReadViolations(er.Object("violations"), r.label(), true, f, key + "violations.");
+    if (index) r.Check(*index == i, key + "repeat (" + Num(*index) + ") != " + Num(uint64_t{i}));
+    if (outcome) {
+      r.Check(
+          std::find(std::begin(kOutcomes), std::end(kOutcomes), *outcome) != std::end(kOutcomes),
+          key + "outcome '" + Printable(*outcome) + "' is not a known outcome");
+    }
+    if (rate && ops && seconds && *seconds > 0) {
+      const double want = static_cast<double>(*ops) / *seconds;
+      r.Check(Close(*rate, want, 1e-6),
+              key + "ops_per_s (" + Num(*rate) + ") != ops / seconds (" + Num(want) + ")");
+    }
+    if (latency != nullptr) {
+      FieldReader lr(*latency, r.label(), true, f, key + "latency_ns.");
+      const U64 samples = lr.Uint("samples");
+      if (samples && ops) {
+        r.Check(*samples <= *ops,
+                key + "latency_ns.samples (" + Num(*samples) + ") > ops (" + Num(*ops) + ")");
+      }
+    }
+    complete &= ops && seconds;
+    ops_sum += ops.value_or(0);
+    seconds_sum += seconds.value_or(0);
+    for (size_t k = 0; k < kViolationKinds; ++k) {
+      complete &= c.kinds[k].has_value();
+      kinds[k] += c.kinds[k].value_or(0);
+    }
+  }
+  if (stats != nullptr) {
+    for (const char* name :
+         {"ops_per_s", "latency_p50_ns", "latency_p90_ns", "latency_p99_ns", "latency_p99_9_ns"}) {
+      FieldReader st(*stats, r.label(), true, f, "stats.");
+      if (const json* summary = st.Object(name)) {
+        CheckSummary(r, *summary, name, repeats->size(), f);
+      }
+    }
+  }
+  if (partial || !complete) return;
+  if (const U64 ops = UintField(pool, "ops")) {
+    r.Check(ops_sum == *ops, "ops (" + Num(*ops) + ") != sum over repeats (" + Num(ops_sum) + ")");
+  }
+  if (const F64 seconds = NumberField(pool, "seconds")) {
+    r.Check(Close(*seconds, seconds_sum, 1e-9),
+            "seconds (" + Num(*seconds) + ") != sum over repeats (" + Num(seconds_sum) + ")");
+  }
+  for (size_t k = 0; k < kViolationKinds; ++k) {
+    if (!totals.kinds[k]) continue;
+    r.Check(kinds[k] == *totals.kinds[k], std::string("violations.") + kViolationNames[k] + " (" +
+                                              Num(*totals.kinds[k]) + ") != sum over repeats (" +
+                                              Num(kinds[k]) + ")");
+  }
+}
+
+// "timeline" (optional): points of each repeat in order — repeat indexes non-decreasing and
+// within repeats, t, ops and violations non-decreasing within a repeat, ops_per_s the rate of the
+// interval, and each repeat's last point at most its totals (equal to its ops when it ended ok).
+void CheckTimeline(FieldReader& r, const json& pool, Findings* f) {
+  FieldReader opt(pool, r.label(), false, f);
+  const json* timeline = opt.Array("timeline");
+  if (timeline == nullptr) return;
+  const json* repeats = Field(pool, "repeats");
+  const size_t n_repeats = repeats != nullptr && repeats->is_array() ? repeats->size() : 1;
+  struct Last {
+    uint64_t repeat = 0;
+    double t = 0;
+    uint64_t ops = 0, violations = 0;
+    bool any = false;
+  } last;
+  std::vector<std::optional<uint64_t>> last_ops(n_repeats);
+  bool ordered = true, rates = true;
+  std::string first_problem;
+  auto problem = [&](bool ok, const std::string& what) {
+    if (!ok && first_problem.empty()) first_problem = what;
+    return ok;
+  };
+  for (size_t i = 0; i < timeline->size(); ++i) {
+    const json& e = (*timeline)[i];
+    const std::string key = "timeline[" + std::to_string(i) + "]";
+    if (!e.is_object()) {
+      r.Check(false, key + " is not an object");
+      return;
+    }
+    FieldReader er(e, r.label(), true, f, key + ".");
+    const U64 repeat = er.Uint("repeat"), ops = er.Uint("ops"), violations = er.Uint("violations");
+    const F64 t = er.Number("t"), rate = er.Number("ops_per_s");
+    er.Uint("rss_bytes");
+    er.Uint("retained_bytes");
+    er.Uint("outstanding");
+    if (!repeat || !ops || !violations || !t || !rate) return;
+    ordered &= problem(*repeat < n_repeats, key + ".repeat (" + Num(*repeat) + ") has no repeat");
+    const bool same = last.any && *repeat == last.repeat;
+    ordered &= problem(!last.any || *repeat >= last.repeat,
+                       key + ".repeat goes back from " + Num(last.repeat));
+    if (same) {
+      ordered &=
+          problem(*t >= last.t, key + ".t (" + Num(*t) + ") < previous (" + Num(last.t) + ")");
+      ordered &= problem(*ops >= last.ops,
+                         key + ".ops (" + Num(*ops) + ") < previous (" + Num(last.ops) + ")");
+      ordered &= problem(*violations >= last.violations, key + ".violations decrease");
+    }
+    const double t0 = same ? last.t : 0;
+    const uint64_t ops0 = same ? last.ops : 0;
+    if (*t > t0 && *ops >= ops0) {
+      const double want = static_cast<double>(*ops - ops0) / (*t - t0);
+      rates &=
+          problem(Close(*rate, want, 1e-6), key + ".ops_per_s (" + Num(*rate) +
+                                                ") != interval ops / seconds (" + Num(want) + ")");
+    }
+    if (*repeat < n_repeats) last_ops[*repeat] = *ops;
+    last = {*repeat, *t, *ops, *violations, true};
+  }
+  r.Check(ordered, "timeline out of order: " + first_problem);
+  r.Check(rates, "timeline rates: " + first_problem);
+  if (repeats == nullptr || !repeats->is_array()) return;
+  for (size_t k = 0; k < repeats->size(); ++k) {
+    const json& e = (*repeats)[k];
+    const U64 ops = UintField(e, "ops");
+    const std::optional<std::string> outcome = StringField(e, "outcome");
+    if (!ops || !last_ops[k] || !outcome) continue;
+    const std::string key = "timeline of repeat " + std::to_string(k);
+    if (*outcome == "ok" || *outcome == "violations") {
+      r.Check(*last_ops[k] == *ops,
+              key + " ends at " + Num(*last_ops[k]) + " ops, the repeat made " + Num(*ops));
+    } else {
+      r.Check(*last_ops[k] <= *ops,
+              key + " ends at " + Num(*last_ops[k]) + " ops, above the repeat's " + Num(*ops));
+    }
+  }
+}
+
+constexpr const char* kPhases[] = {"create", "run", "drain", "destroy", "done"};
+
+// The fields of a pool's life (optional: older reports lack them): phase, the leak measure over
+// cycles, and the crash record of a crashed pool.
+void CheckLifeFields(FieldReader& r, const json& pool, const std::optional<std::string>& outcome,
+                     Findings* f) {
+  FieldReader o(pool, r.label(), false, f);
+  const std::optional<std::string> phase = o.String("phase");
+  if (phase) {
+    r.Check(std::find(std::begin(kPhases), std::end(kPhases), *phase) != std::end(kPhases),
+            "phase '" + Printable(*phase) + "' is not a known phase");
+    if (outcome == "ok" || outcome == "violations" || outcome == "limit") {
+      r.Check(*phase == "done", "outcome '" + *outcome + "' but phase '" + Printable(*phase) +
+                                    "' (a completed run ends in phase done)");
+    }
+  }
+  const json* cycles = o.Array("heap_after_destroy_bytes");
+  const U64 growth = o.Uint("leak_growth_bytes_per_cycle");
+  if (cycles != nullptr) {
+    uint64_t min_step = UINT64_MAX, previous = 0;
+    bool ok = true;
+    for (size_t i = 0; i < cycles->size(); ++i) {
+      const json& v = (*cycles)[i];
+      if (!v.is_number_unsigned()) {
+        ok = false;
+        break;
+      }
+      const uint64_t b = v.get<uint64_t>();
+      r.Check(i == 0 || b >= previous, "heap_after_destroy_bytes decreases at cycle " +
+                                           Num(uint64_t{i + 1}) + " (it is cumulative)");
+      if (i > 0 && b >= previous) min_step = std::min(min_step, b - previous);
+      previous = b;
+    }
+    r.Check(ok, "heap_after_destroy_bytes holds a value that is not a byte count");
+    if (ok && growth) {
+      const uint64_t want = cycles->size() >= 2 ? min_step : 0;
+      r.Check(*growth == want, "leak_growth_bytes_per_cycle (" + Num(*growth) +
+                                   ") is not the smallest growth between cycles (" + Num(want) +
+                                   ")");
+    }
+  }
+  const json* crash = o.Object("crash");
+  if (crash != nullptr) {
+    r.Check(outcome == "crashed", "a crash record in a pool whose outcome is not 'crashed'");
+    const auto sig = crash->find("signal");
+    r.Check(sig != crash->end() &&
+                (sig->is_null() || (sig->is_string() && sig->get<std::string>().size() > 3)),
+            "crash.signal is neither a signal name nor null");
+    const auto addr = crash->find("address");
+    r.Check(addr != crash->end() &&
+                (addr->is_null() ||
+                 (addr->is_string() && addr->get<std::string>().rfind("0x", 0) == 0)),
+            "crash.address is neither a 0x address nor null");
+    const auto cphase = crash->find("phase");
+    r.Check(cphase != crash->end() && cphase->is_string() && phase &&
+                cphase->get<std::string>() == *phase,
+            "crash.phase is not the pool's phase");
+    const auto frames = crash->find("frames");
+    bool frames_ok = frames != crash->end() && frames->is_array();
+    if (frames_ok) {
+      for (const json& fr : *frames) frames_ok = frames_ok && fr.is_string();
+    }
+    r.Check(frames_ok, "crash.frames is not an array of strings");
+  }
+}
+
 struct PoolResult {
   bool passed = false;   // recorded verdict "pass"
   bool stopped = false;  // outcome "hung" or "limit": bpstress run exits 4
@@ -231,6 +479,9 @@ PoolResult CheckPool(const json& pool, bool interrupted, U64 config_threads, Fin
   FieldReader isolated(pool, r.label(), false, f);  // only pools of isolated child runs have these
   isolated.Uint("signal");
   isolated.String("stderr_tail");
+  CheckRepeats(r, pool, partial, totals, f);
+  CheckTimeline(r, pool, f);
+  CheckLifeFields(r, pool, outcome, f);
   // Finding bugs (absent from older reports): the injection counts and the first violation.
   FieldReader hunt(pool, r.label(), false, f);
   const F64 preempt_rate = hunt.Number("preempt_rate");
@@ -253,6 +504,24 @@ PoolResult CheckPool(const json& pool, bool interrupted, U64 config_threads, Fin
   }
   if (partial) {
     r.Check(verdict == "fail", "outcome '" + *outcome + "' but verdict is not 'fail'");
+    // A pool that stopped mid-run: its counters come from its last live sample, which obeys the
+    // same identities as far as it goes.
+    if (ops && gets && refused) {
+      r.Check(U128{*gets} + *refused == *ops, "ops (" + Num(*ops) + ") != gets (" + Num(*gets) +
+                                                  ") + refused (" + Num(*refused) + ")");
+    }
+    if (ops_per_s && ops && seconds) {
+      const double want = *seconds > 0 ? static_cast<double>(*ops) / *seconds : 0.0;
+      r.Check(Close(*ops_per_s, want, 1e-6),
+              "ops_per_s (" + Num(*ops_per_s) + ") != ops / seconds (" + Num(want) + ")");
+    }
+    const std::optional<std::string> phase = StringField(pool, "phase");
+    const bool exact = phase == "drain" || phase == "destroy" || phase == "done";
+    if (exact && gets && puts && outstanding) {
+      r.Check(U128{*puts} + *outstanding == *gets,
+              "gets (" + Num(*gets) + ") != puts (" + Num(*puts) + ") + outstanding (" +
+                  Num(*outstanding) + ") though the run ended (phase " + *phase + ")");
+    }
     return result;
   }
 
@@ -378,6 +647,15 @@ void VerifyReport(const json& report, Findings* f) {
     c.Uint("seed");
     config_threads = c.Uint("threads");
     c.String("dist");
+    FieldReader optional(*config, "report", false, f, "config.");
+    optional.Uint("repeat");
+    optional.Uint("warmup_ms");
+    optional.Bool("pin");
+    if (const json* cpus = optional.Array("pin_cpus")) {
+      r.Check(std::all_of(cpus->begin(), cpus->end(),
+                          [](const json& c) { return c.is_number_unsigned(); }),
+              "config.pin_cpus is not a list of CPU numbers");
+    }
     // Finding bugs (absent from older reports).
     FieldReader h(*config, "report", false, f, "config.");
     if (const auto profile = h.String("profile")) {

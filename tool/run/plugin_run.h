@@ -31,8 +31,11 @@ struct PluginSpec {
 // Parses "PATH[:OPTIONS]" (the first ':' after the path's last '/' separates the options, so
 // directories may contain ':'), loads and checks the library, and creates and destroys one pool to
 // validate the options, so that a create failure surfaces before any run. On error returns nullopt
-// with one line in *error (the caller prints it and exits 3).
-std::optional<PluginSpec> LoadPluginSpec(std::string_view arg, std::string* error);
+// with one line in *error (the caller prints it and exits 3). With isolate_create the create and
+// destroy run in a forked child: a plugin that crashes or hangs there passes the check, and its
+// run (isolated) reports the crash with phase create, instead of this process dying now.
+std::optional<PluginSpec> LoadPluginSpec(std::string_view arg, std::string* error,
+                                         bool isolate_create = false);
 
 // "plugin:" + path, plus ":" + options when there are any: the spec recorded in reports.
 std::string PluginSpecText(const PluginSpec& spec);

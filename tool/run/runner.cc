@@ -1,5 +1,7 @@
 #include "tool/run/runner.h"
 
+#include <string.h>
+
 #include <csignal>
 
 namespace bp {
@@ -46,6 +48,27 @@ const char* StopReasonName(StopReason s) {
       return "deadline";
   }
   return "?";
+}
+
+const char* PhaseName(Phase p) {
+  switch (p) {
+    case Phase::kCreate:
+      return "create";
+    case Phase::kRun:
+      return "run";
+    case Phase::kDrain:
+      return "drain";
+    case Phase::kDestroy:
+      return "destroy";
+    case Phase::kDone:
+      return "done";
+  }
+  return "?";
+}
+
+std::string SignalName(int sig) {
+  const char* abbrev = sigabbrev_np(sig);
+  return abbrev != nullptr ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
 }
 
 const char* OutcomeName(Outcome o) {

@@ -45,6 +45,62 @@ inline constexpr size_t kHeadBytes = 64;
 // sizes of gigabytes (--dist edges) cost two cache lines, not their size in page faults.
 inline constexpr uint64_t kFullTouchLimit = uint64_t{64} << 20;
 
+// Where a pool is in its life: create (the factory runs), run (the workers' loops), drain (the
+// loops have stopped; held and handed-off buffers go back, the pool's counters are read), destroy
+// (the pool object is deleted), done (after destroy).
+enum class Phase : uint8_t { kCreate, kRun, kDrain, kDestroy, kDone };
+const char* PhaseName(Phase p);
+// "SIGSEGV" for 11; "signal N" for a number without a name.
+std::string SignalName(int sig);
+
+// A live reading of a run, over all workers, delivered to RunOptions::on_sample from the
+// controller thread: at each phase change and every sample_interval while the workers run.
+//
+// During the run the counters are what the workers last published (each worker publishes every
+// kLivePublishOps ops and when its loop ends), so they trail the truth by at most
+// threads * kLivePublishOps ops and never run ahead of it; each worker's share is one whole batch,
+// so gets + refused == ops in every sample (puts may lead gets briefly: a buffer handed to another
+// thread is put there, and that thread may have published more recently). From the first sample
+// with `exact` set (phase drain, after every worker has joined) they are the final totals: equal to
+// the PoolRun's total, violations included (leak findings are added by the sample of phase
+// destroy/done that follows the heap reading).
+struct LiveSample {
+  Phase phase = Phase::kCreate;
+  double t = 0;        // seconds since the workers started (0 before)
+  bool exact = false;  // every worker has joined: the counters are final
+  uint64_t ops = 0;    // Get calls made
+  uint64_t gets = 0;   // Gets that returned a buffer
+  uint64_t puts = 0;
+  uint64_t refused = 0;  // Get returned nullptr
+  uint64_t handoffs = 0;
+  // The pool's own counters (hits/misses/...): read only once the workers have joined
+  // (stats_known), since reading them mid-run would call into the pool from another thread.
+  bool stats_known = false;
+  PoolStats stats{};
+  std::array<uint64_t, kViolationKinds> violations{};  // counts per kind so far
+  // Examples found since the previous sample, in the order the controller saw them; at most
+  // Violations::kMaxExamples per kind over the whole run (the ones the final result keeps may
+  // differ when several workers found the same kind at once).
+  std::vector<ViolationExample> new_examples;
+  // Room for more readings (RSS, bytes retained by the pool, buffers outstanding): add them here
+  // and fill them in internal::SampleNow.
+  uint64_t rss_bytes = 0;       // resident set size of the process now
+  uint64_t retained_bytes = 0;  // the pool's Stats().retained_bytes (any thread may read it)
+  uint64_t outstanding = 0;     // gets - puts so far: buffers held or in hand-off
+};
+
+// One point of a pool's timeline (the report's "timeline"): the run seen every sample_interval.
+// Counters are cumulative; ops_per_s is the rate over the interval since the previous point.
+struct TimelineSample {
+  double t = 0;  // seconds since the workers started
+  double ops_per_s = 0;
+  uint64_t ops = 0;
+  uint64_t rss_bytes = 0;
+  uint64_t retained_bytes = 0;
+  uint64_t outstanding = 0;
+  uint64_t violations = 0;  // failure-kind findings so far
+};
+
 struct RunOptions {
   unsigned threads = 1;
   std::chrono::nanoseconds duration = std::chrono::seconds(2);
@@ -58,6 +114,11 @@ struct RunOptions {
   uint64_t max_rss_bytes = 0;            // 0: no cap
   std::chrono::nanoseconds deadline{0};  // per pool; 0: no watchdog
   unsigned latency_sample_shift = 6;     // time one op in 2^shift
+  // Run the pool this long first, unmeasured (a separate run of the same job: caches, allocator
+  // arenas and CPU frequency settle). A warmup that fails is reported instead of the run.
+  std::chrono::nanoseconds warmup{0};
+  // Pin worker i to the i-th (mod count) CPU of the process's affinity mask (sched_getaffinity).
+  bool pin = false;
   // Finding bugs (README "Finding bugs"): interruptions per second over all workers (0: off), a
   // fresh thread per worker every `churn` ops (0: off), and the share of puts the harness repeats
   // as a buggy caller would (--misuse double-put; 0: off).
@@ -66,6 +127,16 @@ struct RunOptions {
   double double_put_rate = 0;
   // Called from the controller thread about every 100 ms with (ops so far, seconds so far).
   std::function<void(uint64_t, double)> on_progress;
+  // Live readings (see LiveSample), from the controller thread: every sample_interval while the
+  // workers run, and at each phase change. Empty: no sampling cost beyond the workers' batched
+  // stores.
+  std::chrono::nanoseconds sample_interval{std::chrono::milliseconds(100)};
+  std::function<void(const LiveSample&)> on_sample;
+  // 1: a heap not returned after destroy above kLeakThresholdBytes is a leak (one cycle tells a
+  // cache from a leak only by size). More: the caller runs the pool's life several times and
+  // judges the growth across cycles (RunLeakCycles in tool/run/leak_cycles.h); RunPool then
+  // only measures.
+  unsigned leak_cycles = 1;
 };
 
 // What one thread did; merged into the pool's totals after join.
@@ -121,15 +192,34 @@ struct PoolRun {
   uint64_t outstanding = 0;  // got and not put at the end
   uint64_t peak_rss_bytes = 0;
   uint64_t heap_leaked_bytes = 0;  // heap not returned once the pool was destroyed
+  // Points every sample_interval while the workers ran, the last one at the end with the totals.
+  std::vector<TimelineSample> timeline;
   // Isolated runs only: the signal that ended the child (0 if none) and its last stderr lines.
   int signal = 0;
   std::string stderr_tail;
+  // Where the pool's life ended: kDone for a run that completed, else the phase a crash, hang or
+  // sanitizer report happened in (isolated runs; from the child's last live sample).
+  Phase phase = Phase::kDone;
+  // A crash's details, from the child's signal handler: the faulting address (SIGSEGV/SIGBUS)
+  // and the crashing thread's stack, one "module+0xOFFSET[ symbol (file:line)]" per frame.
+  bool has_fault_address = false;
+  uint64_t fault_address = 0;
+  std::vector<std::string> crash_frames;
+  // The leak measure over several create-run-destroy cycles (RunLeakCycles): the heap still in
+  // use after each cycle's destroy, relative to before the first create, and the smallest growth
+  // from one cycle to the next (a leak grows every cycle; a cache stops growing). Empty / 0 when
+  // only one cycle ran.
+  std::vector<uint64_t> heap_after_destroy_bytes;
+  uint64_t leak_growth_bytes_per_cycle = 0;
 };
 
 // Stop requests from outside the run (SIGINT/SIGTERM): set from a signal handler.
 std::atomic<int>& PendingSignal();
 // Installs the SIGINT/SIGTERM handlers that set PendingSignal().
 void InstallSignalHandlers();
+
+// Workers publish their counters for LiveSample once every this many ops (a power of two).
+inline constexpr uint64_t kLivePublishOps = 1024;
 
 // Heap growth below this is noise (allocator caches, thread bookkeeping), above it a leak.
 inline constexpr uint64_t kLeakThresholdBytes = 4u << 20;

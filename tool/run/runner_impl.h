@@ -73,6 +73,70 @@ struct LineAllocator {
   bool operator==(const LineAllocator&) const = default;
 };
 
+// What a worker publishes for LiveSample, in its own cache lines. Counters: a batch of relaxed
+// stores inside a sequence lock (seq odd while the worker writes), so that the controller reads
+// one batch whole — gets + refused == ops holds in every reading — without a lock on the worker's
+// side and without data races (every shared field is an atomic). Examples: the worker fills
+// examples[k] and then release-stores num_examples = k + 1; the controller acquire-loads
+// num_examples and reads only slots below it, which are never written again.
+struct alignas(64) LiveCounters {
+  static constexpr size_t kSlots = Violations::kMaxExamples * kViolationKinds;
+  std::atomic<uint64_t> seq{0};
+  std::atomic<uint64_t> ops{0}, gets{0}, puts{0}, refused{0}, handoffs{0};
+  std::array<std::atomic<uint64_t>, kViolationKinds> violations{};
+  std::array<uint8_t, kViolationKinds> kept{};  // examples published per kind (worker only)
+  std::atomic<uint32_t> num_examples{0};
+  std::array<ViolationExample, kSlots> examples{};
+
+  void Publish(const ThreadResult& r, uint64_t op) {
+    const uint64_t s = seq.load(std::memory_order_relaxed);
+    seq.store(s + 1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+    ops.store(op, std::memory_order_relaxed);
+    gets.store(r.gets, std::memory_order_relaxed);
+    puts.store(r.puts, std::memory_order_relaxed);
+    refused.store(r.refused, std::memory_order_relaxed);
+    handoffs.store(r.handoffs, std::memory_order_relaxed);
+    for (size_t i = 0; i < kViolationKinds; ++i) {
+      violations[i].store(r.violations.count(static_cast<Violation>(i)), std::memory_order_relaxed);
+    }
+    seq.store(s + 2, std::memory_order_release);
+  }
+  // The controller: one whole batch added to `out` (retries while the worker is writing; gives up
+  // after a bounded number of tries and adds the last reading, which is at worst mixed).
+  void ReadInto(LiveSample* out) const {
+    uint64_t v[5 + kViolationKinds];
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+      const uint64_t s1 = seq.load(std::memory_order_acquire);
+      v[0] = ops.load(std::memory_order_relaxed);
+      v[1] = gets.load(std::memory_order_relaxed);
+      v[2] = puts.load(std::memory_order_relaxed);
+      v[3] = refused.load(std::memory_order_relaxed);
+      v[4] = handoffs.load(std::memory_order_relaxed);
+      for (size_t k = 0; k < kViolationKinds; ++k) {
+        v[5 + k] = violations[k].load(std::memory_order_relaxed);
+      }
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if ((s1 & 1) == 0 && seq.load(std::memory_order_relaxed) == s1) break;
+    }
+    out->ops += v[0];
+    out->gets += v[1];
+    out->puts += v[2];
+    out->refused += v[3];
+    out->handoffs += v[4];
+    for (size_t k = 0; k < kViolationKinds; ++k) out->violations[k] += v[5 + k];
+  }
+  // The worker's first kMaxExamples examples per kind, as its Violations keeps them.
+  void PublishExample(const ViolationExample& e) {
+    uint8_t& k = kept[static_cast<size_t>(e.kind)];
+    const uint32_t n = num_examples.load(std::memory_order_relaxed);
+    if (k >= Violations::kMaxExamples || n >= kSlots) return;
+    ++k;
+    examples[n] = e;
+    num_examples.store(n + 1, std::memory_order_release);
+  }
+};
+
 // Nodes a worker keeps beyond hold + 1 when --cross-thread is on. A hand-off takes a node away
 // until the receiver drains its mailbox and recycles it into the receiver's own list, so nodes
 // drift between workers; a worker that runs out only stops handing off (Release checks free_count),
@@ -103,6 +167,7 @@ struct alignas(64) Worker {
   Clock::time_point t_first{};
   alignas(64) std::atomic<Held<Item>*> mailbox{nullptr};
   alignas(64) std::atomic<uint64_t> progress_ops{0};
+  LiveCounters live;
 };
 
 template <class P>
@@ -120,6 +185,10 @@ struct Context {
   std::latch start;
   std::barrier<> stopped;  // every loop has ended: no more hand-offs after this
   alignas(64) std::atomic<bool> stop{false};
+  // Bumped by the controller before each live sample: a worker that sees it change publishes its
+  // counters at once (slow pools would otherwise publish only every kLivePublishOps ops). On the
+  // stop flag's line, which the loop reads anyway.
+  std::atomic<uint32_t> publish_epoch{0};
   std::mutex mu;
   std::condition_variable cv;
   unsigned finished = 0;  // guarded by mu
@@ -211,7 +280,12 @@ class Loop {
     for (; op < max_ops; ++op) {
       // Two loads of lines that only change rarely: the stop flag and the hand-off mailbox.
       if (ctx_.stop.load(std::memory_order_relaxed)) break;
-      if ((op & 1023) == 0) w_.progress_ops.store(op, std::memory_order_relaxed);
+      if ((op & (kLivePublishOps - 1)) == 0 ||
+          ctx_.publish_epoch.load(std::memory_order_relaxed) != seen_epoch_) {
+        seen_epoch_ = ctx_.publish_epoch.load(std::memory_order_relaxed);
+        w_.progress_ops.store(op, std::memory_order_relaxed);
+        w_.live.Publish(r_, op);
+      }
       if (!kDirect && w_.mailbox.load(std::memory_order_relaxed) != nullptr) DrainMailbox();
       const uint64_t n = sampler.Next();
       const bool timed = (op & sample_mask) == 0;
@@ -252,6 +326,7 @@ class Loop {
     r_.seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
     r_.ops = op;
     w_.progress_ops.store(op, std::memory_order_relaxed);
+    w_.live.Publish(r_, op);
     more_ = op == max_ops && op < total_ops && !ctx_.stop.load(std::memory_order_relaxed);
   }
 
@@ -352,7 +427,8 @@ class Loop {
 
   // Every finding of the loop goes through here (cold: only when a detector fired). With
   // --misuse double-put, a finding on an item the harness put twice is the misuse's doing and is
-  // counted apart; otherwise it is a violation, and the first one is timed.
+  // counted apart; otherwise it is a violation: counted, published as an example while its kind
+  // has room (LiveCounters), and the first one is timed.
   [[gnu::noinline]] void AddViolation(const ViolationExample& e, const void* item) {
     if (ctx_.double_puts != nullptr && e.kind != Violation::kShortCapacity &&
         (ctx_.double_puts->Marked(e.address) ||
@@ -365,6 +441,7 @@ class Loop {
       return;
     }
     r_.violations.Add(e);
+    if (r_.violations.count(e.kind) <= Violations::kMaxExamples) w_.live.PublishExample(e);
     if (r_.first_violation_s < 0) {
       r_.first_violation_s = std::chrono::duration<double>(Clock::now() - ctx_.t_begin).count();
     }
@@ -481,8 +558,59 @@ class Loop {
   bool cross_ = false;
   uint64_t cross_threshold_ = 0;
   uint64_t ends_above_ = kFullTouchLimit;  // writes longer than this touch only their two ends
+  uint32_t seen_epoch_ = 0;
   uint64_t double_put_threshold_ = 0;
   bool more_ = false;
+};
+
+// The controller's side of LiveCounters: sums the workers' counters and collects the examples
+// published since the last reading (at most kMaxExamples per kind over the run).
+class LiveReader {
+ public:
+  template <class Item>
+  LiveSample Read(const std::vector<std::unique_ptr<Worker<Item>>>& workers, Phase phase,
+                  double t) {
+    LiveSample s;
+    s.phase = phase;
+    s.t = t;
+    seen_.resize(workers.size(), 0);
+    for (size_t i = 0; i < workers.size(); ++i) {
+      const LiveCounters& c = workers[i]->live;
+      c.ReadInto(&s);
+      const uint32_t n = c.num_examples.load(std::memory_order_acquire);
+      for (uint32_t j = seen_[i]; j < n; ++j) {
+        const ViolationExample& e = c.examples[j];
+        uint64_t& sent = sent_[static_cast<size_t>(e.kind)];
+        if (sent < Violations::kMaxExamples) {
+          ++sent;
+          s.new_examples.push_back(e);
+        }
+      }
+      seen_[i] = n;
+    }
+    return s;
+  }
+  // True when a worker has published an example this reader has not delivered yet.
+  template <class Item>
+  bool HasNew(const std::vector<std::unique_ptr<Worker<Item>>>& workers) const {
+    for (size_t i = 0; i < workers.size(); ++i) {
+      const uint32_t seen = i < seen_.size() ? seen_[i] : 0;
+      if (workers[i]->live.num_examples.load(std::memory_order_relaxed) != seen) return true;
+    }
+    return false;
+  }
+  // Examples the runner adds itself after the workers (leaks), in the same per-kind budget.
+  void AddOwn(const ViolationExample& e, LiveSample* s) {
+    uint64_t& sent = sent_[static_cast<size_t>(e.kind)];
+    if (sent < Violations::kMaxExamples) {
+      ++sent;
+      s->new_examples.push_back(e);
+    }
+  }
+
+ private:
+  std::vector<uint32_t> seen_;
+  std::array<uint64_t, kViolationKinds> sent_{};
 };
 
 // One thread of worker `self`. Returns true when it stopped for --churn: what it holds stays in
@@ -499,6 +627,7 @@ bool WorkerMain(std::shared_ptr<Context<P>> ctx, unsigned self) {
   loop.ReleaseHeld();
   ctx->stopped.arrive_and_wait();
   loop.DrainMailbox();
+  ctx->workers[self]->live.Publish(ctx->workers[self]->result, ctx->workers[self]->result.ops);
   if (ctx->preempter) ctx->preempter->Unregister(self);
   std::lock_guard<std::mutex> lock(ctx->mu);
   ++ctx->finished;
@@ -574,18 +703,44 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
   std::vector<std::thread> pool_threads;
   pool_threads.reserve(threads);
 
+  internal::LiveReader live;
+  std::unique_ptr<P> pool;
+  // The readings beyond the workers' counters: RSS, the pool's retained bytes, outstanding.
+  auto fill = [&](LiveSample& s) {
+    s.rss_bytes = CurrentRss();
+    s.retained_bytes = pool != nullptr ? pool->Stats().retained_bytes : s.stats.retained_bytes;
+    s.outstanding = s.gets - std::min(s.gets, s.puts);
+  };
+  auto sample = [&](Phase phase, double t) {
+    if (!o.on_sample) return;
+    LiveSample s = live.Read(ctx->workers, phase, t);
+    fill(s);
+    o.on_sample(s);
+  };
+  sample(Phase::kCreate, 0);
+
   const uint64_t heap_before = HeapInUse();
   const bool peak_reset = ResetPeakRss();
-  std::unique_ptr<P> pool = make_pool();
+  pool = make_pool();
   ctx->pool = pool.get();
   if (o.preempt_rate > 0) {
     ctx->preempter = std::make_unique<Preempter>(o.preempt_rate, o.seed, threads);
   }
   ctx->t_begin = Clock::now();
   for (unsigned i = 0; i < threads; ++i) internal::StartWorker(ctx, i, pool_threads);
+  if (o.pin) {
+    // Before the start latch opens: no op runs on a CPU it was not pinned to.
+    const std::vector<int> cpus = AllowedCpus();
+    for (unsigned i = 0; i < threads && !cpus.empty(); ++i) {
+      PinThread(pool_threads[i].native_handle(), cpus[i % cpus.size()]);
+    }
+  }
 
   ctx->start.arrive_and_wait();
   const Clock::time_point t0 = Clock::now();
+  sample(Phase::kRun, 0);
+  Clock::time_point last_sample = t0;
+  bool epoch_bumped = false;
   uint64_t peak_rss = CurrentRss();
   bool stopping = false;
   bool hung = false;
@@ -630,6 +785,23 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
       for (auto& w : ctx->workers) ops += w->progress_ops.load(std::memory_order_relaxed);
       o.on_progress(ops, std::chrono::duration<double>(elapsed).count());
     }
+    // A new example goes out at once (within two 5 ms rounds: one for the workers to publish
+    // their counters, one to read them), not at the next interval: the pool may crash before.
+    if (o.on_sample && !epoch_bumped && live.HasNew(ctx->workers)) {
+      ctx->publish_epoch.fetch_add(1, std::memory_order_relaxed);
+      epoch_bumped = true;
+      last_sample = now - o.sample_interval + std::chrono::milliseconds(4);  // the next round
+    } else if (o.on_sample && now - last_sample >= o.sample_interval / 2 && !epoch_bumped) {
+      // Ask the workers to publish; the sample half an interval later reads what they did.
+      ctx->publish_epoch.fetch_add(1, std::memory_order_relaxed);
+      epoch_bumped = true;
+    }
+    if (o.on_sample && now - last_sample >= o.sample_interval) {
+      last_sample = now;
+      epoch_bumped = false;
+      sample(stopping ? Phase::kDrain : Phase::kRun,
+             std::chrono::duration<double>(elapsed).count());
+    }
   }
 
   if (hung) {
@@ -640,6 +812,7 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
     if (ctx->preempter) ctx->preempter->Stop();
     (void)pool.release();
     run.outcome = Outcome::kHung;
+    run.phase = stopping ? Phase::kDrain : Phase::kRun;
     run.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     for (auto& w : ctx->workers) run.total.ops += w->progress_ops.load(std::memory_order_relaxed);
     run.peak_rss_bytes = peak_rss;
@@ -649,6 +822,19 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
   if (ctx->preempter) ctx->preempter->Stop();
 
   run.stats = pool->Stats();
+  // Every worker has joined: the published counters are the final ones (LiveSample::exact).
+  auto exact_sample = [&](Phase phase) {
+    if (!o.on_sample) return;
+    LiveSample s =
+        live.Read(ctx->workers, phase, std::chrono::duration<double>(Clock::now() - t0).count());
+    s.exact = true;
+    s.stats_known = true;
+    s.stats = run.stats;
+    fill(s);
+    o.on_sample(s);
+  };
+  exact_sample(Phase::kDrain);
+  exact_sample(Phase::kDestroy);
   pool.reset();
   // Read before the results are copied: from here on the runner allocates again.
   const uint64_t heap_after = HeapInUse();
@@ -667,13 +853,28 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
     if (run.outstanding != 0) {
       run.total.violations.Add({Violation::kLeak, 0, 0, 0, 0, 0, run.outstanding});
     }
-    if (run.heap_leaked_bytes > kLeakThresholdBytes) {
+    if (o.leak_cycles <= 1 && run.heap_leaked_bytes > kLeakThresholdBytes) {
       run.total.violations.Add({Violation::kLeak, 0, 0, 0, 0, 0, run.heap_leaked_bytes});
     }
     // A leak is found at the end of the run.
     if (run.total.first_violation_s < 0 && run.total.violations.failures() != 0) {
       run.total.first_violation_s = run.seconds;
     }
+  }
+  if (o.on_sample) {
+    LiveSample s = live.Read(ctx->workers, Phase::kDone, run.seconds);
+    s.exact = true;
+    s.stats_known = true;
+    s.stats = run.stats;
+    for (size_t k = 0; k < kViolationKinds; ++k) {
+      s.violations[k] = run.total.violations.count(static_cast<Violation>(k));
+    }
+    for (size_t i = 0; i < run.total.violations.num_examples(); ++i) {
+      const ViolationExample& e = run.total.violations.example(i);
+      if (e.kind == Violation::kLeak) live.AddOwn(e, &s);
+    }
+    fill(s);
+    o.on_sample(s);
   }
   if (run.total.violations.failures() != 0) {
     run.outcome = Outcome::kViolations;

@@ -2,8 +2,11 @@
 // to call from the controller thread every few milliseconds; none is called from the hot loop.
 #pragma once
 
+#include <pthread.h>
+
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace bp {
 
@@ -16,6 +19,11 @@ bool ResetPeakRss();
 // Bytes the heap allocator has handed out and not yet had back (glibc mallinfo2, or the
 // sanitizer allocator's count in sanitizer builds). Used to see what a pool leaves behind.
 uint64_t HeapInUse();
+
+// The CPUs this process may run on (sched_getaffinity), ascending; empty when unknown.
+std::vector<int> AllowedCpus();
+// Restricts thread `thread` to `cpu`; false when the kernel refuses.
+bool PinThread(pthread_t thread, int cpu);
 
 struct HostInfo {
   unsigned cpus = 0;
