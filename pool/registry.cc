@@ -138,6 +138,12 @@ const std::vector<PoolEntry>& PoolEntries() {
        "AddressSanitizer (use after free at thread exit)",
        {}},
       {"faulty:hang", "blocks forever on one get", false, true, "deadline watchdog (hung)", {}},
+      {"faulty:round32",
+       "the GWS BufferPool with its 32-bit binaryCeil: any n > 2^31 gets 128 bytes",
+       false,
+       true,
+       "short_capacity",
+       {}},
   };
   return entries;
 }

@@ -269,13 +269,81 @@ TEST(DistTest, LognormalClampsAndRounds) {
   const auto v = Draw(small, kSamples);
   EXPECT_NEAR(Share(v, 1, 1), 0.580328, ShareTolerance(0.58, v.size()));
   EXPECT_EQ(Share(v, 0, 0), 0.0);
-  // Median 1G: half the samples are above the limit and come back as exactly 1G.
-  const Distribution big = Parsed("lognormal:1G:1");
+  // Median 1T: half the samples are above the limit and come back as exactly 1T.
+  const Distribution big = Parsed("lognormal:1T:1");
   EXPECT_EQ(big.max_size(), Distribution::kMaxSize);
   const auto w = Draw(big, kSamples);
   EXPECT_NEAR(Share(w, Distribution::kMaxSize, Distribution::kMaxSize), 0.5,
               ShareTolerance(0.5, w.size()));
   EXPECT_EQ(Share(w, Distribution::kMaxSize + 1, UINT64_MAX), 0.0);
+}
+
+// Sizes above the old 1 GiB limit are sizes like any other: sizes are 64-bit throughout.
+TEST(DistTest, SizesBeyondFourGigabytesKeepAllSixtyFourBits) {
+  ExpectRangeAndMean("fixed:6G", 6ull << 30, 6ull << 30, 6.0 * (1ull << 30));
+  ExpectRangeAndMean("uniform:4G:8G", 4ull << 30, 8ull << 30, 6.0 * (1ull << 30));
+  // The alias table holds 64-bit sizes: the zipf ranks above 2^32 come back whole.
+  const auto v = Draw(Parsed("zipf:5368709120:5368710120:1"), 1000);
+  for (uint64_t x : v) ASSERT_TRUE(x >= (5ull << 30) && x <= (5ull << 30) + 1000) << x;
+  EXPECT_GT(Share(v, 5ull << 30, 5ull << 30), 0.1);  // rank 1 is the most frequent
+}
+
+// The boundary sizes of edges:MAX, each exactly once per pass, in a per-thread order.
+std::vector<uint64_t> EdgeSizes(unsigned k_max) {
+  std::vector<uint64_t> want{0, 1};
+  for (unsigned k = 1; k <= k_max; ++k) {
+    for (uint64_t v : {(1ull << k) - 1, 1ull << k, (1ull << k) + 1}) {
+      if (v > want.back()) want.push_back(v);
+    }
+  }
+  return want;
+}
+
+TEST(DistEdgesTest, EveryPassDrawsEachBoundarySizeOnce) {
+  const std::pair<const char*, unsigned> cases[] = {
+      {"edges", 33},  {"edges:8G", 33}, {"edges:4G", 32}, {"edges:5000", 12},
+      {"edges:1", 0}, {"edges:2", 1},   {"edges:3G", 31}};
+  for (auto [spec, k_max] : cases) {
+    SCOPED_TRACE(spec);
+    const Distribution d = Parsed(spec);
+    const std::vector<uint64_t> want = EdgeSizes(k_max);
+    EXPECT_TRUE(d.edges());
+    EXPECT_EQ(d.min_size(), 0u);
+    EXPECT_EQ(d.max_size(), want.back());
+    double mean = 0;
+    for (uint64_t v : want) mean += static_cast<double>(v);
+    EXPECT_NEAR(d.mean(), mean / want.size(), 1e-9 * d.mean());
+    auto s = d.MakeSampler(7, 0, 1);
+    for (int pass = 0; pass < 3; ++pass) {
+      std::vector<uint64_t> got(want.size());
+      for (auto& v : got) v = s.Next();
+      std::sort(got.begin(), got.end());
+      EXPECT_EQ(got, want) << "pass " << pass;
+    }
+  }
+  EXPECT_EQ(Parsed("edges").spec(), "edges:8589934592");
+  EXPECT_EQ(Parsed("edges:4G").spec(), "edges:4294967296");
+  EXPECT_EQ(Parsed("edges:1T").max_size(), 1ull << 40);  // 2^40 + 1 is above the limit
+  EXPECT_FALSE(Parsed("random65k").edges());
+  EXPECT_NE(Parsed("edges:4G").Describe().find("boundary sizes"), std::string::npos);
+}
+
+TEST(DistEdgesTest, OrderIsShuffledPerThreadAndPassButFixedBySeed) {
+  const Distribution d = Parsed("edges:4G");
+  const size_t n = EdgeSizes(32).size();
+  auto seq = [&](uint64_t seed, unsigned thread) {
+    auto s = d.MakeSampler(seed, thread, 4);
+    std::vector<uint64_t> out(2 * n);
+    for (auto& v : out) v = s.Next();
+    return out;
+  };
+  const auto a = seq(11, 0);
+  EXPECT_EQ(a, seq(11, 0));  // deterministic from the seed
+  EXPECT_NE(a, seq(11, 1));  // each thread its own order
+  EXPECT_NE(a, seq(12, 0));  // another seed, another order
+  const std::vector<uint64_t> first(a.begin(), a.begin() + n), second(a.begin() + n, a.end());
+  EXPECT_NE(first, second);  // reshuffled every pass
+  EXPECT_FALSE(std::is_sorted(first.begin(), first.end()));
 }
 
 TEST(DistTest, SameSeedAndThreadGiveTheSameSequence) {
@@ -343,9 +411,15 @@ TEST(DistTest, MalformedSpecsAreUsageErrors) {
       {"uniform:10:5", "uniform:10:5: A must be <= B"},
       {"fixed:0", "N must be >= 1"},
       {"uniform:0:5", "A must be >= 1"},
-      {"uniform:1:2G", "B must be <= 1G"},
-      {"fixed:1T", "N must be <= 1G"},
-      {"fixed:1073741825", "N must be <= 1G"},
+      {"uniform:1:2T", "B must be <= 1T"},
+      {"fixed:2T", "N must be <= 1T"},
+      {"fixed:1099511627777", "N must be <= 1T"},
+      {"edges:0", "MAX must be >= 1"},
+      {"edges:", "MAX '' is not a size"},
+      {"edges:2T", "MAX must be <= 1T"},
+      {"edges:8G:1", "expected edges[:MAX]"},
+      {"edges:1.5G", "MAX '1.5G' is not a size"},
+      {"edges:-1", "MAX '-1' is not a size"},
       {"bimodal:1:2:1.5", "P must be in [0, 1]"},
       {"bimodal:1:2:-0.1", "P must be in [0, 1]"},
       {"bimodal:1:2:x", "P 'x' is not a finite number"},
@@ -373,10 +447,10 @@ TEST(DistTest, MalformedSpecsAreUsageErrors) {
 
 TEST(DistTest, HelpListsEveryDistributionTheParserKnows) {
   const auto help = DistributionHelp();
-  ASSERT_EQ(help.size(), 8u);
+  ASSERT_EQ(help.size(), 9u);
   const std::string known = ErrorOf("nope").message;
   for (const auto& [syntax, line] : help) {
-    const std::string name = syntax.substr(0, syntax.find(':'));
+    const std::string name = syntax.substr(0, syntax.find_first_of(":["));
     EXPECT_NE(known.find(name), std::string::npos) << name;
     if (name != "trace") {  // a trace takes the rest of the spec as its file name
       EXPECT_NE(ErrorOf(name + ":1:2:3:4:5").message.find("expected " + syntax), std::string::npos);
@@ -430,8 +504,8 @@ TEST_F(TraceTest, BadContentIsInvalidInputWithItsLineNumber) {
       {"10,-1\n", "line 1: '-1' is not a count"},
       {"10\n20,3\n", "line 2: expected one size as on line 1"},
       {"10,1\n\n20\n", "line 3: expected size,count as on line 1"},
-      {"5\n0\n", "line 2: size 0 is outside [1, 1G]"},
-      {"2G\n", "line 1: size 2147483648 is outside [1, 1G]"},
+      {"5\n0\n", "line 2: size 0 is outside [1, 1T]"},
+      {"2T\n", "line 1: size 2199023255552 is outside [1, 1T]"},
       {"", "the trace holds no sizes"},
       {"# nothing\n\n   \n", "the trace holds no sizes"},
       {"64,0\n", "the trace holds no sizes"},
@@ -479,9 +553,9 @@ TEST_F(TraceTest, SamplingNeverAllocates) {
 #ifdef BP_TSAN
   GTEST_SKIP() << "operator new is ThreadSanitizer's in this build";
 #endif
-  std::vector<std::string> specs = {"random65k",       "fixed:1K",        "uniform:1:1M",
-                                    "pow2:1:1G",       "zipf:1:1000:1.1", "zipf:1:1G:0.9",
-                                    "bimodal:1:2:0.5", "lognormal:4K:1.5"};
+  std::vector<std::string> specs = {"random65k",       "fixed:1K",         "uniform:1:1M",
+                                    "pow2:1:1G",       "zipf:1:1000:1.1",  "zipf:1:1G:0.9",
+                                    "bimodal:1:2:0.5", "lognormal:4K:1.5", "edges:8G"};
   specs.push_back("trace:" + Write("1\n2\n3\n"));
   specs.push_back("trace:" + Write("1,5\n2,7\n"));
   for (const auto& spec : specs) {

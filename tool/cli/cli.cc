@@ -14,6 +14,7 @@
 #include "build_info.h"
 #include "pool/registry.h"
 #include "tool/cli/contract_command.h"
+#include "tool/cli/hunt.h"
 #include "tool/cli/report_commands.h"
 #include "tool/cli/run_command.h"
 #include "tool/cli/selftest.h"
@@ -144,9 +145,11 @@ void AddRunOptions(CLI::App* run, RunCommand& cmd, bool& isolate, std::string& d
                   "share of buffers put back by another thread (0..1)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
-  run->add_option("--touch", touch, "bytes written into each buffer: none, head (64 B), full")
+  run->add_option("--touch", touch,
+                  "bytes written into each buffer: none, head (64 B), full (up to 64 MiB, then "
+                  "ends), ends (the first and last 64 B of n; the default of --dist edges)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"none", "head", "full"}));
+      ->check(CLI::IsMember({"none", "head", "full", "ends"}));
   run->add_option("--workload", workload,
                   "what each op writes: bytes (a pattern of n bytes) or json (a JSON array of "
                   "integers of about n bytes, written with the project's JSON writer)")
@@ -404,6 +407,24 @@ int Main(int argc, char** argv) {
   CLI::App* contract = AddContractCommand(app, contract_cmd);
   app.footer([run] { return TopLevelFooter(run); });
 
+  HuntCommand hunt_options;
+  std::string hunt_budget = "5m";
+  CLI::App* hunt_app = app.add_subcommand(
+      "hunt", "swarm testing: short trials of random configurations until a finding or the budget");
+  hunt_app->add_option("--pool", hunt_options.pools, "the pool to hunt in, NAME[:key=value,...]");
+  hunt_app->add_option("--plugin", hunt_options.plugins,
+                       "a pool from a shared library, PATH[:OPTIONS]");
+  hunt_app->add_option("--budget", hunt_budget, "total time (30s, 5m)")
+      ->capture_default_str()
+      ->check(DurationValidator());
+  hunt_app->add_option("--seed", hunt_options.seed,
+                       "seed of the trial configurations (default: random)");
+  hunt_app->add_option("--report", hunt_options.report_path, "JSON report of every trial")
+      ->capture_default_str();
+  hunt_app->add_flag(
+      "--progress", hunt_options.progress,
+      "show trials, time left and findings on stderr (default: when it is a terminal)");
+
   std::vector<std::string> args = WithDefaultSubcommand(app, argc, argv);
   const std::vector<std::string> given = args;
   cmd.argv = args;
@@ -421,6 +442,19 @@ int Main(int argc, char** argv) {
   if (std::optional<int> code = run_report_command()) return *code;
   if (selftest->parsed()) return RunSelftest(selftest_options);
   if (contract->parsed()) return ExecuteContract(contract_cmd);
+  if (hunt_app->parsed()) {
+    hunt_options.budget = *ParseDuration(hunt_budget);
+    if (hunt_options.budget.count() == 0) {
+      std::fprintf(stderr, "bpstress: hunt: --budget: must be greater than 0\n");
+      return kExitUsage;
+    }
+    hunt_options.seed_given = hunt_app->count("--seed") != 0;
+    if (!hunt_options.seed_given) {
+      std::random_device rd;
+      hunt_options.seed = (uint64_t{rd()} << 32) ^ rd();
+    }
+    return RunHunt(hunt_options);
+  }
   if (run->parsed()) {
     cmd.options.duration = *ParseDuration(duration);
     if (cmd.options.ops_per_thread == 0 && cmd.options.duration.count() == 0) {
@@ -463,7 +497,9 @@ int Main(int argc, char** argv) {
     }
     cmd.options.touch = touch == "none"   ? Touch::kNone
                         : touch == "head" ? Touch::kHead
+                        : touch == "ends" ? Touch::kEnds
                                           : Touch::kFull;
+    cmd.touch_given = run->count("--touch") != 0;
     cmd.options.checks = checks == "none"    ? CheckLevel::kNone
                          : checks == "basic" ? CheckLevel::kBasic
                                              : CheckLevel::kFull;

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <vector>
 
@@ -13,6 +15,7 @@
 #include "tool/report/report.h"
 #include "tool/report/report_reader.h"
 #include "tool/report/verify.h"
+#include "tool/report/verify_hunt.h"
 #include "tool/util/exit_codes.h"
 #include "tool/util/units.h"
 
@@ -122,6 +125,27 @@ std::optional<std::string> ParseThresholds(const CommandArgs& a, Thresholds* t) 
   return std::nullopt;
 }
 
+// A hunt report (`bpstress hunt`) has checks of its own; nullopt when the file is not one.
+std::optional<int> VerifyHunt(const CommandArgs& a) {
+  json hunt;
+  try {
+    std::ifstream in(a.report, std::ios::binary);
+    hunt = json::parse(std::string(std::istreambuf_iterator<char>(in), {}));
+  } catch (const std::exception&) {
+    return std::nullopt;  // LoadReport says what is wrong with it
+  }
+  if (!hunt.is_object() || hunt.value("schema", json()) != kHuntReportSchema) return std::nullopt;
+  if (!a.baseline.empty() || !a.pools.empty() || !a.min_ops.empty() || !a.max_p99.empty() ||
+      !a.max_waste.empty() || !a.min_hit_rate.empty() || !a.max_rss.empty()) {
+    return UsageError("verify", "thresholds and --baseline apply to run reports, not hunt reports");
+  }
+  Findings findings;
+  VerifyHuntReport(hunt, &findings);
+  for (const std::string& line : findings.lines) std::printf("%s\n", line.c_str());
+  std::printf("%s\n", SummaryLine(a.report, findings).c_str());
+  return findings.failed == 0 ? kExitOk : kExitCheckFailed;
+}
+
 int Verify(const CommandArgs& a) {
   Thresholds thresholds;
   if (auto error = ParseThresholds(a, &thresholds)) return UsageError("verify", *error);
@@ -138,6 +162,7 @@ int Verify(const CommandArgs& a) {
   }
   nlohmann::json report, baseline;
   std::string error;
+  if (std::optional<int> code = VerifyHunt(a)) return *code;
   if (!LoadReport(a.report, &report, &error)) return BadInput("verify", a.report, error);
   if (!a.baseline.empty() && !LoadReport(a.baseline, &baseline, &error)) {
     return BadInput("verify", a.baseline, "baseline: " + error);

@@ -12,6 +12,7 @@
 
 #include "build_info.h"
 #include "pool/registry.h"
+#include "tool/cli/reproduce.h"
 #include "tool/process/allocator.h"
 #include "tool/process/isolate.h"
 #include "tool/report/report.h"
@@ -352,6 +353,33 @@ ExecSpec ChildExec(const RunCommand& cmd, size_t index, const AllocatorChoice& a
   return exec;
 }
 
+// One `reproduce:` line per failing pool, after the table.
+void PrintReproduceLines(const RunCommand& cmd, const Report& report,
+                         const std::vector<AllocatorChoice>& allocators, const std::string& native,
+                         bool isolate, FILE* out) {
+  for (const PoolRun& p : report.pools) {
+    if (PoolPassed(p)) continue;
+    ReproducePool pool;
+    pool.profile = cmd.profile;
+    pool.misuse_fails = cmd.misuse_fails;
+    pool.plugin = p.spec.rfind("plugin:", 0) == 0;
+    pool.value = pool.plugin ? p.spec.substr(7) : p.spec;
+    if (p.allocator != native) {
+      pool.allocator = p.allocator;
+      for (const AllocatorChoice& a : allocators) {
+        // A NAME=PATH allocator is found again only by its path.
+        if (a.name == p.allocator && cmd.allocators.find(a.name + "=") != std::string::npos) {
+          pool.allocator = a.name + "=" + a.path;
+        }
+      }
+    } else {
+      pool.isolate = isolate;
+    }
+    std::fprintf(out, "reproduce: bpstress %s\n",
+                 ShellJoin(ReproduceArgs(pool, report.dist, cmd.options)).c_str());
+  }
+}
+
 }  // namespace
 
 int ExecuteRun(RunCommand& cmd) {
@@ -361,6 +389,14 @@ int ExecuteRun(RunCommand& cmd) {
     return e->exit_code;
   }
   const Distribution dist = std::get<Distribution>(std::move(parsed));
+  if (cmd.options.workload == Workload::kJson && cmd.options.touch == Touch::kEnds) {
+    std::fprintf(stderr, "bpstress: --touch ends: writes the byte pattern; use --workload bytes\n");
+    return kExitUsage;
+  }
+  // Gigabyte sizes are probed where a lying pool would fail: at the two ends of the n asked for.
+  if (dist.edges() && !cmd.touch_given && cmd.options.workload == Workload::kBytes) {
+    cmd.options.touch = Touch::kEnds;
+  }
 
   // Plugins first: their names can be selected with --pool.
   std::vector<PluginSpec> plugins;
@@ -581,6 +617,11 @@ int ExecuteRun(RunCommand& cmd) {
   if (cmd.format == OutputFormat::kTable) {
     FILE* out = report_to_stdout ? stderr : stdout;
     PrintTable(report, !cmd.allocators.empty(), out);
+    // A pool that ran isolated among several reruns isolated: a crash stays a `crashed` result.
+    PrintReproduceLines(cmd, report, allocators, native,
+                        cmd.isolate == RunCommand::Isolate::kOn ||
+                            (cmd.isolate == RunCommand::Isolate::kAuto && jobs.size() > 1),
+                        out);
     std::fprintf(out, "report: %s (seed %llu)%s\n",
                  report_to_stdout ? "stdout" : cmd.report_path.c_str(),
                  static_cast<unsigned long long>(cmd.options.seed),

@@ -22,6 +22,7 @@ struct RunCommand {
   RunOptions options;
   bool seed_given = false;
   bool duration_given = false;
+  bool touch_given = false;  // else --dist edges touches the ends
   // --allocator: empty to run on the allocator this process has; else a list
   // (tool/process/allocator.h).
   std::string allocators;

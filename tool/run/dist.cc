@@ -18,7 +18,9 @@ namespace {
 __extension__ typedef unsigned __int128 U128;
 
 constexpr uint64_t kZipfTableLimit = uint64_t{1} << 20;  // larger ranges use rejection-inversion
-constexpr const char* kKnown = "random65k, fixed, uniform, pow2, zipf, bimodal, lognormal, trace";
+constexpr const char* kKnown =
+    "random65k, fixed, uniform, pow2, zipf, bimodal, lognormal, trace, edges";
+constexpr uint64_t kDefaultEdgesMax = uint64_t{8} << 30;
 
 // Quotes user text for a one-line message: control bytes become '?', long text is cut.
 std::string Printable(std::string_view text) {
@@ -153,8 +155,9 @@ class DistParser {
   void Pow2(uint64_t a, uint64_t b);
   void Zipf(uint64_t a, uint64_t b, double s);
   void Lognormal(uint64_t median, double sigma);
+  void Edges(uint64_t max);
   std::optional<DistError> Trace(std::string_view file);
-  void SetAlias(const std::vector<double>& weights, const std::vector<uint32_t>& sizes);
+  void SetAlias(const std::vector<double>& weights, const std::vector<uint64_t>& sizes);
 
   std::string_view spec_;
   Distribution d_;
@@ -166,7 +169,7 @@ std::optional<DistError> DistParser::Size(std::string_view text, const char* nam
   if (!v) return Usage(std::string(name) + " '" + Printable(text) + "' is not a size");
   if (*v < 1) return Usage(std::string(name) + " must be >= 1");
   if (*v > Distribution::kMaxSize) {
-    return Usage(std::string(name) + " must be <= 1G (" + Num(Distribution::kMaxSize) + ")");
+    return Usage(std::string(name) + " must be <= 1T (" + Num(Distribution::kMaxSize) + ")");
   }
   *out = *v;
   return std::nullopt;
@@ -196,6 +199,16 @@ std::variant<Distribution, DistError> DistParser::Run() {
       return Usage("expected trace:FILE");
     }
     if (auto e = Trace(spec_.substr(colon + 1))) return *e;
+    return std::move(d_);
+  }
+  if (name == "edges") {  // the only spec with an optional field
+    uint64_t max = kDefaultEdgesMax;
+    if (colon != std::string_view::npos) {
+      const std::string_view text = spec_.substr(colon + 1);
+      if (text.find(':') != std::string_view::npos) return Usage("expected edges[:MAX]");
+      if (auto e = Size(text, "MAX", &max)) return *e;
+    }
+    Edges(max);
     return std::move(d_);
   }
   Fields f;
@@ -313,11 +326,11 @@ void DistParser::Zipf(uint64_t a, uint64_t b, double s) {
                 " B most frequent";
   if (n <= kZipfTableLimit) {
     std::vector<double> weights(n);
-    std::vector<uint32_t> sizes(n);
+    std::vector<uint64_t> sizes(n);
     double total = 0, weighted = 0;
     for (uint64_t r = 1; r <= n; ++r) {
       weights[r - 1] = ZipfH(static_cast<double>(r), s);
-      sizes[r - 1] = static_cast<uint32_t>(a + r - 1);
+      sizes[r - 1] = a + r - 1;
       total += weights[r - 1];
       weighted += weights[r - 1] * static_cast<double>(a + r - 1);
     }
@@ -347,8 +360,33 @@ void DistParser::Lognormal(uint64_t median, double sigma) {
   d_.summary_ = "lognormal sizes, median " + Num(median) + " B, sigma " + Num(sigma);
 }
 
+// The boundary sizes: 0, 1, and 2^k - 1, 2^k, 2^k + 1 for k = 1..floor(log2 max), in increasing
+// order (the samplers shuffle them), none above kMaxSize.
+void DistParser::Edges(uint64_t max) {
+  std::vector<uint64_t> sizes{0, 1};
+  for (uint32_t k = 1; k < 64 && (uint64_t{1} << k) <= max; ++k) {
+    for (uint64_t v : {(uint64_t{1} << k) - 1, uint64_t{1} << k, (uint64_t{1} << k) + 1}) {
+      if (v > sizes.back() && v <= Distribution::kMaxSize) sizes.push_back(v);
+    }
+  }
+  long double sum = 0;
+  for (uint64_t v : sizes) sum += v;
+  Distribution::Params& p = d_.params_;
+  p.kind = Distribution::Kind::kEdges;
+  p.count = sizes.size();
+  d_.min_ = 0;
+  d_.max_ = sizes.back();
+  d_.mean_ = static_cast<double>(sum / sizes.size());
+  d_.spec_ = "edges:" + Num(max);
+  d_.summary_ = Num(static_cast<uint64_t>(sizes.size())) + " boundary sizes 0, 1, 2^k-1, 2^k, " +
+                "2^k+1 up to " + Num(d_.max_) + ", shuffled per thread";
+  auto table = std::make_shared<std::vector<uint64_t>>(std::move(sizes));
+  p.replay = table->data();
+  d_.tables_ = std::move(table);
+}
+
 // Vose's alias method: O(n) to build, O(1) to draw, exact up to the 32-bit thresholds.
-void DistParser::SetAlias(const std::vector<double>& weights, const std::vector<uint32_t>& sizes) {
+void DistParser::SetAlias(const std::vector<double>& weights, const std::vector<uint64_t>& sizes) {
   const size_t n = weights.size();
   double total = 0;
   for (double w : weights) total += w;
@@ -360,7 +398,7 @@ void DistParser::SetAlias(const std::vector<double>& weights, const std::vector<
   }
   auto table = std::make_shared<std::vector<Distribution::AliasEntry>>(n);
   auto& t = *table;
-  for (size_t i = 0; i < n; ++i) t[i] = {UINT32_MAX, sizes[i], sizes[i]};
+  for (size_t i = 0; i < n; ++i) t[i] = {sizes[i], sizes[i], UINT32_MAX};
   while (!small.empty() && !large.empty()) {
     const size_t l = small.back(), g = large.back();
     small.pop_back();
@@ -385,7 +423,7 @@ std::optional<DistError> DistParser::Trace(std::string_view file) {
   FILE* in = std::fopen(path.c_str(), "r");
   if (in == nullptr) return Invalid(std::string("cannot open: ") + std::strerror(errno));
   std::unique_ptr<FILE, int (*)(FILE*)> closer(in, &std::fclose);
-  std::vector<uint32_t> sizes;
+  std::vector<uint64_t> sizes;
   std::vector<double> weights;
   long double sum = 0, total = 0;
   bool histogram = false;
@@ -415,7 +453,7 @@ std::optional<DistError> DistParser::Trace(std::string_view file) {
     auto size = ParseSize(size_text);
     if (!size) return line_error("'" + Printable(size_text) + "' is not a size");
     if (*size < 1 || *size > Distribution::kMaxSize) {
-      return line_error("size " + Num(*size) + " is outside [1, 1G]");
+      return line_error("size " + Num(*size) + " is outside [1, 1T]");
     }
     uint64_t count = 1;
     if (histogram) {
@@ -426,7 +464,7 @@ std::optional<DistError> DistParser::Trace(std::string_view file) {
       if (count == 0) continue;
       weights.push_back(static_cast<double>(count));
     }
-    sizes.push_back(static_cast<uint32_t>(*size));
+    sizes.push_back(*size);
     sum += static_cast<long double>(*size) * count;
     total += count;
   }
@@ -443,7 +481,7 @@ std::optional<DistError> DistParser::Trace(std::string_view file) {
   }
   d_.summary_ =
       "replay of " + Num(static_cast<uint64_t>(sizes.size())) + " sizes from " + Printable(path);
-  auto table = std::make_shared<std::vector<uint32_t>>(std::move(sizes));
+  auto table = std::make_shared<std::vector<uint64_t>>(std::move(sizes));
   Distribution::Params& p = d_.params_;
   p.kind = Distribution::Kind::kReplay;
   p.replay = table->data();
@@ -472,6 +510,19 @@ Distribution::Sampler::Sampler(const Params& p, std::shared_ptr<const void> tabl
     const uint64_t threads = std::max(thread_count, 1u);
     cursor_ = static_cast<uint64_t>(static_cast<U128>(thread_index % threads) * p_.count / threads);
   }
+  if (p_.kind == Kind::kEdges) {
+    order_.assign(p_.replay, p_.replay + p_.count);
+    cursor_ = p_.count;  // the first Next shuffles
+  }
+}
+
+// Fisher-Yates over this thread's copy of the table at the start of every pass.
+uint64_t Distribution::Sampler::NextEdge() {
+  if (cursor_ == order_.size()) {
+    for (size_t i = order_.size() - 1; i > 0; --i) std::swap(order_[i], order_[rng_.Below(i + 1)]);
+    cursor_ = 0;
+  }
+  return order_[cursor_++];
 }
 
 // Rejection-inversion (Hörmann and Derflinger): invert the integral of the continuous hat x^-s
@@ -500,6 +551,8 @@ uint64_t Distribution::Sampler::NextOther() {
       if (++cursor_ == p_.count) cursor_ = 0;
       return v;
     }
+    case Kind::kEdges:
+      return NextEdge();
   }
   return p_.lo;
 }
@@ -531,8 +584,11 @@ std::vector<std::pair<std::string, std::string>> DistributionHelp() {
        "equal share per power-of-two class (2^(k-1), 2^k] meeting A..B, uniform inside"},
       {"zipf:A:B:S", "size A+r-1 with probability proportional to 1/r^S (S > 0): A most frequent"},
       {"bimodal:SMALL:LARGE:P", "LARGE with probability P in [0, 1], else SMALL"},
-      {"lognormal:MEDIAN:SIGMA", "exp(N(ln MEDIAN, SIGMA^2)) rounded, clamped to 1..1G"},
+      {"lognormal:MEDIAN:SIGMA", "exp(N(ln MEDIAN, SIGMA^2)) rounded, clamped to 1..1T"},
       {"trace:FILE", "replay FILE: one size per line in order, or size,count lines by weight"},
+      {"edges[:MAX]",
+       "0, 1, 2^k-1, 2^k, 2^k+1 for k up to log2 MAX (default 8G), shuffled per thread; "
+       "--touch ends by default"},
   };
 }
 

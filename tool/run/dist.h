@@ -1,7 +1,8 @@
 // bp::Distribution — the `--dist SPEC` size distributions of the stress runner: the spec parser,
 // the per-thread samplers, and the help table of `bpstress list`.
 //
-// Specs (sizes take K/M/G suffixes, binary; every size is in [1, 1G]; see DistributionHelp()):
+// Specs (sizes take K/M/G/T suffixes, binary; every size given is in [1, 1T]; see
+// DistributionHelp()):
 //   random65k              uniform over 1..65536 (the GWS article's benchmark payloads)
 //   fixed:N                always N
 //   uniform:A:B            uniform over A..B, inclusive
@@ -12,11 +13,17 @@
 //                          (Classes [2^k, 2^(k+1)) from floor(log2 A) to ceil(log2 B) would leave
 //                          the top class empty whenever B is not a power of two.)
 //   zipf:A:B:S             size A+r-1 has probability proportional to 1/r^S for rank r = 1..B-A+1,
-//                          S > 0. Up to 2^20 sizes: an alias table built at parse time (12 bytes
+//                          S > 0. Up to 2^20 sizes: an alias table built at parse time (24 bytes
 //                          per size, O(1) per sample); above: rejection-inversion sampling (Hörmann
 //                          and Derflinger 1996; O(1) expected, about 1.05 tries, no table).
 //   bimodal:SMALL:LARGE:P  LARGE with probability P in [0, 1], else SMALL; SMALL <= LARGE
-//   lognormal:MEDIAN:SIGMA round(exp(N(ln MEDIAN, SIGMA^2))) clamped to [1, 1G], SIGMA > 0 finite
+//   lognormal:MEDIAN:SIGMA round(exp(N(ln MEDIAN, SIGMA^2))) clamped to [1, 1T], SIGMA > 0 finite
+//   edges[:MAX]            boundary sizes: 0, 1, and 2^k-1, 2^k, 2^k+1 for k = 1..floor(log2 MAX)
+//                          (MAX defaults to 8G; sizes above 1T are left out), each thread walking
+//                          the table in its own order, reshuffled (Fisher-Yates, from the thread's
+//                          RNG) on every pass: every size once per pass. The only distribution
+//                          that draws 0. A pool must really serve these sizes, so MAX must fit
+//                          the machine's memory (see the README's "Finding bugs").
 //   trace:FILE             replay of a recorded workload. Lines hold one size each, or `size,count`
 //                          (a histogram); blank lines and `#` comments are skipped; the two forms
 //                          do not mix. A size-per-line trace is replayed in order, thread i of T
@@ -53,7 +60,9 @@ struct DistError {
 
 class Distribution {
  public:
-  static constexpr uint64_t kMaxSize = uint64_t{1} << 30;  // 1 GiB, for every distribution
+  // The largest size a spec may name (1 TiB): beyond any machine this runs on, small enough that
+  // sums of sizes and the doubled capacities of growing buffers stay far from overflow.
+  static constexpr uint64_t kMaxSize = uint64_t{1} << 40;
 
   static std::variant<Distribution, DistError> Parse(std::string_view spec);
 
@@ -61,6 +70,8 @@ class Distribution {
   const std::string& spec() const { return spec_; }
   // One line: what the distribution draws and its mean.
   std::string Describe() const;
+  // The boundary sizes of `edges`, whose buffers the runner touches at their ends by default.
+  bool edges() const { return params_.kind == Kind::kEdges; }
   // Every sample lies in [min_size(), max_size()]; both bounds are attainable except for
   // lognormal, whose bounds are those of the sampler's most extreme normal deviates (|z| < 8.2).
   uint64_t min_size() const { return min_; }
@@ -78,15 +89,16 @@ class Distribution {
     kZipf,
     kBimodal,
     kLognormal,
-    kReplay
+    kReplay,
+    kEdges
   };
 
   // One column of an alias table: keep `keep` when the top 32 random bits are below `threshold`,
-  // else take `alias`. Sizes are stored directly (they fit 32 bits) so a draw touches one entry.
+  // else take `alias`. Sizes are stored directly so a draw touches one entry.
   struct AliasEntry {
+    uint64_t keep;
+    uint64_t alias;
     uint32_t threshold;
-    uint32_t keep;
-    uint32_t alias;
   };
 
   // Everything Sampler::Next reads, copied into each sampler so the hot loop never chases a
@@ -102,8 +114,8 @@ class Distribution {
     double sigma = 0;    // lognormal: SIGMA; zipf: H(n + 1/2)
     double squeeze = 0;  // zipf: the acceptance shortcut constant s of Hörmann and Derflinger
     const AliasEntry* alias = nullptr;
-    const uint32_t* replay = nullptr;
-    uint64_t count = 0;  // entries behind alias or replay
+    const uint64_t* replay = nullptr;  // trace replay, or the edges table
+    uint64_t count = 0;                // entries behind alias or replay
   };
 
  public:
@@ -132,17 +144,19 @@ class Distribution {
     uint64_t NextOther();
     uint64_t NextZipf();
     uint64_t NextLognormal();
+    uint64_t NextEdge();
 
     Params p_;
     Rng rng_;
     uint64_t cursor_ = 0;
     std::shared_ptr<const void> tables_;
+    std::vector<uint64_t> order_;  // edges: this thread's current permutation of the table
   };
 
   // thread_index < thread_count; the same (seed, thread_index, thread_count) gives the same
-  // sequence (lognormal and rejection-inversion zipf go through libm's exp and log, so those two
-  // are reproducible on the same libm). thread_count only places the replay cursor of a
-  // size-per-line trace.
+  // sequence (edges allocates its per-thread permutation here, never in Next) (lognormal and
+  // rejection-inversion zipf go through libm's exp and log, so those two are reproducible on the
+  // same libm). thread_count only places the replay cursor of a size-per-line trace.
   Sampler MakeSampler(uint64_t seed, unsigned thread_index, unsigned thread_count) const {
     return Sampler(params_, tables_, seed, thread_index, thread_count);
   }

@@ -18,6 +18,7 @@
 #include "pool/faulty/hang_pool.h"
 #include "pool/faulty/leak_pool.h"
 #include "pool/faulty/race_pool.h"
+#include "pool/faulty/round32_pool.h"
 #include "pool/faulty/scribble_pool.h"
 #include "pool/faulty/short_capacity_pool.h"
 #include "pool/faulty/stale_pool.h"
@@ -88,6 +89,9 @@ decltype(auto) WithPoolType(const PoolSpec& spec, F&& f) {
   }
   if (name == "faulty:exit-flush") {
     return f.template operator()<ExitFlushPool>(plain.template operator()<ExitFlushPool>());
+  }
+  if (name == "faulty:round32") {
+    return f.template operator()<Round32Pool>(plain.template operator()<Round32Pool>());
   }
   if (name == "faulty:hang") {
     return f.template operator()<HangPool>(plain.template operator()<HangPool>());

@@ -14,6 +14,8 @@ const char* TouchName(Touch t) {
       return "head";
     case Touch::kFull:
       return "full";
+    case Touch::kEnds:
+      return "ends";
   }
   return "?";
 }

@@ -28,7 +28,7 @@
 
 namespace bp {
 
-enum class Touch : uint8_t { kNone, kHead, kFull };
+enum class Touch : uint8_t { kNone, kHead, kFull, kEnds };
 enum class CheckLevel : uint8_t { kNone, kBasic, kFull };
 // bytes: a pattern of n bytes; json: a JSON array of integers of about n bytes (bp::JsonWriter).
 enum class Workload : uint8_t { kBytes, kJson };
@@ -38,8 +38,12 @@ const char* WorkloadName(Workload w);
 const char* CheckLevelName(CheckLevel c);
 const char* StopReasonName(StopReason s);
 
-// Bytes written by --touch head.
+// Bytes written by --touch head, and at each end of the n bytes asked for by --touch ends (the
+// write past what a pool really allocated when it claims more capacity than it has).
 inline constexpr size_t kHeadBytes = 64;
+// --touch full writes at most this much per op: a larger buffer is touched at its ends, so that
+// sizes of gigabytes (--dist edges) cost two cache lines, not their size in page faults.
+inline constexpr uint64_t kFullTouchLimit = uint64_t{64} << 20;
 
 // Where a pool is in its life: create (the factory runs), run (the workers' loops), drain (the
 // loops have stopped; held and handed-off buffers go back, the pool's counters are read), destroy

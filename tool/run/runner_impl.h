@@ -40,6 +40,7 @@ struct Held {
   uint64_t n;
   uint64_t cap;
   uint64_t op;
+  uint64_t tail;  // only the ends were written: the offset of the last kHeadBytes; else 0
   uint32_t thread;
   Held* next;
 };
@@ -237,6 +238,7 @@ class Loop {
                              ? UINT64_MAX
                              : static_cast<uint64_t>(o.cross_thread * 18446744073709551616.0);
     }
+    ends_above_ = o.touch == Touch::kEnds ? 2 * kHeadBytes : kFullTouchLimit;
     if (o.double_put_rate > 0) {
       double_put_threshold_ =
           o.double_put_rate >= 1.0
@@ -348,7 +350,9 @@ class Loop {
       if (len != 0) Report(Violation::kNotEmpty, item, n, cap, op, len);
     }
     if constexpr (K == CheckLevel::kFull) {
-      if (!ctx_.registry->Claim(reinterpret_cast<uintptr_t>(item->data()))) [[unlikely]] {
+      // A buffer without storage (Get(0) may give one) has no bytes two holders could share.
+      if (item->data() != nullptr &&
+          !ctx_.registry->Claim(reinterpret_cast<uintptr_t>(item->data()))) [[unlikely]] {
         Report(Violation::kDoubleHandout, item, n, cap, op, 0);
       }
     }
@@ -356,15 +360,22 @@ class Loop {
     uint64_t touched = std::min(n, room);
     if (ctx_.options.touch == Touch::kNone) touched = 0;
     if (ctx_.options.touch == Touch::kHead) touched = std::min<uint64_t>(touched, kHeadBytes);
+    if (ctx_.options.workload == Workload::kJson) touched = std::min(touched, kFullTouchLimit);
     // The tag seeds the pattern: nothing to derive when nothing is written (--touch none).
     const uint64_t tag = touched != 0 ? MakeTag(self_, op) : 0;
-    *h = {item, nullptr, tag, touched, touched, n, cap, op, self_, nullptr};
+    *h = {item, nullptr, tag, touched, touched, n, cap, op, 0, self_, nullptr};
     if (touched != 0) {
       if (ctx_.options.workload == Workload::kJson) {
         WriteJson(h, touched);
       } else {
         h->ptr = TouchItem(item, touched);
-        FillPattern(h->ptr, touched, h->tag);
+        if (touched > ends_above_) {  // --touch ends, or full beyond its limit: the two ends
+          h->tail = touched - kHeadBytes;
+          FillPattern(h->ptr, kHeadBytes, tag);
+          FillPattern(h->ptr + h->tail, kHeadBytes, ~tag);
+        } else {
+          FillPattern(h->ptr, touched, h->tag);
+        }
       }
     }
   }
@@ -400,6 +411,12 @@ class Loop {
         if (h->ptr[i] != want[i]) return i;
       }
       return n;
+    }
+    if (h->tail != 0) {
+      const size_t head = FirstMismatch(h->ptr, kHeadBytes, h->tag);
+      if (head != kHeadBytes) return head;
+      const size_t tail = FirstMismatch(h->ptr + h->tail, kHeadBytes, ~h->tag);
+      return tail == kHeadBytes ? h->touched : h->tail + tail;
     }
     return FirstMismatch(h->ptr, h->touched, h->tag);
   }
@@ -460,7 +477,9 @@ class Loop {
                        h->item);
         }
       }
-      ctx_.registry->Release(reinterpret_cast<uintptr_t>(h->item->data()));
+      if (h->item->data() != nullptr) {
+        ctx_.registry->Release(reinterpret_cast<uintptr_t>(h->item->data()));
+      }
     }
     if (double_put_threshold_ != 0) [[unlikely]] {
       if (w_.coin.Next() < double_put_threshold_) {
@@ -538,6 +557,7 @@ class Loop {
   const double ns_per_tick_ = LatencyClock::NsPerTick();
   bool cross_ = false;
   uint64_t cross_threshold_ = 0;
+  uint64_t ends_above_ = kFullTouchLimit;  // writes longer than this touch only their two ends
   uint32_t seen_epoch_ = 0;
   uint64_t double_put_threshold_ = 0;
   bool more_ = false;

@@ -1,0 +1,408 @@
+#include "tool/cli/hunt.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "build_info.h"
+#include "pool/registry.h"
+#include "tool/cli/reproduce.h"
+#include "tool/report/report.h"
+#include "tool/run/dispatch.h"
+#include "tool/run/plugin_run.h"
+#include "tool/run/rng.h"
+#include "tool/util/exit_codes.h"
+#include "tool/util/sysinfo.h"
+
+namespace bp {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// ---- The draw table: every knob a trial varies and the values it draws from, uniformly and
+// independently. Values repeated in a list are drawn more often (0 = the feature is off). ----
+constexpr unsigned kThreads[] = {1, 2, 3, 4, 8, 16, 32, 64, 128, 256};
+constexpr const char* kDists[] = {"random65k",        "uniform:1:256",        "pow2:1:1M",
+                                  "zipf:1:65536:1.1", "bimodal:64:65536:0.1", "lognormal:4K:1.5",
+                                  "fixed:64",         "fixed:4096",           "edges"};
+constexpr unsigned kHolds[] = {0, 0, 1, 4, 32};
+constexpr double kCrossThread[] = {0, 0, 0.1, 0.5, 1};
+constexpr Touch kTouches[] = {Touch::kNone, Touch::kHead, Touch::kFull, Touch::kEnds};
+constexpr long kDurationsMs[] = {300, 1000, 2000};
+constexpr double kPreemptRates[] = {0, 0, 2000, 20000, 100000};  // interruptions per second
+constexpr uint64_t kChurn[] = {0, 0, 0, 100, 10000};             // ops per thread lifetime
+constexpr double kDoublePutRates[] = {0, 0, 0, 1e-4, 1e-2};      // --misuse double-put
+// Edges trials really allocate their gigabyte sizes (virtual memory touched at the ends): fewer
+// threads and held buffers keep the address space they reserve at once in bounds.
+constexpr unsigned kEdgesMaxThreads = 64, kEdgesMaxHold = 4;
+
+// The watchdog of a trial's child (--deadline duration + this), and the hunt's own kill of a
+// child that outlives even that (a hang outside the pool, e.g. in a destructor).
+constexpr auto kTrialDeadline = std::chrono::seconds(5);
+constexpr auto kTrialKill = std::chrono::seconds(20);
+
+template <class T, size_t N>
+const T& Pick(Rng& rng, const T (&values)[N]) {
+  return values[rng.Below(N)];
+}
+
+// The largest edges MAX for this host: a power of two at most a quarter of its memory (a pool
+// that grows a buffer Go's way asks for up to 3 x MAX at once), 8 GiB at most, and 256 MiB in
+// sanitizer builds, whose shadow memory makes every freed gigabyte cost 128 MiB of writes.
+uint64_t EdgesMax(uint64_t memory_bytes) {
+  if (build::kSanitizers[0] != '\0') return uint64_t{256} << 20;
+  const uint64_t quarter = std::max<uint64_t>(memory_bytes / 4, uint64_t{64} << 20);
+  return std::min(std::bit_floor(quarter), uint64_t{8} << 30);
+}
+
+HuntTrial DrawTrial(Rng& rng, uint64_t memory_bytes) {
+  HuntTrial t;
+  RunOptions& o = t.options;
+  o.threads = Pick(rng, kThreads);
+  t.dist = Pick(rng, kDists);
+  o.hold = Pick(rng, kHolds);
+  o.cross_thread = Pick(rng, kCrossThread);
+  o.touch = Pick(rng, kTouches);
+  o.duration = milliseconds(Pick(rng, kDurationsMs));
+  o.preempt_rate = Pick(rng, kPreemptRates);
+  o.churn = Pick(rng, kChurn);
+  o.double_put_rate = Pick(rng, kDoublePutRates);
+  o.seed = rng.Next();
+  if (t.dist == "edges") {
+    t.dist = "edges:" + std::to_string(EdgesMax(memory_bytes));
+    o.threads = std::min(o.threads, kEdgesMaxThreads);
+    o.hold = std::min(o.hold, kEdgesMaxHold);
+    if (o.touch == Touch::kFull) o.touch = Touch::kEnds;  // full would write 64 MiB per op
+  }
+  o.checks = CheckLevel::kFull;
+  o.workload = Workload::kBytes;
+  o.deadline = o.duration + kTrialDeadline;
+  // A trial must not take the machine down: stop (a `limit`, not a finding) at half its memory.
+  o.max_rss_bytes = memory_bytes / 2;
+  return t;
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The last non-empty line of a child's stderr, or the line that names a sanitizer.
+std::string StderrLine(const std::string& err) {
+  for (const char* marker : {"ERROR: AddressSanitizer", "WARNING: ThreadSanitizer",
+                             "ERROR: LeakSanitizer", "runtime error:"}) {
+    const size_t at = err.find(marker);
+    if (at != std::string::npos) return err.substr(at, err.find('\n', at) - at);
+  }
+  std::string line;
+  std::istringstream in(err);
+  for (std::string l; std::getline(in, l);) {
+    if (!l.empty()) line = l;
+  }
+  return line.substr(0, 300);
+}
+
+struct TrialResult {
+  std::string outcome;  // clean, violations, crashed, sanitizer, hung, limit, interrupted, error
+  int exit_code = 0;    // the child's; 128 + signal when killed
+  double seconds = 0;
+  std::map<std::string, uint64_t> findings;  // violation kind -> count (also hardening kinds)
+  std::string detail;                        // a stderr line for crashes, sanitizers and errors
+};
+
+bool IsFinding(const std::string& outcome) {
+  return outcome == "violations" || outcome == "crashed" || outcome == "sanitizer" ||
+         outcome == "hung";
+}
+
+// Runs one trial child: /proc/self/exe with `args`, output to files in `dir`, killed at `kill`.
+TrialResult RunTrial(const std::vector<std::string>& args, const std::string& dir,
+                     std::chrono::nanoseconds kill_after, bool misuse) {
+  const std::string report = dir + "/trial.json", out = dir + "/trial.out",
+                    err = dir + "/trial.err";
+  std::vector<std::string> argv = {"bpstress"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.insert(argv.end(), {"--report", report, "--progress", "never", "--format", "table"});
+  unlink(report.c_str());
+  const Clock::time_point start = Clock::now();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int devnull = open("/dev/null", O_RDONLY);
+    const int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (devnull < 0 || o < 0 || e < 0) _exit(127);
+    dup2(devnull, 0);
+    dup2(o, 1);
+    dup2(e, 2);
+    std::vector<char*> cargv;
+    for (std::string& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    execv("/proc/self/exe", cargv.data());
+    _exit(127);
+  }
+  TrialResult r;
+  int status = 0;
+  bool killed = false, forwarded = false;
+  for (;;) {
+    if (pid < 0 || waitpid(pid, &status, WNOHANG) == pid) break;
+    if (PendingSignal().load() != 0 && !forwarded) {
+      kill(pid, SIGTERM);  // the child writes its report and stops: an interrupted trial
+      forwarded = true;
+    }
+    if (Clock::now() - start > kill_after) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      killed = true;
+      break;
+    }
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  r.exit_code = pid < 0               ? -1
+                : WIFEXITED(status)   ? WEXITSTATUS(status)
+                : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+                                      : -1;
+  const std::string err_text = Slurp(err);
+  nlohmann::json pool;
+  try {
+    pool = nlohmann::json::parse(Slurp(report)).at("pools").at(0);
+    for (const auto& [kind, count] : pool.at("violations").items()) {
+      if (count.get<uint64_t>() != 0) r.findings[kind] = count.get<uint64_t>();
+    }
+    // --misuse double-put: what the pool did with the repeated puts (a hardening finding).
+    if (const uint64_t accepted = pool.value("double_put_accepted", uint64_t{0})) {
+      r.findings["double_put_accepted"] = accepted;
+    }
+  } catch (const std::exception&) {
+    pool = nullptr;
+  }
+  const std::string reported = pool.is_object() ? pool.value("outcome", "") : "";
+  const bool sanitizer = err_text.find("Sanitizer") != std::string::npos ||
+                         err_text.find("runtime error:") != std::string::npos;
+  if (killed) {
+    r.outcome = "hung";
+    r.detail = "killed after " + DurationArg(kill_after) + " (no result from the child)";
+  } else if (PendingSignal().load() != 0 || r.exit_code == kExitInterrupted) {
+    r.outcome = "interrupted";
+  } else if (sanitizer && r.exit_code != 0) {
+    r.outcome = "sanitizer";
+  } else if (r.exit_code > 128 || r.exit_code < 0) {
+    r.outcome = "crashed";
+    r.detail = r.exit_code > 128 ? std::string("killed by ") + strsignal(r.exit_code - 128)
+                                 : "the child could not be waited for";
+  } else if (r.exit_code == kExitOk) {
+    r.outcome = "clean";
+  } else if (r.exit_code == kExitCheckFailed || r.exit_code == kExitLimit) {
+    // hung (the child's watchdog) or limit (--max-rss) or violations, as the report says; a
+    // child that failed without a report crashed on its way out.
+    r.outcome = reported.empty() ? "crashed" : reported == "ok" ? "violations" : reported;
+  } else {
+    r.outcome = "error";  // a command line the child refused (exit 2) or could not load (3)
+  }
+  if (r.detail.empty() && r.outcome != "clean") r.detail = StderrLine(err_text);
+  // A pool may crash or stop on a put repeated by a buggy caller (free() aborts on a double free;
+  // a free list pushed twice can loop on itself): recorded, but not a finding of the pool.
+  if (misuse && (r.outcome == "crashed" || r.outcome == "sanitizer" || r.outcome == "hung")) {
+    r.outcome = "misuse_fault";
+  }
+  for (const std::string& f : {report, out, err}) unlink(f.c_str());
+  return r;
+}
+
+nlohmann::json ConfigJson(const HuntTrial& t) {
+  const RunOptions& o = t.options;
+  return {{"threads", o.threads},
+          {"dist", t.dist},
+          {"duration_ms", std::chrono::duration_cast<milliseconds>(o.duration).count()},
+          {"hold", o.hold},
+          {"cross_thread", o.cross_thread},
+          {"touch", TouchName(o.touch)},
+          {"checks", CheckLevelName(o.checks)},
+          {"preempt_rate", o.preempt_rate},
+          {"churn", o.churn},
+          {"double_put_rate", o.double_put_rate},
+          {"seed", o.seed}};
+}
+
+}  // namespace
+
+std::vector<HuntTrial> DrawHuntTrials(uint64_t seed, size_t count, uint64_t memory_bytes) {
+  Rng rng(seed, 0x48554E54);  // "HUNT": a stream of its own
+  std::vector<HuntTrial> out;
+  for (size_t i = 0; i < count; ++i) out.push_back(DrawTrial(rng, memory_bytes));
+  return out;
+}
+
+int RunHunt(const HuntCommand& h) {
+  if (h.pools.size() + h.plugins.size() != 1) {
+    std::fprintf(stderr, "bpstress: hunt: give exactly one pool: --pool SPEC or --plugin PATH\n");
+    return kExitUsage;
+  }
+  ReproducePool target;
+  std::optional<PoolSpec> spec;
+  if (!h.pools.empty()) {
+    std::string error;
+    spec = ParsePoolSpec(h.pools[0], &error);
+    if (spec && h.pools[0] == "all") error = "takes one pool, not 'all'";
+    if (!spec || !error.empty()) {
+      std::fprintf(stderr, "bpstress: hunt: --pool %s: %s\n", h.pools[0].c_str(),
+                   error.empty() ? "takes one pool, not 'all'" : error.c_str());
+      return kExitUsage;
+    }
+    if (auto problem = ValidatePoolSpec(*spec)) {
+      std::fprintf(stderr, "bpstress: hunt: --pool %s: %s\n", h.pools[0].c_str(), problem->c_str());
+      return kExitUsage;
+    }
+    target.value = spec->Canonical();
+  } else {
+    std::string error;
+    if (!LoadPluginSpec(h.plugins[0], &error)) {
+      std::fprintf(stderr, "bpstress: hunt: --plugin %s: %s\n", h.plugins[0].c_str(),
+                   error.c_str());
+      return kExitBadInput;
+    }
+    target.plugin = true;
+    target.value = h.plugins[0];
+  }
+  if (std::string error; !CanWriteFile(h.report_path, &error)) {
+    std::fprintf(stderr, "bpstress: hunt: --report: %s\n", error.c_str());
+    return kExitUsage;
+  }
+  const char* tmp = std::getenv("TMPDIR");
+  std::string dir =
+      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/bpstress-hunt-XXXXXX";
+  if (mkdtemp(dir.data()) == nullptr) {
+    std::fprintf(stderr, "bpstress: hunt: cannot create a work directory: %s\n",
+                 std::strerror(errno));
+    return kExitBadInput;
+  }
+
+  InstallSignalHandlers();
+  const uint64_t memory = GetHostInfo().memory_bytes;
+  const bool progress = h.progress || isatty(STDERR_FILENO);
+  Rng rng(h.seed, 0x48554E54);
+  const Clock::time_point start = Clock::now();
+  const Clock::time_point end = start + h.budget;
+  nlohmann::json trials = nlohmann::json::array();
+  size_t findings = 0;
+  std::string stopped = "budget", reproduce;
+  int code = kExitOk;
+
+  const std::string started_at = UtcTimestamp();
+  auto render_report = [&] {
+    return nlohmann::json{
+        {"schema", "bpstress-hunt/1"},
+        {"tool",
+         {{"name", "bpstress"},
+          {"version", build::kVersion},
+          {"build_type", build::kBuildType},
+          {"sanitizers", build::kSanitizers}}},
+        {"started_at", started_at},
+        {"target", {{target.plugin ? "plugin" : "pool", target.value}}},
+        {"seed", h.seed},
+        {"seed_given", h.seed_given},
+        {"budget_s", std::chrono::duration<double>(h.budget).count()},
+        {"seconds", std::chrono::duration<double>(Clock::now() - start).count()},
+        {"trials_run", trials.size()},
+        {"findings", findings},
+        {"stopped", stopped},
+        {"reproduce", reproduce.empty() ? nlohmann::json() : nlohmann::json(reproduce)},
+        {"exit_code", code},
+        {"trials", trials}};
+  };
+
+  for (size_t index = 0;; ++index) {
+    if (PendingSignal().load() != 0) {
+      stopped = "interrupted";
+      code = kExitInterrupted;
+      break;
+    }
+    const auto left = end - Clock::now();
+    HuntTrial trial = DrawTrial(rng, memory);
+    // The last trial is shortened to the budget; a sliver of budget is not worth a trial.
+    if (left < milliseconds(200)) break;
+    trial.options.duration = std::min<std::chrono::nanoseconds>(
+        trial.options.duration, std::chrono::duration_cast<milliseconds>(left));
+    trial.options.deadline = trial.options.duration + kTrialDeadline;
+    if (spec) {
+      if (ValidateRunOptions(*spec, trial.options)) trial.options.cross_thread = 0;
+    }
+    ReproducePool trial_target = target;
+    trial_target.profile = trial.options.preempt_rate > 0 ? "hunt" : "bench";
+    const std::vector<std::string> args = ReproduceArgs(trial_target, trial.dist, trial.options);
+    const std::string line = "bpstress " + ShellJoin(args);
+    if (progress) {
+      std::fprintf(stderr, "\rhunt: trial %zu, %.0fs left, %zu findings ", index + 1,
+                   std::max(0.0, std::chrono::duration<double>(left).count()), findings);
+      std::fflush(stderr);
+    }
+    const TrialResult r =
+        RunTrial(args, dir, trial.options.duration + kTrialKill, trial.options.double_put_rate > 0);
+    nlohmann::json entry = {
+        {"index", index},       {"config", ConfigJson(trial)}, {"args", args},
+        {"reproduce", line},    {"outcome", r.outcome},        {"exit_code", r.exit_code},
+        {"seconds", r.seconds}, {"findings", r.findings},      {"detail", r.detail}};
+    trials.push_back(std::move(entry));
+    if (r.outcome == "interrupted") {
+      stopped = "interrupted";
+      code = kExitInterrupted;
+      break;
+    }
+    if (r.outcome == "error") {
+      if (progress) std::fprintf(stderr, "\r%60s\r", "");
+      std::fprintf(stderr, "bpstress: hunt: trial %zu was refused (exit %d): %s\n", index + 1,
+                   r.exit_code, r.detail.c_str());
+      stopped = "error";
+      code = kExitBadInput;
+      break;
+    }
+    if (IsFinding(r.outcome)) {
+      ++findings;
+      stopped = "finding";
+      reproduce = line;
+      code = kExitCheckFailed;
+      if (progress) std::fprintf(stderr, "\r%60s\r", "");
+      std::string kinds;
+      for (const auto& [kind, count] : r.findings) {
+        kinds += (kinds.empty() ? "" : ", ") + kind + " " + std::to_string(count);
+      }
+      std::printf("finding: trial %zu: %s%s%s%s\n", index + 1, r.outcome.c_str(),
+                  kinds.empty() ? "" : " (", kinds.c_str(), kinds.empty() ? "" : ")");
+      if (!r.detail.empty()) std::printf("  %s\n", r.detail.c_str());
+      std::printf("reproduce: %s\n", line.c_str());
+      break;
+    }
+  }
+  if (progress) std::fprintf(stderr, "\r%60s\r", "");
+  rmdir(dir.c_str());
+
+  const nlohmann::json report = render_report();
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::printf("hunt: %zu trials in %.1fs, %zu finding%s (seed %llu); report: %s\n", trials.size(),
+              seconds, findings, findings == 1 ? "" : "s", static_cast<unsigned long long>(h.seed),
+              h.report_path.c_str());
+  if (std::string error; !WriteFileAtomic(h.report_path, report.dump(2) + "\n", &error)) {
+    std::fprintf(stderr, "bpstress: hunt: --report: %s\n", error.c_str());
+    if (code == kExitOk) code = kExitUsage;
+  }
+  std::fflush(stdout);
+  return code;
+}
+
+}  // namespace bp
