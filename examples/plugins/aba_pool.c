@@ -17,14 +17,13 @@
  * Bounded: at most `limit` pooled blocks are ever allocated; when the list is empty and the limit
  * is reached, get refuses. Sizes above `max` are malloc'd exactly and freed on put.
  * Options: "max=BYTES,limit=COUNT" (defaults 65536 and 4096). */
+#include <bpstress/plugin_abi.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "pool/plugin_abi.h"
 
 typedef struct node {
   _Atomic(struct node*) next;

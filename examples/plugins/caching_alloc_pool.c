@@ -10,12 +10,11 @@
  * caches stay (megabytes at 64 threads), and the next pool — or the next run's threads — reuse
  * them. The pool object itself is only a handle. A leak detector must not call this a leak.
  * Options: none. */
+#include <bpstress/plugin_abi.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-#include "pool/plugin_abi.h"
 
 #define CLASSES 11
 #define MAGAZINE 32

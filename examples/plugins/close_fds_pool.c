@@ -5,12 +5,11 @@
  * bpstress notices and reopens it, so the run still reports in full. The pool itself: get
  * mallocs, put frees, but sizes above 32 KiB are rounded to 32 KiB slots and the capacity
  * reported is the slot's: the buffer is shorter than asked (short_capacity). Options: none. */
+#include <bpstress/plugin_abi.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-
-#include "pool/plugin_abi.h"
 
 static void* cf_create(const char* options, char* err, size_t err_cap) {
   long max = sysconf(_SC_OPEN_MAX);

@@ -5,12 +5,11 @@
  * the ones still out at destroy). The bug is in destroy: it frees the free list, and then the
  * registry — which holds those buffers too. Everything before destroy is right, so the run's
  * figures are complete; the abort happens in the destroy phase. Options: none. */
+#include <bpstress/plugin_abi.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-#include "pool/plugin_abi.h"
 
 typedef struct node {
   struct node* next;

@@ -6,6 +6,7 @@
  * pool never does (its bug: nothing resets the arena while buffers are put back). When a get does
  * not fit, the out-of-memory handler prints a line and calls _exit(0): no signal, a zero status,
  * and no result — bpstress reports the run as crashed in phase run with what it saw until then. */
+#include <bpstress/plugin_abi.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -13,8 +14,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-#include "pool/plugin_abi.h"
 
 typedef struct {
   unsigned char* base;

@@ -13,14 +13,13 @@
  *    handed out and written before malloc reused it: typically within 50 ms to a second, after
  *    the first double hand-outs have been found (bpstress streams them to the parent at once).
  * Options: none. */
+#include <bpstress/plugin_abi.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "pool/plugin_abi.h"
 
 #define CLASSES 11 /* 64 << 0 .. 64 << 10 */
 

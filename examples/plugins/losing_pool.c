@@ -5,12 +5,11 @@
  * links slots 0..4094 and resets the batch), so the buffer in the last slot is forgotten: one put
  * in 4096 leaks. Nothing else is wrong; destroy frees the free list and the batch. Options: none.
  */
+#include <bpstress/plugin_abi.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-#include "pool/plugin_abi.h"
 
 #define BATCH 4096
 

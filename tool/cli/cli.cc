@@ -195,21 +195,24 @@ void AddRunOptions(CLI::App* run, RunCommand& cmd, bool& isolate, std::string& d
 
 // Finding bugs (README "Finding bugs"): the profile and the knobs that provoke a pool.
 struct HuntOptions {
-  std::string profile = "bench";
+  std::string profile = "hunt";
   std::string preempt;
   std::string misuse;
 };
 
 void AddHuntOptions(CLI::App* run, RunCommand& cmd, HuntOptions& h) {
-  run->add_option("--profile", h.profile,
-                  "bench: a clean benchmark, nothing injected (default); hunt: inject preemption "
-                  "to find bugs")
+  run->add_option(
+         "--profile", h.profile,
+         "hunt (default): each pool first hunts bugs for 30% of its time (nothing written, "
+         "threads preempted at random instructions), then is measured with nothing "
+         "injected; bench: only the clean measurement")
       ->capture_default_str()
       ->check(CLI::IsMember({"hunt", "bench"}));
   run->add_option("--preempt", h.preempt,
-                  "interrupt random workers RATE times per second in all (20k, 5000; 0 = off); "
-                  "default " +
-                      std::string(kHuntPreemptRateText) + " with --profile hunt, 0 with bench");
+                  "interrupt random workers RATE times per second in all (20k, 5000; 0 = off): "
+                  "in the hunt phase with --profile hunt (default " +
+                      std::string(kHuntPreemptRateText) +
+                      "; 0 = no hunt phase), the whole run with --profile bench");
   run->add_option("--churn", cmd.options.churn,
                   "each worker thread exits after N ops and a fresh thread continues (0 = off)")
       ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 62));
@@ -223,20 +226,29 @@ void AddHuntOptions(CLI::App* run, RunCommand& cmd, HuntOptions& h) {
 // Applies the profile and parses --preempt and --misuse; an exit code on bad input.
 std::optional<int> ApplyHuntOptions(RunCommand& cmd, const HuntOptions& h) {
   cmd.profile = h.profile;
-  cmd.options.preempt_rate = h.profile == "hunt" ? kHuntPreemptRate : 0;
+  double rate = kHuntPreemptRate;
   if (!h.preempt.empty()) {
-    const auto rate = ParseEventRate(h.preempt);
-    if (!rate) {
+    const auto parsed = ParseEventRate(h.preempt);
+    if (!parsed) {
       std::fprintf(stderr, "bpstress: --preempt: '%s' is not a rate (e.g. 20k, 5000, 0)\n",
                    h.preempt.c_str());
       return kExitUsage;
     }
-    if (*rate > 1e6) {
+    if (*parsed > 1e6) {
       std::fprintf(stderr, "bpstress: --preempt: %s is above the limit of 1M per second\n",
                    h.preempt.c_str());
       return kExitUsage;
     }
-    cmd.options.preempt_rate = *rate;
+    rate = *parsed;
+  }
+  // hunt: the rate is the hunt phase's and the measured run is clean; bench: --preempt, when
+  // given, injects into the whole (measured) run.
+  if (h.profile == "hunt") {
+    cmd.options.hunt_rate = rate;
+    cmd.options.preempt_rate = 0;
+  } else {
+    cmd.options.hunt_rate = 0;
+    cmd.options.preempt_rate = h.preempt.empty() ? 0 : rate;
   }
   if (!h.misuse.empty()) {
     std::string_view m = h.misuse;

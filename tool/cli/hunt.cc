@@ -344,7 +344,8 @@ int RunHunt(const HuntCommand& h) {
       if (ValidateRunOptions(*spec, trial.options)) trial.options.cross_thread = 0;
     }
     ReproducePool trial_target = target;
-    trial_target.profile = trial.options.preempt_rate > 0 ? "hunt" : "bench";
+    // Each trial is its configuration, start to end: no hunt phase of its own.
+    trial_target.profile = "bench";
     const std::vector<std::string> args = ReproduceArgs(trial_target, trial.dist, trial.options);
     const std::string line = "bpstress " + ShellJoin(args);
     if (progress) {

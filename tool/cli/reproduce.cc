@@ -39,10 +39,11 @@ std::vector<std::string> ReproduceArgs(const ReproducePool& pool, const std::str
                      "--checks", CheckLevelName(o.checks), "--workload", WorkloadName(o.workload)});
   if (o.deadline.count() != 0) a.insert(a.end(), {"--deadline", DurationArg(o.deadline)});
   // The injection knobs, explicit whatever the profile's defaults are.
-  const bool whole = o.preempt_rate == static_cast<double>(static_cast<uint64_t>(o.preempt_rate));
+  // With --profile hunt, --preempt is the hunt phase's rate; with bench, the whole run's.
+  const double rate = pool.profile == "hunt" ? o.hunt_rate : o.preempt_rate;
+  const bool whole = rate == static_cast<double>(static_cast<uint64_t>(rate));
   a.insert(a.end(), {"--profile", pool.profile, "--preempt",
-                     whole ? std::to_string(static_cast<uint64_t>(o.preempt_rate))
-                           : DoubleArg(o.preempt_rate),
+                     whole ? std::to_string(static_cast<uint64_t>(rate)) : DoubleArg(rate),
                      "--churn", std::to_string(o.churn)});
   if (o.double_put_rate > 0) {
     a.insert(a.end(), {"--misuse", "double-put:" + DoubleArg(o.double_put_rate)});

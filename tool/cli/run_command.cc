@@ -71,6 +71,21 @@ std::string Percent(double r) {
 // injection are no clean benchmark, and the reader must see that.
 void PrintInjected(const Report& report, FILE* out) {
   const RunOptions& o = report.options;
+  if (std::any_of(report.pools.begin(), report.pools.end(),
+                  [](const PoolRun& p) { return p.hunt.ran; })) {
+    std::fprintf(out,
+                 "profile hunt: each pool first hunted bugs for %.0f%% of its time (--touch none, "
+                 "--preempt %s/s), then was measured with nothing injected (--profile bench: "
+                 "measurement only)\n",
+                 100 * o.hunt_share, FormatRate(o.hunt_rate).c_str());
+    for (const PoolRun& p : report.pools) {
+      if (!p.hunt.ran) continue;
+      std::fprintf(out, "  %s: hunt phase %.2fs, %s ops, %llu preemptions%s\n", p.name.c_str(),
+                   p.hunt.seconds, FormatRate(static_cast<double>(p.hunt.ops)).c_str(),
+                   static_cast<unsigned long long>(p.hunt.preemptions),
+                   p.hunt.found ? ": found it; the row above shows the hunt phase's figures" : "");
+    }
+  }
   if (o.preempt_rate <= 0 && o.churn == 0 && o.double_put_rate <= 0) return;
   std::fprintf(out, "profile %s:", report.profile.c_str());
   if (o.preempt_rate > 0) std::fprintf(out, " --preempt %s/s", FormatRate(o.preempt_rate).c_str());
@@ -283,7 +298,7 @@ PoolRun RunJobOnce(const Job& job, const Distribution& dist, const RunOptions& o
 // The warmup (options.warmup, a run of its own) and then the measured run, in the process that
 // runs the job (an isolated child has its own caches to warm). A warmup that does not pass is a
 // finding like any other: it is reported in place of the measured run.
-PoolRun RunJob(const Job& job, const Distribution& dist, const RunOptions& options) {
+PoolRun RunWarmAndMeasured(const Job& job, const Distribution& dist, const RunOptions& options) {
   if (options.warmup.count() > 0) {
     RunOptions warm = options;
     warm.duration = options.warmup;
@@ -294,6 +309,36 @@ PoolRun RunJob(const Job& job, const Distribution& dist, const RunOptions& optio
     if (!PoolPassed(run) || run.stop_reason == StopReason::kSignal) return run;
   }
   return RunJobOnce(job, dist, options);
+}
+
+// One job as the run command defines it: the hunt phase, then the warmup and the measured run.
+PoolRun RunJob(const Job& job, const Distribution& dist, const RunOptions& given) {
+  RunOptions options = given;
+  PoolRun::HuntPhase hunt;
+  // The hunt phase (--profile hunt): a share of the pool's time with nothing written and threads
+  // preempted at random instructions. It needs a duration to share and detectors to report.
+  if (options.hunt_rate > 0 && options.ops_per_thread == 0 && options.checks != CheckLevel::kNone) {
+    RunOptions h = options;
+    h.duration =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(options.duration * options.hunt_share);
+    h.touch = Touch::kNone;
+    h.preempt_rate = options.hunt_rate;
+    h.warmup = {};
+    h.on_progress = nullptr;
+    PoolRun run = RunJobOnce(job, dist, h);
+    hunt = {.ran = true,
+            .found = !PoolPassed(run),
+            .seconds = run.seconds,
+            .ops = run.total.ops,
+            .preemptions = run.total.preemptions,
+            .preempt_rate = options.hunt_rate};
+    run.hunt = hunt;
+    if (hunt.found || run.stop_reason == StopReason::kSignal) return run;
+    options.duration -= h.duration;
+  }
+  PoolRun run = RunWarmAndMeasured(job, dist, options);
+  run.hunt = hunt;
+  return run;
 }
 
 // The re-executed child (kJobVariable set): checks the preload, runs one job in this process and

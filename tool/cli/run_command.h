@@ -33,9 +33,9 @@ struct RunCommand {
   ProgressMode progress = ProgressMode::kAuto;
   // --repeat: measured runs of each pool, interleaved across pools (A B C A B C ...).
   unsigned repeat = 1;
-  // Finding bugs: the profile (hunt: the default, with preemption injection; bench: a clean
-  // benchmark) and whether double_put_accepted fails the run (--misuse-fails).
-  std::string profile = "bench";
+  // Finding bugs: the profile (hunt: the default, a hunt phase before each measured run; bench:
+  // the clean benchmark alone) and whether double_put_accepted fails the run (--misuse-fails).
+  std::string profile = "hunt";
   bool misuse_fails = false;
 };
 

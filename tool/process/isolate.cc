@@ -127,6 +127,7 @@ std::string EncodePoolRun(const PoolRun& run) {
   w.Pod(run.leak_growth_bytes_per_cycle);
   w.Pod(uint64_t{run.timeline.size()});
   for (const TimelineSample& t : run.timeline) w.Pod(t);
+  w.Pod(run.hunt);
   w.Pod(Checksum(w.out()));
   w.Raw(kTrailer, sizeof kTrailer);
   return std::move(w.out());
@@ -182,7 +183,7 @@ bool DecodePoolRun(std::string_view bytes, PoolRun* out) {
   for (TimelineSample& t : run.timeline) {
     if (!r.Pod(&t)) return false;
   }
-  if (r.left() != 0) return false;
+  if (!r.Pod(&run.hunt) || r.left() != 0) return false;
   *out = std::move(run);
   return true;
 }

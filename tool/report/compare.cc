@@ -260,6 +260,7 @@ std::vector<std::string> SettingsDifferences(const json& a, const json& b) {
       {"config", "workload", "workload"},
       {"config", "allocators", "allocator"},
       {"config", "preempt_rate", "preemption"},
+      {"config", "hunt_rate", "hunt phase"},
       {"tool", "build_type", "build type"},
       {"tool", "sanitizers", "sanitizers"},
       {"host", "cpus", "CPU count"},
@@ -268,7 +269,7 @@ std::vector<std::string> SettingsDifferences(const json& a, const json& b) {
   for (const Item& item : kSettings) {
     const json *x = Setting(a, item.section, item.key), *y = Setting(b, item.section, item.key);
     std::string tx = SettingText(x), ty = SettingText(y);
-    if (std::string_view(item.key) == "preempt_rate") {
+    if (std::string_view(item.key) == "preempt_rate" || std::string_view(item.key) == "hunt_rate") {
       // Reports before preemption existed ran without it.
       const double vx = x != nullptr && x->is_number() ? x->get<double>() : 0;
       const double vy = y != nullptr && y->is_number() ? y->get<double>() : 0;

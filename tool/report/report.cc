@@ -147,8 +147,18 @@ void WritePool(JsonWriter& w, const PoolRun& p, const std::vector<PoolRun>& repe
   } else {
     w.Null();
   }
-  w.Key("preempt_rate").Double(o.preempt_rate);
+  // A pool whose finding came from the hunt phase reports that phase's figures and rate.
+  w.Key("preempt_rate").Double(p.hunt.found ? p.hunt.preempt_rate : o.preempt_rate);
   w.Key("preemptions").Uint(t.preemptions);
+  if (p.hunt.ran) {
+    w.Key("hunt").BeginObject();
+    w.Key("found").Bool(p.hunt.found);
+    w.Key("seconds").Double(p.hunt.seconds);
+    w.Key("ops").Uint(p.hunt.ops);
+    w.Key("preempt_rate").Double(p.hunt.preempt_rate);
+    w.Key("preemptions").Uint(p.hunt.preemptions);
+    w.EndObject();
+  }
   w.Key("thread_starts").Uint(t.thread_starts);
   w.Key("double_puts").Uint(t.double_puts);
   w.Key("double_put_accepted").Uint(t.double_put_accepted);
@@ -432,6 +442,8 @@ std::string RenderReport(const Report& r) {
   }
   w.Key("profile").String(r.profile);
   w.Key("preempt_rate").Double(o.preempt_rate);
+  w.Key("hunt_rate").Double(o.hunt_rate);
+  w.Key("hunt_share").Double(o.hunt_rate > 0 ? o.hunt_share : 0);
   w.Key("churn").Uint(o.churn);
   w.Key("double_put_rate").Double(o.double_put_rate);
   w.Key("misuse_fails").Bool(r.misuse_fails);

@@ -29,7 +29,7 @@ struct Report {
   bool seed_given = false;
   std::vector<std::string> allocators;  // --allocator, in order (one: this process's own)
   std::vector<std::string> notes;       // defaults that were scaled (e.g. under ThreadSanitizer)
-  std::string profile = "bench";        // --profile: hunt (the default) or bench
+  std::string profile = "hunt";         // --profile: hunt (the default) or bench
   bool misuse_fails = false;            // --misuse-fails
   // One entry per pool (and allocator): MergeRepeats of its repeats, which repeats[i] keeps.
   std::vector<PoolRun> pools;

@@ -125,6 +125,12 @@ struct RunOptions {
   double preempt_rate = 0;
   uint64_t churn = 0;
   double double_put_rate = 0;
+  // --profile hunt (the default): before each pool is measured, a hunt phase of hunt_share of its
+  // duration runs it with nothing written (--touch none: ops as short as the pool allows) and
+  // preemption at hunt_rate, so a race window of a few instructions is hit; the measured run that
+  // follows injects nothing. 0: no hunt phase. Run by tool/cli/run_command.cc; RunPool ignores it.
+  double hunt_rate = 0;
+  double hunt_share = 0.3;
   // Called from the controller thread about every 100 ms with (ops so far, seconds so far).
   std::function<void(uint64_t, double)> on_progress;
   // Live readings (see LiveSample), from the controller thread: every sample_interval while the
@@ -211,6 +217,17 @@ struct PoolRun {
   // only one cycle ran.
   std::vector<uint64_t> heap_after_destroy_bytes;
   uint64_t leak_growth_bytes_per_cycle = 0;
+  // The hunt phase that ran before the measured run (RunOptions::hunt_rate). `found`: it found
+  // something, and this PoolRun is the hunt phase's own result (its figures were made with
+  // --touch none under preemption), reported in place of the measured run.
+  struct HuntPhase {
+    bool ran = false;
+    bool found = false;
+    double seconds = 0;
+    uint64_t ops = 0;
+    uint64_t preemptions = 0;
+    double preempt_rate = 0;
+  } hunt;
 };
 
 // Stop requests from outside the run (SIGINT/SIGTERM): set from a signal handler.
