@@ -64,9 +64,9 @@ TEST(Hunt, CorrectPoolsStayCleanUnderPreemptionAndChurn) {
   int code = -1;
   const std::string path = TempPath("hunt-clean.json");
   const ProcessResult r = Bpstress(
-      {"--pool",         "sized",     "--pool",     "sync",    "--threads", "8",      "--ops",
-       "3000",           "--preempt", "5k",         "--churn", "500",       "--hold", "2",
-       "--cross-thread", "0.3",       "--progress", "never",   "--report",  path});
+      {"--pool",     "sized", "--pool",   "sync", "--threads", "8",    "--ops",          "3000",
+       "--preempt",  "5k",    "--churn",  "500",  "--hold",    "2",    "--cross-thread", "0.3",
+       "--progress", "never", "--report", path,   "--profile", "bench"});
   code = r.exit_code;
   ASSERT_EQ(code, 0) << r.err;
   const json rep = json::parse(ReadFile(path));
@@ -85,18 +85,33 @@ TEST(Hunt, CorrectPoolsStayCleanUnderPreemptionAndChurn) {
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
 }
 
-TEST(Hunt, ProfileHuntTurnsPreemptionOnAndZeroTurnsItOff) {
+// The default profile hunts: a hunt phase under preemption before a measured run with nothing
+// injected. --preempt 0 and --profile bench leave only the measured run.
+TEST(Hunt, DefaultProfileHuntsFirstThenMeasuresClean) {
   int code = -1;
-  json rep =
-      RunReport({"--pool", "malloc", "--threads", "2", "--ops", "200", "--profile", "hunt"}, &code);
+  json rep = RunReport({"--pool", "malloc", "--threads", "2", "--duration", "600ms"}, &code);
   EXPECT_EQ(code, 0);
   EXPECT_EQ(rep["config"]["profile"], "hunt");
-  EXPECT_GT(rep["config"]["preempt_rate"].get<double>(), 0.0);
-  rep = RunReport(
-      {"--pool", "malloc", "--threads", "2", "--ops", "200", "--profile", "hunt", "--preempt", "0"},
-      &code);
+  EXPECT_GT(rep["config"]["hunt_rate"].get<double>(), 0.0);
   EXPECT_EQ(rep["config"]["preempt_rate"].get<double>(), 0.0);
-  EXPECT_EQ(rep["pools"][0]["preemptions"].get<uint64_t>(), 0u);
+  const json& p = rep["pools"][0];
+  ASSERT_TRUE(p.contains("hunt")) << p.dump();
+  EXPECT_FALSE(p["hunt"]["found"].get<bool>());
+  EXPECT_GT(p["hunt"]["seconds"].get<double>(), 0.0);
+  EXPECT_GT(p["hunt"]["ops"].get<uint64_t>(), 0u);
+  // The measured run gets the rest of the duration and nothing injected.
+  EXPECT_LT(p["seconds"].get<double>(), 0.6);
+  EXPECT_EQ(p["preemptions"].get<uint64_t>(), 0u);
+  for (const std::vector<std::string>& off : {std::vector<std::string>{"--preempt", "0"},
+                                              std::vector<std::string>{"--profile", "bench"}}) {
+    std::vector<std::string> args = {"--pool", "malloc", "--threads", "2", "--duration", "300ms"};
+    args.insert(args.end(), off.begin(), off.end());
+    rep = RunReport(args, &code);
+    EXPECT_EQ(code, 0);
+    EXPECT_EQ(rep["config"]["hunt_rate"].get<double>(), 0.0) << off[0];
+    EXPECT_FALSE(rep["pools"][0].contains("hunt")) << off[0];
+    EXPECT_EQ(rep["pools"][0]["preemptions"].get<uint64_t>(), 0u) << off[0];
+  }
 }
 
 // A planted bug has a first_violation_s within the run; verify accepts it.

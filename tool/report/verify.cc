@@ -491,6 +491,22 @@ PoolResult CheckPool(const json& pool, bool interrupted, U64 config_threads, Fin
     hunt.Uint(key);
   }
   const U64 double_puts = hunt.Uint("double_puts");
+  // The hunt phase before the measured run (--profile hunt); when it found something, the pool's
+  // figures are its own, and the pool must fail.
+  if (const json* phase = hunt.Object("hunt")) {
+    FieldReader hp(*phase, r.label(), true, f, "hunt.");
+    const auto found = hp.Bool("found");
+    hp.Number("seconds");
+    hp.Uint("ops");
+    hp.Uint("preemptions");
+    if (const F64 rate = hp.Number("preempt_rate")) {
+      r.Check(*rate > 0, "hunt.preempt_rate (" + Num(*rate) + ") is not above 0");
+    }
+    const auto pool_verdict = StringField(pool, "verdict");
+    if (found && *found && pool_verdict) {
+      r.Check(*pool_verdict == "fail", "hunt.found is true but the pool's verdict is not 'fail'");
+    }
+  }
   if (pool.contains("first_violation_s") && !pool["first_violation_s"].is_null()) {
     const F64 first = hunt.Number("first_violation_s");
     if (first && seconds) {
@@ -670,6 +686,12 @@ void VerifyReport(const json& report, Findings* f) {
       r.Check(*rate >= 0 && *rate <= 1, "config.double_put_rate (" + Num(*rate) + ") not in 0..1");
     }
     h.Bool("misuse_fails");
+    if (const F64 rate = h.Number("hunt_rate")) {
+      r.Check(*rate >= 0, "config.hunt_rate (" + Num(*rate) + ") < 0");
+    }
+    if (const F64 share = h.Number("hunt_share")) {
+      r.Check(*share >= 0 && *share < 1, "config.hunt_share (" + Num(*share) + ") not in 0..1");
+    }
     if (const json* list = Field(*config, "allocators"); list != nullptr) {
       bool ok = list->is_array();
       for (const json& a : ok ? *list : json::array()) {
