@@ -1,17 +1,17 @@
 /* handout_crash_pool — a size-class pool whose "hot slot" fast path hands a buffer out twice, and
- * which crashes once the double hand-out has corrupted its free list.
+ * which crashes once its housekeeping trims a free list the double hand-outs have corrupted.
  *
- * Buffers come in power-of-two classes (64 B .. 64 KiB) with one mutex-guarded free list per class,
- * bounded at 1024 buffers (a put beyond that frees the buffer). The bug, common in hand-written
- * pools: put also parks the buffer in the class's hot slot, whichever way it went (the fast path
- * meant "the list's newest, when it was kept"). get takes the hot slot without the lock, so
- *  - a buffer can go to one thread through the hot slot and to another through the list: a double
- *    hand-out, and the two holders write over each other (corruption), from the first moments;
- *  - a buffer that put freed can come back from the hot slot: a use after free. The holder's bytes
- *    overwrite malloc's own links in the freed chunk, and a later malloc or free follows them and
- *    the process dies (SIGSEGV, or SIGABRT when glibc notices first) once a freed buffer has been
- *    handed out and written before malloc reused it: typically within 50 ms to a second, after
- *    the first double hand-outs have been found (bpstress streams them to the parent at once).
+ * Buffers come in power-of-two classes (64 B .. 64 KiB), one mutex-guarded free list per class.
+ * Like Go's sync.Pool, which drops its cached items at every garbage collection, a housekeeping
+ * thread trims the lists every kTrimMs milliseconds: it frees what each list holds beyond
+ * kKeep buffers. The bug, common in hand-written pools: put also parks the buffer in the class's
+ * hot slot (the fast path meant "the list's newest"), and get takes the hot slot without the lock,
+ * so a buffer goes to one thread through the hot slot and to another through the list: a double
+ * hand-out, from the first moments. Both holders put it back, so it is listed twice and the list
+ * may point at itself. The pool runs on like that, double hand-outs and all, until the first trim
+ * walks the corrupted list and frees one buffer twice (glibc aborts: "double free detected") or
+ * frees a buffer that a thread still holds and then writes into (SIGSEGV or SIGABRT later):
+ * a crash after about kTrimMs, by which time bpstress has found and streamed the double hand-outs.
  * Options: none. */
 #include <bpstress/plugin_abi.h>
 #include <errno.h>
@@ -20,18 +20,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define CLASSES 11 /* 64 << 0 .. 64 << 10 */
+enum { kTrimMs = 250, kKeep = 8 };
 
 typedef struct {
   pthread_mutex_t mu;
   unsigned char* head; /* free list: link in the first 8 bytes of each buffer */
-  unsigned count;
+  long count;
   _Atomic(unsigned char*) hot; /* the fast path */
 } klass;
 
 typedef struct {
   klass k[CLASSES];
+  pthread_t trimmer;
+  pthread_mutex_t stop_mu;
+  pthread_cond_t stop_cv;
+  int stop;
 } pool;
 
 static size_t class_of(size_t n, size_t* size) {
@@ -44,9 +50,55 @@ static size_t class_of(size_t n, size_t* size) {
   return c;
 }
 
-static unsigned char** link_of(unsigned char* b, size_t size) {
-  (void)size;
-  return (unsigned char**)b;
+static unsigned char** link_of(unsigned char* b) { return (unsigned char**)b; }
+
+/* Frees what each list holds beyond kKeep buffers, walking at most `count` links. */
+static void trim(pool* p) {
+  for (int i = 0; i < CLASSES; ++i) {
+    klass* k = &p->k[i];
+    pthread_mutex_lock(&k->mu);
+    unsigned char* b = k->head;
+    long seen = 0;
+    while (b != NULL && seen < kKeep && seen < k->count) {
+      b = *link_of(b);
+      ++seen;
+    }
+    if (b != NULL && seen == kKeep) {
+      /* cut after the kKeep-th buffer and free the rest */
+      unsigned char* keep = k->head;
+      for (long j = 1; j < kKeep; ++j) keep = *link_of(keep);
+      unsigned char* rest = *link_of(keep);
+      *link_of(keep) = NULL;
+      long freed = 0;
+      while (rest != NULL && freed < k->count - kKeep) {
+        unsigned char* next = *link_of(rest);
+        free(rest);
+        rest = next;
+        ++freed;
+      }
+      k->count = kKeep;
+    }
+    pthread_mutex_unlock(&k->mu);
+  }
+}
+
+static void* trimmer_main(void* pv) {
+  pool* p = pv;
+  pthread_mutex_lock(&p->stop_mu);
+  while (!p->stop) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += (long)kTrimMs * 1000000L;
+    until.tv_sec += until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    if (pthread_cond_timedwait(&p->stop_cv, &p->stop_mu, &until) == ETIMEDOUT && !p->stop) {
+      pthread_mutex_unlock(&p->stop_mu);
+      trim(p);
+      pthread_mutex_lock(&p->stop_mu);
+    }
+  }
+  pthread_mutex_unlock(&p->stop_mu);
+  return NULL;
 }
 
 static void* hc_create(const char* options, char* err, size_t err_cap) {
@@ -61,13 +113,27 @@ static void* hc_create(const char* options, char* err, size_t err_cap) {
     return NULL;
   }
   for (int i = 0; i < CLASSES; ++i) pthread_mutex_init(&p->k[i].mu, NULL);
+  pthread_mutex_init(&p->stop_mu, NULL);
+  pthread_cond_init(&p->stop_cv, NULL);
+  if (pthread_create(&p->trimmer, NULL, trimmer_main, p) != 0) {
+    snprintf(err, err_cap, "cannot start the housekeeping thread");
+    free(p);
+    return NULL;
+  }
   return p;
 }
 
 static void hc_destroy(void* pv) {
   pool* p = pv;
+  pthread_mutex_lock(&p->stop_mu);
+  p->stop = 1;
+  pthread_cond_signal(&p->stop_cv);
+  pthread_mutex_unlock(&p->stop_mu);
+  pthread_join(p->trimmer, NULL);
   for (int i = 0; i < CLASSES; ++i) pthread_mutex_destroy(&p->k[i].mu);
-  free(p); /* the buffers are left to the process: their list may be corrupt */
+  pthread_mutex_destroy(&p->stop_mu);
+  pthread_cond_destroy(&p->stop_cv);
+  free(p); /* the buffers are left to the process: their lists may be corrupt */
 }
 
 static int hc_get(void* pv, size_t n, bp_buffer* out) {
@@ -81,7 +147,7 @@ static int hc_get(void* pv, size_t n, bp_buffer* out) {
     pthread_mutex_lock(&k->mu);
     b = k->head;
     if (b != NULL) {
-      k->head = *link_of(b, size);
+      k->head = *link_of(b);
       --k->count;
     }
     pthread_mutex_unlock(&k->mu);
@@ -99,16 +165,11 @@ static void hc_put(void* pv, bp_buffer* buf) {
   klass* k = &p->k[class_of(buf->cap, &size)];
   unsigned char* b = buf->handle;
   pthread_mutex_lock(&k->mu);
-  if (k->count < 1024) {
-    *link_of(b, size) = k->head;
-    k->head = b;
-    ++k->count;
-    pthread_mutex_unlock(&k->mu);
-  } else {
-    pthread_mutex_unlock(&k->mu);
-    free(b);
-  }
-  atomic_store(&k->hot, b); /* BUG: parked in the hot slot even when it was freed */
+  *link_of(b) = k->head;
+  k->head = b;
+  ++k->count;
+  pthread_mutex_unlock(&k->mu);
+  atomic_store(&k->hot, b); /* BUG: also parked in the hot slot while it is on the list */
 }
 
 static const bp_pool_api kApi = {
