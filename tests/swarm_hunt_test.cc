@@ -223,7 +223,9 @@ TEST(HuntTest, ACrashInATrialIsAFinding) {
   const json h = ReadJson(report);
   EXPECT_EQ(h.at("target").at("plugin"), std::string(BP_BINARY_DIR) + "/libcrash_pool.so");
   EXPECT_EQ(h.at("trials").back().at("outcome"), "crashed");
-  EXPECT_GT(h.at("trials").back().at("exit_code").get<int>(), 128);
+  // The trial's bpstress runs the plugin isolated (the default for plugins): the pool's crash is
+  // in the trial's report and the trial exits 1 rather than dying with the signal.
+  EXPECT_EQ(h.at("trials").back().at("exit_code").get<int>(), 1);
   unlink(report.c_str());
 }
 

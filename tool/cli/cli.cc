@@ -429,8 +429,10 @@ int Main(int argc, char** argv) {
   hunt_app->add_option("--budget", hunt_budget, "total time (30s, 5m)")
       ->capture_default_str()
       ->check(DurationValidator());
-  hunt_app->add_option("--seed", hunt_options.seed,
-                       "seed of the trial configurations (default: random)");
+  hunt_app
+      ->add_option("--seed", hunt_options.seed,
+                   "seed of the trial configurations, 0..2^53-1 (default: random)")
+      ->check(CLI::Range(uint64_t{0}, kMaxSeed));
   hunt_app->add_option("--report", hunt_options.report_path, "JSON report of every trial")
       ->capture_default_str();
   hunt_app->add_flag(
@@ -463,7 +465,7 @@ int Main(int argc, char** argv) {
     hunt_options.seed_given = hunt_app->count("--seed") != 0;
     if (!hunt_options.seed_given) {
       std::random_device rd;
-      hunt_options.seed = (uint64_t{rd()} << 32) ^ rd();
+      hunt_options.seed = ((uint64_t{rd()} << 32) ^ rd()) & kMaxSeed;
     }
     return RunHunt(hunt_options);
   }

@@ -81,7 +81,7 @@ HuntTrial DrawTrial(Rng& rng, uint64_t memory_bytes) {
   o.preempt_rate = Pick(rng, kPreemptRates);
   o.churn = Pick(rng, kChurn);
   o.double_put_rate = Pick(rng, kDoublePutRates);
-  o.seed = rng.Next();
+  o.seed = rng.Next() & ((uint64_t{1} << 53) - 1);  // below 2^53: every JSON reader keeps it exact
   if (t.dist == "edges") {
     t.dist = "edges:" + std::to_string(EdgesMax(memory_bytes));
     o.threads = std::min(o.threads, kEdgesMaxThreads);
