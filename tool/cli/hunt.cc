@@ -20,6 +20,7 @@
 #include "build_info.h"
 #include "pool/registry.h"
 #include "tool/cli/reproduce.h"
+#include "tool/process/subprocess.h"
 #include "tool/report/report.h"
 #include "tool/run/dispatch.h"
 #include "tool/run/plugin_run.h"
@@ -140,44 +141,24 @@ TrialResult RunTrial(const std::vector<std::string>& args, const std::string& di
   argv.insert(argv.end(), args.begin(), args.end());
   argv.insert(argv.end(), {"--report", report, "--progress", "never", "--format", "table"});
   unlink(report.c_str());
-  const Clock::time_point start = Clock::now();
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int devnull = open("/dev/null", O_RDONLY);
-    const int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (devnull < 0 || o < 0 || e < 0) _exit(127);
-    dup2(devnull, 0);
-    dup2(o, 1);
-    dup2(e, 2);
-    std::vector<char*> cargv;
-    for (std::string& a : argv) cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    execv("/proc/self/exe", cargv.data());
-    _exit(127);
-  }
+  ChildSpec spec;
+  spec.path = "/proc/self/exe";
+  spec.argv = argv;
+  spec.stdout_path = out;
+  spec.stderr_path = err;
+  std::string spawn_error;
+  const pid_t pid = SpawnChild(spec, &spawn_error);
   TrialResult r;
-  int status = 0;
-  bool killed = false, forwarded = false;
-  for (;;) {
-    if (pid < 0 || waitpid(pid, &status, WNOHANG) == pid) break;
-    if (PendingSignal().load() != 0 && !forwarded) {
-      kill(pid, SIGTERM);  // the child writes its report and stops: an interrupted trial
-      forwarded = true;
-    }
-    if (Clock::now() - start > kill_after) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      killed = true;
-      break;
-    }
-    std::this_thread::sleep_for(milliseconds(10));
+  bool killed = false;
+  if (pid < 0) {
+    r.exit_code = -1;
+  } else {
+    // An interrupt reaches the trial as SIGTERM: it writes its report and stops.
+    const ChildExit exit = WaitChild(pid, kill_after, [] { return PendingSignal().load() != 0; });
+    killed = exit.timed_out;
+    r.exit_code = exit.exit_code;
+    r.seconds = exit.seconds;
   }
-  r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  r.exit_code = pid < 0               ? -1
-                : WIFEXITED(status)   ? WEXITSTATUS(status)
-                : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
-                                      : -1;
   const std::string err_text = Slurp(err);
   nlohmann::json pool;
   try {

@@ -67,16 +67,22 @@ pid_t SpawnChild(const ChildSpec& spec, std::string* error) {
   return pid;
 }
 
-ChildExit WaitChild(pid_t pid, std::chrono::nanoseconds timeout) {
+ChildExit WaitChild(pid_t pid, std::chrono::nanoseconds timeout,
+                    const std::function<bool()>& interrupted) {
   const Clock::time_point start = Clock::now();
   ChildExit out;
   int status = 0;
+  bool forwarded = false;
   for (;;) {
     const pid_t r = waitpid(pid, &status, WNOHANG);
     if (r == pid) break;
     if (r < 0 && errno != EINTR) {  // not our child, or already reaped
       out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
       return out;
+    }
+    if (interrupted && !forwarded && interrupted()) {
+      kill(pid, SIGTERM);
+      forwarded = true;
     }
     if (timeout.count() != 0 && Clock::now() - start > timeout) {
       kill(pid, SIGKILL);

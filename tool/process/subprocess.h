@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -35,8 +36,11 @@ struct ChildExit {
 // Starts the child; returns its pid, or -1 with *error set (fork failed).
 pid_t SpawnChild(const ChildSpec& spec, std::string* error);
 
-// Waits for `pid` until `timeout` (zero: no limit), then kills it with SIGKILL.
-ChildExit WaitChild(pid_t pid, std::chrono::nanoseconds timeout);
+// Waits for `pid` until `timeout` (zero: no limit), then kills it with SIGKILL. When `interrupted`
+// is given and returns true, the child gets SIGTERM once (it winds down and reports) while the
+// wait goes on.
+ChildExit WaitChild(pid_t pid, std::chrono::nanoseconds timeout,
+                    const std::function<bool()>& interrupted = nullptr);
 
 // SpawnChild then WaitChild. A failed fork comes back as exit_code 127 with the reason in *error.
 ChildExit RunChild(const ChildSpec& spec, std::chrono::nanoseconds timeout,
