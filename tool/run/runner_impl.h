@@ -736,9 +736,11 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
     }
   }
 
+  // The run phase is announced before the latch opens: a pool that dies in its first Get must
+  // still be reported as dying in run, not in create.
+  sample(Phase::kRun, 0);
   ctx->start.arrive_and_wait();
   const Clock::time_point t0 = Clock::now();
-  sample(Phase::kRun, 0);
   Clock::time_point last_sample = t0;
   bool epoch_bumped = false;
   uint64_t peak_rss = CurrentRss();
