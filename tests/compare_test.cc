@@ -282,7 +282,8 @@ TEST(SettingsGuardTest, EachSettingAloneTriggersIt) {
       {"config", "allocators", json::array({"jemalloc"}), "allocator"},
       {"config", "preempt_rate", 0.01, "preemption"},
       {"tool", "build_type", "Debug", "build type"},
-      {"tool", "sanitizers", json::array({"address"}), "sanitizers"},
+      // Not a sanitizer any build of this project has: the fixture carries this build's own.
+      {"tool", "sanitizers", json::array({"memory"}), "sanitizers"},
       {"host", "cpus", 128, "CPU count"},
   };
   EXPECT_TRUE(SettingsDifferences(Two(), Two()).empty());
