@@ -114,6 +114,19 @@ TEST(Hunt, DefaultProfileHuntsFirstThenMeasuresClean) {
   }
 }
 
+// --stop-on-violation ends a failing run at its first finding instead of at its duration (the
+// margin, 60 s against well under a second, makes this no timing test).
+TEST(Hunt, StopOnViolationEndsTheRunAtTheFirstFinding) {
+  int code = -1;
+  const json rep = RunReport({"--pool", "faulty:double-handout", "--threads", "2", "--duration",
+                              "60s", "--hold", "2", "--stop-on-violation", "--warmup", "0"},
+                             &code);
+  EXPECT_EQ(code, 1);
+  const json& p = rep["pools"][0];
+  EXPECT_GT(p["violations"]["double_handout"].get<uint64_t>(), 0u);
+  EXPECT_LT(p["seconds"].get<double>(), 30.0);
+}
+
 // A planted bug has a first_violation_s within the run; verify accepts it.
 TEST(Hunt, FirstViolationIsTimed) {
   int code = -1;

@@ -219,6 +219,8 @@ void AddHuntOptions(CLI::App* run, RunCommand& cmd, HuntOptions& h) {
   run->add_option("--misuse", h.misuse,
                   "caller misuse: double-put[:RATE], RATE = 1/N or a share of puts "
                   "(default 1/10000)");
+  run->add_flag("--stop-on-violation", cmd.options.stop_on_violation,
+                "end a pool's run at its first violation (hunting, not measuring)");
   run->add_flag("--misuse-fails", cmd.misuse_fails,
                 "exit 1 when a pool hands out an item that was put twice (double_put_accepted)");
 }

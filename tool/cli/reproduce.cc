@@ -49,6 +49,7 @@ std::vector<std::string> ReproduceArgs(const ReproducePool& pool, const std::str
     a.insert(a.end(), {"--misuse", "double-put:" + DoubleArg(o.double_put_rate)});
   }
   if (pool.misuse_fails) a.push_back("--misuse-fails");
+  if (o.stop_on_violation) a.push_back("--stop-on-violation");
   if (o.max_rss_bytes != 0) a.insert(a.end(), {"--max-rss", std::to_string(o.max_rss_bytes)});
   if (!pool.allocator.empty()) a.insert(a.end(), {"--allocator", pool.allocator});
   if (pool.isolate) a.push_back("--isolate");

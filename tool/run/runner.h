@@ -131,6 +131,9 @@ struct RunOptions {
   // follows injects nothing. 0: no hunt phase. Run by tool/cli/run_command.cc; RunPool ignores it.
   double hunt_rate = 0;
   double hunt_share = 0.3;
+  // Stop the run at its first violation (the hunt phase, --stop-on-violation): a hunt needs the
+  // finding, not the rest of the duration.
+  bool stop_on_violation = false;
   // Called from the controller thread about every 100 ms with (ops so far, seconds so far).
   std::function<void(uint64_t, double)> on_progress;
   // Live readings (see LiveSample), from the controller thread: every sample_interval while the

@@ -774,6 +774,12 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
         request_stop(StopReason::kMaxRss);
       } else if (o.ops_per_thread == 0 && elapsed >= o.duration) {
         request_stop(StopReason::kDuration);
+      } else if (o.stop_on_violation &&
+                 std::any_of(ctx->workers.begin(), ctx->workers.end(), [](const auto& w) {
+                   // Every failure publishes an example at once (Loop::AddViolation).
+                   return w->live.num_examples.load(std::memory_order_relaxed) != 0;
+                 })) {
+        request_stop(StopReason::kDuration);
       }
     }
     if (o.deadline.count() != 0 && elapsed >= o.deadline) {
