@@ -323,7 +323,6 @@ PoolRun RunJob(const Job& job, const Distribution& dist, const RunOptions& given
         std::chrono::duration_cast<std::chrono::nanoseconds>(options.duration * options.hunt_share);
     h.touch = Touch::kNone;
     h.preempt_rate = options.hunt_rate;
-    h.stop_on_violation = true;
     h.warmup = {};
     h.on_progress = nullptr;
     PoolRun run = RunJobOnce(job, dist, h);
