@@ -34,28 +34,9 @@ struct CommandArgs {
   bool allow_mismatch = false;
 };
 
-std::string XmlEscape(std::string_view text) {
-  std::string out;
-  for (char c : Printable(text, 2000)) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
+// JUnit attributes and text take the HTML report's escaping (its &#39; is valid XML too), of the
+// printable form of the text.
+std::string XmlEscape(std::string_view text) { return HtmlEscape(Printable(text, 2000)); }
 
 // JUnit XML for CI dashboards: one test case per check, a failure element on those that failed.
 // Notes go to system-out.

@@ -69,7 +69,13 @@ std::string Percent(double r) {
 
 // What the run injected (README "Finding bugs"), under the table: ops/s measured under
 // injection are no clean benchmark, and the reader must see that.
-void PrintInjected(const Report& report, FILE* out) {
+// A pool's name in the table and the lines under it: with --allocator the same pool runs once per
+// allocator, so the allocator is part of the name.
+std::string RowName(const PoolRun& p, bool show_allocator) {
+  return show_allocator ? p.name + "@" + p.allocator : p.name;
+}
+
+void PrintInjected(const Report& report, bool show_allocator, FILE* out) {
   const RunOptions& o = report.options;
   if (std::any_of(report.pools.begin(), report.pools.end(),
                   [](const PoolRun& p) { return p.hunt.ran; })) {
@@ -80,8 +86,9 @@ void PrintInjected(const Report& report, FILE* out) {
                  100 * o.hunt_share, FormatRate(o.hunt_rate).c_str());
     for (const PoolRun& p : report.pools) {
       if (!p.hunt.ran) continue;
-      std::fprintf(out, "  %s: hunt phase %.2fs, %s ops, %llu preemptions%s\n", p.name.c_str(),
-                   p.hunt.seconds, FormatRate(static_cast<double>(p.hunt.ops)).c_str(),
+      std::fprintf(out, "  %s: hunt phase %.2fs, %s ops, %llu preemptions%s\n",
+                   RowName(p, show_allocator).c_str(), p.hunt.seconds,
+                   FormatRate(static_cast<double>(p.hunt.ops)).c_str(),
                    static_cast<unsigned long long>(p.hunt.preemptions),
                    p.hunt.found ? ": found it; the row above shows the hunt phase's figures" : "");
     }
@@ -94,7 +101,7 @@ void PrintInjected(const Report& report, FILE* out) {
   std::fprintf(out, "; ops/s are under injection (--profile bench for a clean benchmark)\n");
   for (const PoolRun& p : report.pools) {
     const ThreadResult& t = p.total;
-    std::fprintf(out, "  %s:", p.name.c_str());
+    std::fprintf(out, "  %s:", RowName(p, show_allocator).c_str());
     const char* sep = " ";
     if (o.preempt_rate > 0) {
       std::fprintf(out, "%s%llu preemptions", sep, static_cast<unsigned long long>(t.preemptions));
@@ -157,9 +164,8 @@ void PrintTable(const Report& report, bool show_allocator, FILE* out) {
     if (t.violations.count(Violation::kTruncated) != 0) {
       violations += " (+" + std::to_string(t.violations.count(Violation::kTruncated)) + " trunc)";
     }
-    rows.push_back({show_allocator ? p.name + "@" + p.allocator : p.name, rate_text,
-                    FormatNanos(t.latency.Percentile(50)), p99_text,
-                    p.pool_counters ? Percent(hit) : "-", Percent(waste),
+    rows.push_back({RowName(p, show_allocator), rate_text, FormatNanos(t.latency.Percentile(50)),
+                    p99_text, p.pool_counters ? Percent(hit) : "-", Percent(waste),
                     FormatBytes(p.peak_rss_bytes), violations, OutcomeName(p.outcome),
                     PoolPassed(p) ? "pass" : "FAIL"});
   }
@@ -193,13 +199,13 @@ void PrintTable(const Report& report, bool show_allocator, FILE* out) {
       what += hex;
     }
     std::fprintf(out, "%s: crashed (%s) in phase %s after %.2fs; figures up to the crash\n",
-                 p.name.c_str(), what.c_str(), PhaseName(p.phase), p.seconds);
+                 RowName(p, show_allocator).c_str(), what.c_str(), PhaseName(p.phase), p.seconds);
     constexpr size_t kShownFrames = 12;
     for (size_t i = 0; i < p.crash_frames.size() && i < kShownFrames; ++i) {
       std::fprintf(out, "  #%zu %s\n", i, p.crash_frames[i].c_str());
     }
   }
-  PrintInjected(report, out);
+  PrintInjected(report, show_allocator, out);
 }
 
 // Exit 4 says why on stderr, one line per pool that hit a limit.

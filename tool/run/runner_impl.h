@@ -166,8 +166,7 @@ struct alignas(64) Worker {
   uint64_t generations = 0;  // threads that ran this worker so far (--churn: more than one)
   Clock::time_point t_first{};
   alignas(64) std::atomic<Held<Item>*> mailbox{nullptr};
-  alignas(64) std::atomic<uint64_t> progress_ops{0};
-  LiveCounters live;
+  LiveCounters live;  // also the op count the controller's progress and a hung run report
 };
 
 template <class P>
@@ -283,7 +282,6 @@ class Loop {
       if ((op & (kLivePublishOps - 1)) == 0 ||
           ctx_.publish_epoch.load(std::memory_order_relaxed) != seen_epoch_) {
         seen_epoch_ = ctx_.publish_epoch.load(std::memory_order_relaxed);
-        w_.progress_ops.store(op, std::memory_order_relaxed);
         w_.live.Publish(r_, op);
       }
       if (!kDirect && w_.mailbox.load(std::memory_order_relaxed) != nullptr) DrainMailbox();
@@ -325,7 +323,6 @@ class Loop {
     }
     r_.seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
     r_.ops = op;
-    w_.progress_ops.store(op, std::memory_order_relaxed);
     w_.live.Publish(r_, op);
     more_ = op == max_ops && op < total_ops && !ctx_.stop.load(std::memory_order_relaxed);
   }
@@ -791,7 +788,7 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
     if (o.on_progress && now - last_progress >= std::chrono::milliseconds(100)) {
       last_progress = now;
       uint64_t ops = 0;
-      for (auto& w : ctx->workers) ops += w->progress_ops.load(std::memory_order_relaxed);
+      for (auto& w : ctx->workers) ops += w->live.ops.load(std::memory_order_relaxed);
       o.on_progress(ops, std::chrono::duration<double>(elapsed).count());
     }
     // A new example goes out at once (within two 5 ms rounds: one for the workers to publish
@@ -823,7 +820,7 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
     run.outcome = Outcome::kHung;
     run.phase = stopping ? Phase::kDrain : Phase::kRun;
     run.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-    for (auto& w : ctx->workers) run.total.ops += w->progress_ops.load(std::memory_order_relaxed);
+    for (auto& w : ctx->workers) run.total.ops += w->live.ops.load(std::memory_order_relaxed);
     run.peak_rss_bytes = peak_rss;
     return run;
   }
