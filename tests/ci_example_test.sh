@@ -24,6 +24,6 @@ if examples/ci/stress-my-pool.sh --duration 300ms --threads 4 --out $out/buggy \
   fail "green on buggy_pool"
 fi
 python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' $out/buggy/junit.xml
-grep -q 'name="two-threads" time="0"><failure' $out/buggy/junit.xml ||
-  fail "buggy_pool: the contract's two-threads check is not a failure in junit.xml"
+grep -q 'name="concurrent" time="0"><failure' $out/buggy/junit.xml ||
+  fail "buggy_pool: the contract's concurrent check is not a failure in junit.xml"
 echo "ci_example_test: green on mutex_pool, red on buggy_pool"

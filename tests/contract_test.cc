@@ -20,8 +20,8 @@ std::string PluginPath(const std::string& name) {
   return std::string(BP_BINARY_DIR) + "/lib" + name + ".so";
 }
 
-// Short: the checks' sequences are fixed, only the two-thread cycles are cut (unless the case
-// gives its own --cycles).
+// Short: the checks' sequences are fixed, only the single-thread cycles are cut (unless the case
+// gives its own --cycles); the concurrent check keeps its default 500 ms.
 ProcessResult Contract(std::vector<std::string> args) {
   const bool own_cycles = std::find(args.begin(), args.end(), "--cycles") != args.end();
   args.insert(args.begin(), "contract");
@@ -60,7 +60,7 @@ TEST(Contract, CorrectPluginsPass) {
   for (const char* name : {"mutex_pool", "cxx_pool", "evil_name_pool"}) {
     const ProcessResult r = Contract({"--plugin", PluginPath(name)});
     EXPECT_EQ(r.exit_code, 0) << name << "\n" << r.out << r.err;
-    EXPECT_NE(LineOf(r.out, "two-threads").rfind("pass", 0), std::string::npos) << r.out;
+    EXPECT_NE(LineOf(r.out, "concurrent").rfind("pass", 0), std::string::npos) << r.out;
   }
 }
 
@@ -93,11 +93,9 @@ TEST_P(ContractCatches, TheRightCheck) {
 INSTANTIATE_TEST_SUITE_P(
     Plugins, ContractCatches,
     ::testing::Values(
-        // A race: the two threads must overlap long enough, which a sanitizer build's slower
-        // thread start can cut short at 2000 cycles (the check still stops at its first find).
-        Broken{{"--plugin", PluginPath("buggy_pool"), "--cycles", "50000"},
-               "two-threads",
-               "handed to both threads"},
+        // A race in a two-instruction window: the check's threads run for --race-time under
+        // preemption injection (and stop at the first find).
+        Broken{{"--plugin", PluginPath("buggy_pool")}, "concurrent", "handed to both threads"},
         Broken{{"--plugin", PluginPath("null_put_pool")}, "load", "put is NULL"},
         Broken{{"--plugin", PluginPath("bad_abi_pool")}, "load", "99"},
         Broken{{"--plugin", PluginPath("no_symbol_pool")}, "load", "bp_pool_plugin"},
@@ -119,7 +117,7 @@ TEST(Contract, JsonNamesEveryCheck) {
   EXPECT_EQ(doc["passed"], false);
   bool saw = false;
   for (const auto& c : doc["checks"]) {
-    if (c["name"] == "two-threads") saw = c["status"] == "fail";
+    if (c["name"] == "concurrent") saw = c["status"] == "fail";
   }
   EXPECT_TRUE(saw) << r.out;
   EXPECT_GE(doc["checks"].size(), 10u);
@@ -129,6 +127,27 @@ TEST(Contract, NeedsExactlyOneSubject) {
   EXPECT_EQ(Contract({}).exit_code, 2);
   EXPECT_EQ(Contract({"--pool", "sized", "--plugin", PluginPath("mutex_pool")}).exit_code, 2);
   EXPECT_EQ(Contract({"--pool", "nosuch"}).exit_code, 2);
+}
+
+TEST(Contract, BadRaceSettingsAreUsageErrors) {
+  for (const char* t : {"0s", "-1s", "11m", "soon"}) {
+    const ProcessResult r = Contract({"--pool", "sized", "--race-time", t});
+    EXPECT_EQ(r.exit_code, 2) << t;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  EXPECT_EQ(Contract({"--pool", "sized", "--preempt", "-5"}).exit_code, 2);
+}
+
+// The concurrent check's line says what it ran: its threads, its time, its cycles, preemption.
+TEST(Contract, ConcurrentLineSaysWhatRan) {
+  ProcessResult r = Contract({"--pool", "sized", "--race-time", "100ms"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::string line = LineOf(r.out, "concurrent");
+  EXPECT_NE(line.find("4 threads x 0.1 s"), std::string::npos) << line;
+  EXPECT_NE(line.find(", preempted)"), std::string::npos) << line;
+  r = Contract({"--pool", "sized", "--race-time", "100ms", "--preempt", "0"});
+  line = LineOf(r.out, "concurrent");
+  EXPECT_EQ(line.find("preempted"), std::string::npos) << line;
 }
 
 }  // namespace

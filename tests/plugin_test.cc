@@ -205,6 +205,7 @@ TEST(PluginRun, BuggyPluginIsCaught) {
   const PluginSpec spec = MustLoad(PluginPath("buggy_pool"));
   RunOptions o = Short(8, 20000);
   o.cross_thread = 0;
+  o.preempt_rate = 20000;  // its window is two instructions: the hunt phase's injection
 #ifdef BP_TEST_TSAN
   // ThreadSanitizer reports the unlocked pop as a data race, which would fail this test binary:
   // the run goes to a child process, whose report is the expected outcome.
@@ -253,6 +254,7 @@ TEST(PluginRun, LiveSamplesTrailTheRunAndEndExact) {
 #endif
   RunOptions o = Short(4, kOps);
   o.cross_thread = 0;
+  o.preempt_rate = 20000;  // the buggy plugin's window is two instructions
   o.sample_interval = std::chrono::milliseconds(1);
   std::vector<LiveSample> samples;
   o.on_sample = [&](const LiveSample& s) { samples.push_back(s); };

@@ -4,9 +4,9 @@
  * WITHOUT the lock: it reads the head, does a little work, then writes head = head->next. Two
  * threads that read the same head both get the same buffer (a double hand-out: they then write
  * over each other's bytes, which bpstress also reports as corruption), and a push that lands in
- * between is lost. The window is widened with a short spin and an occasional sched_yield so that
- * the race shows within a fraction of a second on any machine with more threads than cores; the
- * bug itself is the common one of "the pop is only a read and a write, surely it needs no lock".
+ * between is lost. It is the common bug of "the pop is only a read and a write, surely it needs no
+ * lock": a window of a few instructions, which bpstress's preemption injection (--preempt, on by
+ * default in the hunt phase and in `bpstress contract`) stops threads inside.
  *
  * Under ThreadSanitizer the unlocked read/write is reported as a data race as well.
  *
@@ -16,7 +16,6 @@
 #include <bpstress/plugin_abi.h>
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +26,6 @@ typedef struct node {
   int pooled;
 } node;
 #define HEADER 32 /* data starts here: room for the node, 16-byte aligned */
-
-/* Per thread, so that only the pop itself races. */
-static _Thread_local unsigned ticks;
 
 typedef struct {
   pthread_mutex_t mu; /* guards pushes, `all` and `allocated` — but not the pop */
@@ -116,10 +112,6 @@ static int bg_get(void* pv, size_t size, bp_buffer* out) {
   if (size <= p->max) {
     n = p->head; /* THE BUG: no lock between this read ... */
     if (n != NULL) {
-      volatile int spin;
-      for (spin = 0; spin < 64; ++spin) {
-      }
-      if ((++ticks & 15) == 0) sched_yield();
       p->head = n->next; /* ... and this write */
     } else {
       n = allocate(p, p->max, 1);

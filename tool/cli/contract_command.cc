@@ -115,9 +115,25 @@ CLI::App* AddContractCommand(CLI::App& app, ContractCommand& cmd) {
   c->add_option("--held", cmd.options.held, "many-held: buffers held at once")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
-  c->add_option("--cycles", cmd.options.cycles, "cycles per thread of the cycle checks")
+  c->add_option("--cycles", cmd.options.cycles, "put-get-cycles: cycles")
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 32));
+  c->add_option("--preempt", cmd.options.preempt_rate,
+                "concurrent: interruptions per second that stop a thread at any instruction "
+                "(0 = none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e6));
+  c->add_option("--race-time", cmd.race_time,
+                "concurrent: how long the threads get and put at once")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string {
+            auto d = ParseDuration(s);
+            return d && d->count() > 0 && *d <= std::chrono::minutes(10)
+                       ? ""
+                       : "'" + s + "' is not a duration up to 10m (e.g. 500ms, 2s)";
+          },
+          "TIME"));
   c->add_option("--timeout", cmd.timeout, "a check with no answer after TIME fails as hung")
       ->capture_default_str()
       ->check(CLI::Validator(
@@ -139,6 +155,7 @@ int ExecuteContract(const ContractCommand& cmd_in) {
     return kExitUsage;
   }
   cmd.options.max_size = *ParseSize(cmd.max_size);
+  cmd.options.race_seconds = std::chrono::duration<double>(*ParseDuration(cmd.race_time)).count();
   const std::chrono::nanoseconds timeout = *ParseDuration(cmd.timeout);
 
   struct Line {
@@ -199,7 +216,11 @@ int ExecuteContract(const ContractCommand& cmd_in) {
     if (!created) {
       l.result = {CheckStatus::kSkip, "create failed"};
     } else if (subject) {
-      l.result = RunInChild(check, *subject, cmd.options, timeout);
+      // concurrent runs for --race-time by design: the hang timeout counts after it.
+      const auto race = std::chrono::duration_cast<std::chrono::nanoseconds>(
+          std::chrono::duration<double>(cmd.options.race_seconds));
+      l.result = RunInChild(check, *subject, cmd.options,
+                            l.check == "concurrent" ? timeout + race : timeout);
       // Without a pool nothing else can be checked: the first check's failure says it all.
       if (l.check == "create" && l.result.status == CheckStatus::kFail) created = false;
     }

@@ -19,6 +19,7 @@ struct ContractCommand {
   std::string pool;    // a built-in pool spec
   std::string max_size = "1M";
   std::string timeout = "10s";
+  std::string race_time = "500ms";
   std::string format = "table";
   ContractOptions options;
 };

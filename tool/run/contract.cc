@@ -1,7 +1,9 @@
 #include "tool/run/contract.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <deque>
@@ -12,6 +14,7 @@
 #include "pool/plugin.h"
 #include "tool/run/dispatch.h"
 #include "tool/run/pool_types.h"
+#include "tool/run/preempt.h"
 
 namespace bp {
 namespace {
@@ -259,15 +262,17 @@ struct Held {
   uint64_t tag;
 };
 std::optional<CheckResult> Cycles(ContractPool& pool, uint64_t cycles, uint64_t tag_base,
-                                  size_t window, std::deque<Held>* held, size_t* refused,
-                                  const std::function<bool()>& stop) {
+                                  size_t window, size_t touch, std::deque<Held>* held,
+                                  size_t* refused, const std::function<bool()>& stop,
+                                  uint64_t* done = nullptr) {
   static constexpr size_t kSizes[] = {0, 1, 17, 64, 100, 256, 1000, 4096, 5000, 65536};
   for (uint64_t c = 0; c < cycles && !stop(); ++c) {
+    if (done != nullptr) *done = c + 1;
     const size_t n = kSizes[(c * 7 + tag_base) % std::size(kSizes)];
     ContractBuffer b;
     if (pool.Get(n, &b)) {
       if (BadData(b)) return Fail("get(" + std::to_string(n) + ") returned data NULL");
-      const size_t len = std::min(n, b.cap);
+      const size_t len = std::min({n, b.cap, touch});
       Fill(b, len, tag_base + c);
       held->push_back({b, len, tag_base + c});
     } else {
@@ -293,7 +298,8 @@ CheckResult CheckPutGetCycles(const ContractSubject& s, const ContractOptions& o
   if (pool == nullptr) return r;
   std::deque<Held> held;
   size_t refused = 0;
-  if (auto failed = Cycles(*pool, o.cycles, 1, 8, &held, &refused, [] { return false; })) {
+  if (auto failed =
+          Cycles(*pool, o.cycles, 1, 8, SIZE_MAX, &held, &refused, [] { return false; })) {
     return *failed;
   }
   for (const Held& h : held) pool->Put(h.buf);
@@ -346,24 +352,27 @@ CheckResult CheckCrossThreadPut(const ContractSubject& s, const ContractOptions&
   return Pass(std::to_string(2 * kCount) + " buffers put from the other thread, both ways");
 }
 
-CheckResult CheckTwoThreads(const ContractSubject& s, const ContractOptions& o) {
+CheckResult CheckConcurrent(const ContractSubject& s, const ContractOptions& o) {
   CheckResult r;
   auto pool = Make(s, &r);
   if (pool == nullptr) return r;
   // Who holds what: a buffer handed out while held is the double hand-out the contract forbids.
   std::mutex mu;
   std::unordered_set<const void*> holding;
-  std::string failure;
+  std::string failure;  // under mu; `found` says it is set
+  std::atomic<bool> found{false};
   struct Counting final : ContractPool {
     ContractPool* inner;
     std::mutex* mu;
     std::unordered_set<const void*>* holding;
     std::string* failure;
+    std::atomic<bool>* found;
     bool Get(size_t n, ContractBuffer* out) override {
       if (!inner->Get(n, out)) return false;
       std::lock_guard<std::mutex> lock(*mu);
       if (!holding->insert(out->id).second && failure->empty()) {
         *failure = "buffer " + Hex(out->id) + " handed to both threads at once";
+        found->store(true, std::memory_order_relaxed);
       }
       return true;
     }
@@ -381,33 +390,62 @@ CheckResult CheckTwoThreads(const ContractSubject& s, const ContractOptions& o) 
   counting.mu = &mu;
   counting.holding = &holding;
   counting.failure = &failure;
-  const auto until = std::chrono::steady_clock::now() +
-                     std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                         std::chrono::duration<double>(o.max_seconds));
+  counting.found = &found;
+  // The threads run for the same span of time from a common start, whatever the machine's load:
+  // a count of cycles would let one thread finish inside its first time slice on a busy machine,
+  // before another one even ran. There are more of them than two so that a thread stopped inside
+  // the pool (preemption yields its CPU) is most often followed by another one on that CPU.
+  std::chrono::steady_clock::time_point until;
   auto stop = [&] {
-    std::lock_guard<std::mutex> lock(mu);
-    return !failure.empty() || std::chrono::steady_clock::now() >= until;
+    return found.load(std::memory_order_relaxed) || std::chrono::steady_clock::now() >= until;
   };
-  std::optional<CheckResult> results[2];
-  std::deque<Held> held[2];
-  size_t refused[2] = {0, 0};
-  auto worker = [&](int t) {
-    results[t] = Cycles(counting, o.cycles, static_cast<uint64_t>(1 + t) << 40, 4, &held[t],
-                        &refused[t], stop);
+  const unsigned n = o.race_threads;
+  std::vector<std::optional<CheckResult>> results(n);
+  std::vector<std::deque<Held>> held(n);
+  std::vector<size_t> refused(n, 0);
+  std::vector<uint64_t> cycles(n, 0);
+  std::optional<Preempter> preempter;
+  if (o.preempt_rate > 0) preempter.emplace(o.preempt_rate, 1, n);
+  std::atomic<unsigned> ready{0};
+  std::atomic<bool> go{false};
+  auto worker = [&](unsigned t) {
+    if (preempter) preempter->Register(t);
+    if (ready.fetch_add(1) + 1 == n) {
+      until = std::chrono::steady_clock::now() +
+              std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                  std::chrono::duration<double>(o.race_seconds));
+      go.store(true);
+    }
+    while (!go.load()) {
+    }
+    // Only the first bytes are written and checked: the time goes into the pool's own code, so
+    // the threads are inside it together often (the holding set sees a double hand-out anyway).
+    results[t] = Cycles(counting, UINT64_MAX, uint64_t{1 + t} << 40, 4, 64, &held[t], &refused[t],
+                        stop, &cycles[t]);
+    if (preempter) preempter->Unregister(t);
   };
-  std::thread other(worker, 1);
+  std::vector<std::thread> others;
+  for (unsigned t = 1; t < n; ++t) others.emplace_back(worker, t);
   worker(0);
-  other.join();
-  if (!failure.empty()) return Fail(failure);
+  for (auto& th : others) th.join();
+  if (preempter) preempter->Stop();
+  if (found.load()) return Fail(failure);
   for (auto& res : results) {
     if (res) return *res;
   }
   for (auto& h : held) {
     for (const Held& x : h) pool->Put(x.buf);
   }
-  return Pass("2 threads x up to " + std::to_string(o.cycles) +
-              " cycles, no buffer held twice or changed while held" +
-              Refusals(refused[0] + refused[1], 2 * o.cycles));
+  uint64_t total = 0, refusals = 0;
+  for (unsigned t = 0; t < n; ++t) {
+    total += cycles[t];
+    refusals += refused[t];
+  }
+  char span[96];
+  std::snprintf(span, sizeof span, "%u threads x %.2g s (%llu cycles%s)", n, o.race_seconds,
+                static_cast<unsigned long long>(total), preempter ? ", preempted" : "");
+  return Pass(std::string(span) + ", no buffer held twice or changed while held" +
+              Refusals(refusals, total));
 }
 
 CheckResult CheckManyHeld(const ContractSubject& s, const ContractOptions& o) {
@@ -504,7 +542,8 @@ const std::vector<ContractCheck>& ContractChecks() {
       {"writable", "every byte up to cap can be written and reads back", CheckWritable},
       {"put-get-cycles", "get, fill, check, put cycles on one thread", CheckPutGetCycles},
       {"cross-thread-put", "buffers put by a thread other than the getter", CheckCrossThreadPut},
-      {"two-threads", "two threads get and put at once; no buffer held twice", CheckTwoThreads},
+      {"concurrent", "threads get and put at once under preemption; no buffer held twice",
+       CheckConcurrent},
       {"many-held", "--held buffers held at once", CheckManyHeld},
       {"retained-bytes", "retained_bytes is sane and does not drift", CheckRetainedBytes},
       {"create-destroy", "pools created and destroyed repeatedly", CheckCreateDestroy},

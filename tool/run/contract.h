@@ -1,6 +1,6 @@
 // The pool contract as deterministic checks, for `bpstress contract`: what a pool must do before
 // stressing it is worth anything. Each check makes its own pool(s), runs a fixed sequence of gets
-// and puts (single-threaded, or two threads with a bounded number of cycles), and says pass, fail
+// and puts (single-threaded, or two threads for a bounded time under preemption), and says pass, fail
 // (with what it saw) or skip (with why). Seconds in total; memory a few MiB (see ContractOptions).
 //
 // The checks see a pool through ContractPool, a type-erased get/put: built-in pools through their
@@ -65,8 +65,12 @@ ContractSubject PluginSubject(std::shared_ptr<const PluginLibrary> lib, const st
 struct ContractOptions {
   size_t max_size = size_t{1} << 20;  // get-sizes: powers of two (and +-1) up to this
   size_t held = 1024;                 // many-held: buffers held at once
-  uint64_t cycles = 20000;            // put-get-cycles, two-threads: cycles per thread
-  double max_seconds = 2.0;           // two-threads: stop early after this long
+  uint64_t cycles = 20000;            // put-get-cycles: cycles
+  double race_seconds = 0.5;          // concurrent: how long the threads get and put at once
+  unsigned race_threads = 4;          // concurrent: how many threads (at least two)
+  // concurrent: interruptions per second over all its threads (see preempt.h), so that a race
+  // window of a few instructions is hit on a machine with as many cores as threads; 0 = none.
+  double preempt_rate = 20000;
 };
 
 enum class CheckStatus { kPass, kFail, kSkip };
