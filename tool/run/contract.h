@@ -1,7 +1,7 @@
 // The pool contract as deterministic checks, for `bpstress contract`: what a pool must do before
 // stressing it is worth anything. Each check makes its own pool(s), runs a fixed sequence of gets
-// and puts (single-threaded, or two threads for a bounded time under preemption), and says pass, fail
-// (with what it saw) or skip (with why). Seconds in total; memory a few MiB (see ContractOptions).
+// and puts (single-threaded; or several threads for a set time under preemption), and says pass,
+// fail (with what it saw) or skip (with why). Seconds in total; memory a few MiB.
 //
 // The checks see a pool through ContractPool, a type-erased get/put: built-in pools through their
 // static type (WithPoolType), plugins through their C table. A failing check usually stops at the
