@@ -584,10 +584,15 @@ int ExecuteRun(RunCommand& cmd) {
                         (cmd.progress == ProgressMode::kAuto && isatty(STDERR_FILENO));
   InstallSignalHandlers();
   // Plugins are foreign code: isolated unless --no-isolate (to debug one under gdb). Built-in
-  // pools: isolated with --isolate, or by default when several pools run.
+  // pools: isolated with --isolate, or by default when several pools run or when --misuse puts
+  // items twice (most pools crash on that: the crash must become a result, not end bpstress).
+  const bool builtins_isolated =
+      cmd.isolate == RunCommand::Isolate::kOn ||
+      (cmd.isolate == RunCommand::Isolate::kAuto &&
+       (jobs.size() > 1 || cmd.options.double_put_rate > 0));
   const auto isolated = [&](const Job& job) {
     if (cmd.isolate != RunCommand::Isolate::kAuto) return cmd.isolate == RunCommand::Isolate::kOn;
-    return job.plugin != nullptr || jobs.size() > 1;
+    return job.plugin != nullptr || builtins_isolated;
   };
   bool hung_in_process = false;
   // Pools in the order given, once per allocator: allocator by allocator, so that a table reads
@@ -669,10 +674,7 @@ int ExecuteRun(RunCommand& cmd) {
     FILE* out = report_to_stdout ? stderr : stdout;
     PrintTable(report, !cmd.allocators.empty(), out);
     // A pool that ran isolated among several reruns isolated: a crash stays a `crashed` result.
-    PrintReproduceLines(cmd, report, allocators, native,
-                        cmd.isolate == RunCommand::Isolate::kOn ||
-                            (cmd.isolate == RunCommand::Isolate::kAuto && jobs.size() > 1),
-                        out);
+    PrintReproduceLines(cmd, report, allocators, native, builtins_isolated, out);
     std::fprintf(out, "report: %s (seed %llu)%s\n",
                  report_to_stdout ? "stdout" : cmd.report_path.c_str(),
                  static_cast<unsigned long long>(cmd.options.seed),

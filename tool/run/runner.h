@@ -73,6 +73,7 @@ struct LiveSample {
   uint64_t puts = 0;
   uint64_t refused = 0;  // Get returned nullptr
   uint64_t handoffs = 0;
+  uint64_t double_puts = 0;  // --misuse double-put: items put twice so far (out at once)
   // The pool's own counters (hits/misses/...): read only once the workers have joined
   // (stats_known), since reading them mid-run would call into the pool from another thread.
   bool stats_known = false;

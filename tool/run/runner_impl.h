@@ -16,6 +16,7 @@
 
 #include "build_info.h"
 #include "pool/json_writer.h"
+#include "tool/run/crash_counters.h"
 #include "tool/run/latency_clock.h"
 #include "tool/run/preempt.h"
 #include "tool/run/runner.h"
@@ -82,7 +83,7 @@ struct LineAllocator {
 struct alignas(64) LiveCounters {
   static constexpr size_t kSlots = Violations::kMaxExamples * kViolationKinds;
   std::atomic<uint64_t> seq{0};
-  std::atomic<uint64_t> ops{0}, gets{0}, puts{0}, refused{0}, handoffs{0};
+  std::atomic<uint64_t> ops{0}, gets{0}, puts{0}, refused{0}, handoffs{0}, double_puts{0};
   std::array<std::atomic<uint64_t>, kViolationKinds> violations{};
   std::array<uint8_t, kViolationKinds> kept{};  // examples published per kind (worker only)
   std::atomic<uint32_t> num_examples{0};
@@ -97,6 +98,7 @@ struct alignas(64) LiveCounters {
     puts.store(r.puts, std::memory_order_relaxed);
     refused.store(r.refused, std::memory_order_relaxed);
     handoffs.store(r.handoffs, std::memory_order_relaxed);
+    double_puts.store(r.double_puts, std::memory_order_relaxed);
     for (size_t i = 0; i < kViolationKinds; ++i) {
       violations[i].store(r.violations.count(static_cast<Violation>(i)), std::memory_order_relaxed);
     }
@@ -105,7 +107,7 @@ struct alignas(64) LiveCounters {
   // The controller: one whole batch added to `out` (retries while the worker is writing; gives up
   // after a bounded number of tries and adds the last reading, which is at worst mixed).
   void ReadInto(LiveSample* out) const {
-    uint64_t v[5 + kViolationKinds];
+    uint64_t v[6 + kViolationKinds];
     for (int attempt = 0; attempt < 1000; ++attempt) {
       const uint64_t s1 = seq.load(std::memory_order_acquire);
       v[0] = ops.load(std::memory_order_relaxed);
@@ -113,8 +115,9 @@ struct alignas(64) LiveCounters {
       v[2] = puts.load(std::memory_order_relaxed);
       v[3] = refused.load(std::memory_order_relaxed);
       v[4] = handoffs.load(std::memory_order_relaxed);
+      v[5] = double_puts.load(std::memory_order_relaxed);
       for (size_t k = 0; k < kViolationKinds; ++k) {
-        v[5 + k] = violations[k].load(std::memory_order_relaxed);
+        v[6 + k] = violations[k].load(std::memory_order_relaxed);
       }
       std::atomic_thread_fence(std::memory_order_acquire);
       if ((s1 & 1) == 0 && seq.load(std::memory_order_relaxed) == s1) break;
@@ -124,7 +127,8 @@ struct alignas(64) LiveCounters {
     out->puts += v[2];
     out->refused += v[3];
     out->handoffs += v[4];
-    for (size_t k = 0; k < kViolationKinds; ++k) out->violations[k] += v[5 + k];
+    out->double_puts += v[5];
+    for (size_t k = 0; k < kViolationKinds; ++k) out->violations[k] += v[6 + k];
   }
   // The worker's first kMaxExamples examples per kind, as its Violations keeps them.
   void PublishExample(const ViolationExample& e) {
@@ -276,13 +280,15 @@ class Loop {
       w_.t_first = Clock::now();
     }
     const Clock::time_point t_start = w_.t_first;
+    next_publish_ = op;  // each thread of the worker (--churn) publishes at its first op
     for (; op < max_ops; ++op) {
       // Two loads of lines that only change rarely: the stop flag and the hand-off mailbox.
       if (ctx_.stop.load(std::memory_order_relaxed)) break;
-      if ((op & (kLivePublishOps - 1)) == 0 ||
+      if (op == next_publish_ ||
           ctx_.publish_epoch.load(std::memory_order_relaxed) != seen_epoch_) {
         seen_epoch_ = ctx_.publish_epoch.load(std::memory_order_relaxed);
         w_.live.Publish(r_, op);
+        next_publish_ = NextPublish(op);
       }
       if (!kDirect && w_.mailbox.load(std::memory_order_relaxed) != nullptr) DrainMailbox();
       const uint64_t n = sampler.Next();
@@ -505,6 +511,9 @@ class Loop {
     ctx_.double_puts->Mark(reinterpret_cast<uintptr_t>(item));
     ctx_.double_puts->Mark(reinterpret_cast<uintptr_t>(item->data()));
     ++r_.double_puts;
+    // Out at once, before the pool sees it: a pool that crashes on the second put leaves a crash
+    // record that says the harness had just put an item twice.
+    w_.live.Publish(r_, r_.gets + r_.refused);
     if constexpr (requires { pool_.PutTwice(item); }) {
       pool_.PutTwice(item);  // a plugin: the same bp_buffer reaches its put twice
     } else {
@@ -557,6 +566,14 @@ class Loop {
   uint64_t cross_threshold_ = 0;
   uint64_t ends_above_ = kFullTouchLimit;  // writes longer than this touch only their two ends
   uint32_t seen_epoch_ = 0;
+  // The op count at which the counters go out next: every kLivePublishOps ops, and at ops 1, 2,
+  // 4, ... before that, so a pool that crashes in its first thousand ops leaves counters that
+  // say how far it got (one compare per op, as the fixed period's mask test was).
+  uint64_t next_publish_ = 0;
+  static uint64_t NextPublish(uint64_t op) {
+    if (op >= kLivePublishOps) return op + kLivePublishOps - (op & (kLivePublishOps - 1));
+    return op == 0 ? 1 : 2 * op;
+  }
   uint64_t double_put_threshold_ = 0;
   bool more_ = false;
 };
@@ -586,6 +603,7 @@ class LiveReader {
       }
       seen_[i] = n;
     }
+    seen_double_puts_ = s.double_puts;
     return s;
   }
   // True when a worker has published an example this reader has not delivered yet.
@@ -595,7 +613,11 @@ class LiveReader {
       const uint32_t seen = i < seen_.size() ? seen_[i] : 0;
       if (workers[i]->live.num_examples.load(std::memory_order_relaxed) != seen) return true;
     }
-    return false;
+    // A double put by the harness is evidence as well: the pool may crash on it.
+    uint64_t double_puts = 0;
+    for (const auto& w : workers)
+      double_puts += w->live.double_puts.load(std::memory_order_relaxed);
+    return double_puts != seen_double_puts_;
   }
   // Examples the runner adds itself after the workers (leaks), in the same per-kind budget.
   void AddOwn(const ViolationExample& e, LiveSample* s) {
@@ -608,6 +630,7 @@ class LiveReader {
 
  private:
   std::vector<uint32_t> seen_;
+  uint64_t seen_double_puts_ = 0;
   std::array<uint64_t, kViolationKinds> sent_{};
 };
 
@@ -698,6 +721,15 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
     ctx->registry = std::make_unique<OwnershipRegistry>(size_t{threads} * nodes);
   }
   if (o.double_put_rate > 0) ctx->double_puts = std::make_unique<DoublePutLog>();
+  // What a crash handler reads (crash_counters.h), registered while the workers' counters live.
+  std::vector<const internal::LiveCounters*> crash_counters;
+  for (const auto& w : ctx->workers) crash_counters.push_back(&w->live);
+  struct CrashCountersScope {
+    explicit CrashCountersScope(const std::vector<const internal::LiveCounters*>& c) {
+      SetCrashCounters(c.data(), c.size());
+    }
+    ~CrashCountersScope() { SetCrashCounters(nullptr, 0); }
+  } crash_counters_scope(crash_counters);
   std::vector<std::thread> pool_threads;
   pool_threads.reserve(threads);
 
