@@ -586,10 +586,9 @@ int ExecuteRun(RunCommand& cmd) {
   // Plugins are foreign code: isolated unless --no-isolate (to debug one under gdb). Built-in
   // pools: isolated with --isolate, or by default when several pools run or when --misuse puts
   // items twice (most pools crash on that: the crash must become a result, not end bpstress).
-  const bool builtins_isolated =
-      cmd.isolate == RunCommand::Isolate::kOn ||
-      (cmd.isolate == RunCommand::Isolate::kAuto &&
-       (jobs.size() > 1 || cmd.options.double_put_rate > 0));
+  const bool builtins_isolated = cmd.isolate == RunCommand::Isolate::kOn ||
+                                 (cmd.isolate == RunCommand::Isolate::kAuto &&
+                                  (jobs.size() > 1 || cmd.options.double_put_rate > 0));
   const auto isolated = [&](const Job& job) {
     if (cmd.isolate != RunCommand::Isolate::kAuto) return cmd.isolate == RunCommand::Isolate::kOn;
     return job.plugin != nullptr || builtins_isolated;
