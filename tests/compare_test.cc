@@ -13,7 +13,7 @@
 #include "tests/support/subprocess.h"
 #include "tool/report/report.h"
 #include "tool/report/report_reader.h"
-#include "tool/run/dispatch.h"
+#include "tool/run/run_spec.h"
 
 namespace bp {
 namespace {

@@ -12,9 +12,9 @@
 #include <unordered_set>
 
 #include "pool/plugin.h"
-#include "tool/run/dispatch.h"
 #include "tool/run/pool_types.h"
 #include "tool/run/preempt.h"
+#include "tool/run/run_spec.h"
 
 namespace bp {
 namespace {

@@ -1,6 +1,6 @@
 // The templated body of bp::RunPool (see runner.h for the design). Included only by the code that
-// dispatches on pool types (tool/run/dispatch.cc), so each loop is instantiated once per pool type
-// and check level.
+// runs a pool of a static type (tool/run/run_spec.cc for built-in pools, tool/run/plugin_run.cc for
+// plugins), so each loop is instantiated once per pool type and check level.
 #pragma once
 
 #include <algorithm>
