@@ -83,7 +83,7 @@ struct LiveSample {
   // differ when several workers found the same kind at once).
   std::vector<ViolationExample> new_examples;
   // Room for more readings (RSS, bytes retained by the pool, buffers outstanding): add them here
-  // and fill them in internal::SampleNow.
+  // and fill them in internal::RunController::Fill (runner_impl.h).
   uint64_t rss_bytes = 0;       // resident set size of the process now
   uint64_t retained_bytes = 0;  // the pool's Stats().retained_bytes (any thread may read it)
   uint64_t outstanding = 0;     // gets - puts so far: buffers held or in hand-off

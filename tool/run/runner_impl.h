@@ -673,6 +673,16 @@ void StartWorker(std::shared_ptr<Context<P>> ctx, unsigned self, std::vector<std
 
 namespace bp::internal {
 
+// The controller wakes this often: short enough that --max-rss sees RSS grow before it passes the
+// cap (kRssMargin) and a new violation example reaches the parent before a crash can lose it, long
+// enough that the controller costs the workers nothing measurable.
+inline constexpr auto kWatchPeriod = std::chrono::milliseconds(5);
+// on_progress at most this often: a human reads the line, ten updates a second look live.
+inline constexpr auto kProgressPeriod = std::chrono::milliseconds(100);
+// Salted into the seed for the workers' coins (hand-offs, double puts) so that their stream is not
+// the size sampler's, which is drawn from the same seed and thread.
+inline constexpr uint64_t kCoinSeedSalt = 0x5EEDC0111ull;
+
 // The controller of one RunPool: sets the workers up, creates the pool, starts the threads on the
 // latch, watches them (stop conditions, progress, live samples) and gathers the result. RunPool
 // calls the steps in order; each runs once.
@@ -692,7 +702,7 @@ class RunController {
     for (unsigned i = 0; i < threads_; ++i) {
       auto w = std::make_unique<Worker<Item>>(nodes);
       w->sampler.emplace(dist.MakeSampler(o.seed, i, threads_));
-      w->coin.s = MakeTag(i, o.seed ^ 0x5EEDC0111ull) | 1;
+      w->coin.s = MakeTag(i, o.seed ^ kCoinSeedSalt) | 1;
       ctx_->workers.push_back(std::move(w));
     }
     if (o.checks == CheckLevel::kFull) {
@@ -740,8 +750,8 @@ class RunController {
     run_.stop_reason = o_.ops_per_thread != 0 ? StopReason::kOps : StopReason::kDuration;
   }
 
-  // The controller's loop, every 5 ms until every worker has finished. Returns true when the
-  // deadline passed first: a thread is stuck inside the pool.
+  // The controller's loop, every kWatchPeriod until every worker has finished. Returns true when
+  // the deadline passed first: a thread is stuck inside the pool.
   bool Watch() {
     for (;;) {
       if (WorkersFinished()) return false;
@@ -862,11 +872,10 @@ class RunController {
     o_.on_sample(s);
   }
 
-  // Waits up to 5 ms for the last worker to finish.
+  // Waits up to kWatchPeriod for the last worker to finish.
   bool WorkersFinished() {
     std::unique_lock<std::mutex> lock(ctx_->mu);
-    return ctx_->cv.wait_for(lock, std::chrono::milliseconds(5),
-                             [&] { return ctx_->finished == threads_; });
+    return ctx_->cv.wait_for(lock, kWatchPeriod, [&] { return ctx_->finished == threads_; });
   }
 
   void RequestStop(StopReason why) {
@@ -894,7 +903,7 @@ class RunController {
   }
 
   void ReportProgress(Clock::time_point now, Clock::duration elapsed) {
-    if (!o_.on_progress || now - last_progress_ < std::chrono::milliseconds(100)) return;
+    if (!o_.on_progress || now - last_progress_ < kProgressPeriod) return;
     last_progress_ = now;
     uint64_t ops = 0;
     for (auto& w : ctx_->workers) ops += w->live.ops.load(std::memory_order_relaxed);
@@ -905,12 +914,13 @@ class RunController {
   // before each reading.
   void PaceSamples(Clock::time_point now, Clock::duration elapsed) {
     if (!o_.on_sample) return;
-    // A new example goes out at once (within two 5 ms rounds: one for the workers to publish
+    // A new example goes out at once (within two watch rounds: one for the workers to publish
     // their counters, one to read them), not at the next interval: the pool may crash before.
     if (!epoch_bumped_ && live_.HasNew(ctx_->workers)) {
       ctx_->publish_epoch.fetch_add(1, std::memory_order_relaxed);
       epoch_bumped_ = true;
-      last_sample_ = now - o_.sample_interval + std::chrono::milliseconds(4);  // the next round
+      // The next round: a millisecond less than a watch period ahead, so that it is due then.
+      last_sample_ = now - o_.sample_interval + kWatchPeriod - std::chrono::milliseconds(1);
     } else if (now - last_sample_ >= o_.sample_interval / 2 && !epoch_bumped_) {
       // Ask the workers to publish; the sample half an interval later reads what they did.
       ctx_->publish_epoch.fetch_add(1, std::memory_order_relaxed);
