@@ -339,7 +339,7 @@ void CheckTimeline(FieldReader& r, const json& pool, Findings* f) {
                                                 ") != interval ops / seconds (" + Num(want) + ")");
     }
     if (*repeat < n_repeats) last_ops[*repeat] = *ops;
-    last = {*repeat, *t, *ops, *violations, true};
+    last = {.repeat = *repeat, .t = *t, .ops = *ops, .violations = *violations, .any = true};
   }
   r.Check(ordered, "timeline out of order: " + first_problem);
   r.Check(rates, "timeline rates: " + first_problem);
@@ -696,6 +696,94 @@ std::string Why(const json& pool) {
   return why;
 }
 
+// What the pools are checked against from the report's config.
+struct ConfigFacts {
+  U64 threads;
+  // config.allocators (optional): the allocators the pools ran on, each pool naming one of them.
+  std::vector<std::string> allocators;
+};
+
+ConfigFacts CheckConfig(FieldReader& r, const json& config, Findings* f) {
+  ConfigFacts facts;
+  FieldReader c(config, "report", true, f, "config.");
+  c.Uint("seed");
+  facts.threads = c.Uint("threads");
+  c.String("dist");
+  FieldReader optional(config, "report", false, f, "config.");
+  optional.Uint("repeat");
+  optional.Uint("warmup_ms");
+  optional.Bool("pin");
+  if (const json* cpus = optional.Array("pin_cpus")) {
+    r.Check(std::all_of(cpus->begin(), cpus->end(),
+                        [](const json& c) { return c.is_number_unsigned(); }),
+            "config.pin_cpus is not a list of CPU numbers");
+  }
+  // Finding bugs (absent from older reports).
+  FieldReader h(config, "report", false, f, "config.");
+  if (const auto profile = h.String("profile")) {
+    r.Check(*profile == "hunt" || *profile == "bench",
+            "config.profile '" + Printable(*profile) + "' is neither 'hunt' nor 'bench'");
+  }
+  if (const F64 rate = h.Number("preempt_rate")) {
+    r.Check(*rate >= 0, "config.preempt_rate (" + Num(*rate) + ") < 0");
+  }
+  h.Uint("churn");
+  if (const F64 rate = h.Number("double_put_rate")) {
+    r.Check(*rate >= 0 && *rate <= 1, "config.double_put_rate (" + Num(*rate) + ") not in 0..1");
+  }
+  h.Bool("misuse_fails");
+  if (const F64 rate = h.Number("hunt_rate")) {
+    r.Check(*rate >= 0, "config.hunt_rate (" + Num(*rate) + ") < 0");
+  }
+  if (const F64 share = h.Number("hunt_share")) {
+    r.Check(*share >= 0 && *share < 1, "config.hunt_share (" + Num(*share) + ") not in 0..1");
+  }
+  if (const json* list = Field(config, "allocators"); list != nullptr) {
+    bool ok = list->is_array();
+    for (const json& a : ok ? *list : json::array()) {
+      ok &= a.is_string() && std::find(facts.allocators.begin(), facts.allocators.end(),
+                                       a.get<std::string>()) == facts.allocators.end();
+      if (a.is_string()) facts.allocators.push_back(a.get<std::string>());
+    }
+    r.Check(ok, "config.allocators is not a list of distinct names");
+  }
+  return facts;
+}
+
+// The report's pools, each checked, and whether each allocator is one of config.allocators.
+struct PoolsResult {
+  bool all_passed = true;
+  bool stopped = false;  // a pool hung or hit a limit
+};
+
+PoolsResult CheckPools(FieldReader& r, const json& pools, bool interrupted,
+                       const ConfigFacts& config, Findings* f) {
+  PoolsResult result;
+  r.Check(!pools.empty(), "no pools");
+  for (size_t i = 0; i < pools.size(); ++i) {
+    const json& pool = pools[i];
+    if (!pool.is_object()) {
+      f->Fail("report: pools[" + std::to_string(i) + "] is not an object");
+      result.all_passed = false;
+      continue;
+    }
+    const PoolResult p = CheckPool(pool, interrupted, config.threads, f);
+    if (const json* a = Field(pool, "allocator"); a != nullptr) {
+      const bool named = a->is_string();
+      r.Check(named && (config.allocators.empty() ||
+                        std::find(config.allocators.begin(), config.allocators.end(),
+                                  a->get<std::string>()) != config.allocators.end()),
+              PoolLabel(pool) + ": allocator " +
+                  (named ? "'" + Printable(a->get<std::string>()) + "'" : "(not a string)") +
+                  " is not one of config.allocators");
+    }
+    result.all_passed &= p.passed;
+    result.stopped |= p.stopped;
+    if (!p.passed) f->Fail(PoolLabel(pool) + ": verdict is not 'pass' (" + Why(pool) + ")");
+  }
+  return result;
+}
+
 }  // namespace
 
 void VerifyReport(const json& report, Findings* f) {
@@ -712,78 +800,11 @@ void VerifyReport(const json& report, Findings* f) {
   const std::optional<bool> interrupted = r.Bool("interrupted");
   const U64 exit_code = r.Uint("exit_code");
   const std::optional<std::string> verdict = r.String("verdict");
-  U64 config_threads;
-  // config.allocators (optional): the allocators the pools ran on, each pool naming one of them.
-  std::vector<std::string> allocators;
-  if (config != nullptr) {
-    FieldReader c(*config, "report", true, f, "config.");
-    c.Uint("seed");
-    config_threads = c.Uint("threads");
-    c.String("dist");
-    FieldReader optional(*config, "report", false, f, "config.");
-    optional.Uint("repeat");
-    optional.Uint("warmup_ms");
-    optional.Bool("pin");
-    if (const json* cpus = optional.Array("pin_cpus")) {
-      r.Check(std::all_of(cpus->begin(), cpus->end(),
-                          [](const json& c) { return c.is_number_unsigned(); }),
-              "config.pin_cpus is not a list of CPU numbers");
-    }
-    // Finding bugs (absent from older reports).
-    FieldReader h(*config, "report", false, f, "config.");
-    if (const auto profile = h.String("profile")) {
-      r.Check(*profile == "hunt" || *profile == "bench",
-              "config.profile '" + Printable(*profile) + "' is neither 'hunt' nor 'bench'");
-    }
-    if (const F64 rate = h.Number("preempt_rate")) {
-      r.Check(*rate >= 0, "config.preempt_rate (" + Num(*rate) + ") < 0");
-    }
-    h.Uint("churn");
-    if (const F64 rate = h.Number("double_put_rate")) {
-      r.Check(*rate >= 0 && *rate <= 1, "config.double_put_rate (" + Num(*rate) + ") not in 0..1");
-    }
-    h.Bool("misuse_fails");
-    if (const F64 rate = h.Number("hunt_rate")) {
-      r.Check(*rate >= 0, "config.hunt_rate (" + Num(*rate) + ") < 0");
-    }
-    if (const F64 share = h.Number("hunt_share")) {
-      r.Check(*share >= 0 && *share < 1, "config.hunt_share (" + Num(*share) + ") not in 0..1");
-    }
-    if (const json* list = Field(*config, "allocators"); list != nullptr) {
-      bool ok = list->is_array();
-      for (const json& a : ok ? *list : json::array()) {
-        ok &= a.is_string() && std::find(allocators.begin(), allocators.end(),
-                                         a.get<std::string>()) == allocators.end();
-        if (a.is_string()) allocators.push_back(a.get<std::string>());
-      }
-      r.Check(ok, "config.allocators is not a list of distinct names");
-    }
-  }
-  bool all_passed = true, stopped = false;
-  if (pools != nullptr) {
-    r.Check(!pools->empty(), "no pools");
-    for (size_t i = 0; i < pools->size(); ++i) {
-      const json& pool = (*pools)[i];
-      if (!pool.is_object()) {
-        f->Fail("report: pools[" + std::to_string(i) + "] is not an object");
-        all_passed = false;
-        continue;
-      }
-      const PoolResult p = CheckPool(pool, interrupted == true, config_threads, f);
-      if (const json* a = Field(pool, "allocator"); a != nullptr) {
-        const bool named = a->is_string();
-        r.Check(
-            named && (allocators.empty() || std::find(allocators.begin(), allocators.end(),
-                                                      a->get<std::string>()) != allocators.end()),
-            PoolLabel(pool) + ": allocator " +
-                (named ? "'" + Printable(a->get<std::string>()) + "'" : "(not a string)") +
-                " is not one of config.allocators");
-      }
-      all_passed &= p.passed;
-      stopped |= p.stopped;
-      if (!p.passed) f->Fail(PoolLabel(pool) + ": verdict is not 'pass' (" + Why(pool) + ")");
-    }
-  }
+  ConfigFacts facts;
+  if (config != nullptr) facts = CheckConfig(r, *config, f);
+  PoolsResult checked;
+  if (pools != nullptr) checked = CheckPools(r, *pools, interrupted == true, facts, f);
+  const bool all_passed = checked.all_passed, stopped = checked.stopped;
   if (interrupted && exit_code) {
     r.Check(*interrupted == (*exit_code == 130),
             "exit_code " + Num(*exit_code) + " but interrupted is " +
