@@ -11,34 +11,18 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/report_fixture.h"
 #include "tests/support/subprocess.h"
 #include "tool/report/report.h"
 #include "tool/report/report_reader.h"
-#include "tool/run/dispatch.h"
+#include "tool/run/run_spec.h"
 
 namespace bp {
 namespace {
 
 using nlohmann::json;
 
-// A report of real runs of `pools`, 2 threads x 2000 ops each.
-json RealReport(const std::vector<std::string>& pools) {
-  Report report;
-  report.options.threads = 2;
-  report.options.ops_per_thread = 2000;
-  const Distribution dist = std::get<Distribution>(Distribution::Parse("random65k"));
-  for (const std::string& name : pools) {
-    std::string error;
-    const auto spec = ParsePoolSpec(name, &error);
-    EXPECT_TRUE(spec) << error;
-    if (!spec) return {};
-    report.pools.push_back(RunSpec(*spec, dist, report.options));
-  }
-  json j;
-  std::string error;
-  EXPECT_TRUE(ParseReport(RenderReport(report), &j, &error)) << error;
-  return j;
-}
+using testing::RealReport;
 
 const json& Two() {
   static const json report = RealReport({"sized", "sync"});

@@ -55,9 +55,20 @@ ThreadResult SampleThread(uint64_t k) {
   for (uint64_t v : {uint64_t{3}, uint64_t{150}, uint64_t{99999}, 1000 * k + 17}) {
     t.latency.Record(v);
   }
-  t.violations.Add(
-      {Violation::kCorruption, static_cast<uint32_t>(k), 77 + k, 0xdead0 + k, 64, 32, 5});
-  t.violations.Add({Violation::kDoubleHandout, 1, 2, 0xbeef0, 16, 16, 0});
+  t.violations.Add({.kind = Violation::kCorruption,
+                    .thread = static_cast<uint32_t>(k),
+                    .op = 77 + k,
+                    .address = 0xdead0 + k,
+                    .size = 64,
+                    .capacity = 32,
+                    .detail = 5});
+  t.violations.Add({.kind = Violation::kDoubleHandout,
+                    .thread = 1,
+                    .op = 2,
+                    .address = 0xbeef0,
+                    .size = 16,
+                    .capacity = 16,
+                    .detail = 0});
   t.violations.AddCount(Violation::kTruncated, 40 + k);
   return t;
 }
@@ -71,7 +82,13 @@ PoolRun SampleRun() {
   run.outcome = Outcome::kViolations;
   run.stop_reason = StopReason::kOps;
   run.seconds = 1.5;
-  run.stats = {11, 12, 13, 14, 15, 16, 17};
+  run.stats = {.gets = 11,
+               .puts = 12,
+               .hits = 13,
+               .misses = 14,
+               .drops = 15,
+               .retained_bytes = 16,
+               .peak_retained_bytes = 17};
   for (uint64_t k = 1; k <= 3; ++k) {
     run.threads.push_back(SampleThread(k));
     run.total.Merge(run.threads.back());
@@ -358,7 +375,13 @@ TEST(IsolateWire, SampleRoundTrip) {
   s.gets = 5;
   s.refused = 2;
   s.violations[2] = 3;
-  s.new_examples.push_back({Violation::kDoubleHandout, 1, 2, 0x1000, 64, 64, 0});
+  s.new_examples.push_back({.kind = Violation::kDoubleHandout,
+                            .thread = 1,
+                            .op = 2,
+                            .address = 0x1000,
+                            .size = 64,
+                            .capacity = 64,
+                            .detail = 0});
   LiveSample back;
   ASSERT_TRUE(internal::DecodeSample(internal::EncodeSample(s), &back));
   EXPECT_EQ(back.phase, Phase::kDrain);

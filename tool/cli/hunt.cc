@@ -22,9 +22,9 @@
 #include "tool/cli/reproduce.h"
 #include "tool/process/subprocess.h"
 #include "tool/report/report.h"
-#include "tool/run/dispatch.h"
 #include "tool/run/plugin_run.h"
 #include "tool/run/rng.h"
+#include "tool/run/run_spec.h"
 #include "tool/util/exit_codes.h"
 #include "tool/util/sysinfo.h"
 

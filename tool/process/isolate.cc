@@ -666,7 +666,8 @@ std::vector<Region> ParseMaps(const std::string& maps) {
         path_at <= 0 || static_cast<size_t>(path_at) >= line.size() || line[path_at] != '/') {
       continue;
     }
-    out.push_back({lo, hi, off, line.substr(static_cast<size_t>(path_at))});
+    out.push_back(
+        {.start = lo, .end = hi, .offset = off, .path = line.substr(static_cast<size_t>(path_at))});
   }
   return out;
 }
