@@ -22,49 +22,14 @@
 #include "tool/util/exit_codes.h"
 #include "tool/util/stats.h"
 #include "tool/util/sysinfo.h"
+#include "tool/util/text_format.h"
 #include "tool/util/units.h"
 
 namespace bp {
 namespace {
 
-std::string FormatRate(double per_s) {
-  char out[32];
-  if (per_s >= 1e6) {
-    std::snprintf(out, sizeof out, "%.2fM", per_s / 1e6);
-  } else if (per_s >= 1e3) {
-    std::snprintf(out, sizeof out, "%.1fK", per_s / 1e3);
-  } else {
-    std::snprintf(out, sizeof out, "%.0f", per_s);
-  }
-  return out;
-}
-
-std::string FormatNanos(uint64_t ns) {
-  char out[32];
-  if (ns >= 1000000) {
-    std::snprintf(out, sizeof out, "%.1fms", static_cast<double>(ns) / 1e6);
-  } else if (ns >= 1000) {
-    std::snprintf(out, sizeof out, "%.1fus", static_cast<double>(ns) / 1e3);
-  } else {
-    std::snprintf(out, sizeof out, "%lluns", static_cast<unsigned long long>(ns));
-  }
-  return out;
-}
-
-// Terminal columns of UTF-8 text ("±" is two bytes, one column).
-size_t Columns(const std::string& s) {
-  return static_cast<size_t>(
-      std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
-}
-
 bool IsPartial(Outcome o) {
   return o == Outcome::kHung || o == Outcome::kCrashed || o == Outcome::kSanitizer;
-}
-
-std::string Percent(double r) {
-  char out[16];
-  std::snprintf(out, sizeof out, "%.1f%%", 100 * r);
-  return out;
 }
 
 // What the run injected (README "Finding bugs"), under the table: ops/s measured under
@@ -83,19 +48,19 @@ void PrintInjected(const Report& report, bool show_allocator, FILE* out) {
                  "profile hunt: each pool first hunted bugs for %.0f%% of its time (--touch none, "
                  "--preempt %s/s), then was measured with nothing injected (--profile bench: "
                  "measurement only)\n",
-                 100 * o.hunt_share, FormatRate(o.hunt_rate).c_str());
+                 100 * o.hunt_share, RunRate(o.hunt_rate).c_str());
     for (const PoolRun& p : report.pools) {
       if (!p.hunt.ran) continue;
       std::fprintf(out, "  %s: hunt phase %.2fs, %s ops, %llu preemptions%s\n",
                    RowName(p, show_allocator).c_str(), p.hunt.seconds,
-                   FormatRate(static_cast<double>(p.hunt.ops)).c_str(),
+                   RunRate(static_cast<double>(p.hunt.ops)).c_str(),
                    static_cast<unsigned long long>(p.hunt.preemptions),
                    p.hunt.found ? ": found it; the row above shows the hunt phase's figures" : "");
     }
   }
   if (o.preempt_rate <= 0 && o.churn == 0 && o.double_put_rate <= 0) return;
   std::fprintf(out, "profile %s:", report.profile.c_str());
-  if (o.preempt_rate > 0) std::fprintf(out, " --preempt %s/s", FormatRate(o.preempt_rate).c_str());
+  if (o.preempt_rate > 0) std::fprintf(out, " --preempt %s/s", RunRate(o.preempt_rate).c_str());
   if (o.churn != 0) std::fprintf(out, " --churn %llu", static_cast<unsigned long long>(o.churn));
   if (o.double_put_rate > 0) std::fprintf(out, " --misuse double-put:%g", o.double_put_rate);
   std::fprintf(out, "; ops/s are under injection (--profile bench for a clean benchmark)\n");
@@ -128,14 +93,15 @@ void PrintInjected(const Report& report, bool show_allocator, FILE* out) {
 }
 
 void PrintTable(const Report& report, bool show_allocator, FILE* out) {
-  std::vector<std::vector<std::string>> rows;
-  rows.push_back({"pool", "ops/s", "p50", "p99", "hit rate", "waste", "peak RSS", "violations",
-                  "outcome", "verdict"});
+  // Names left-aligned, numbers right-aligned.
+  TextTable table({true, false, false, false, false, false, false, false, true, true});
+  table.AddRow({"pool", "ops/s", "p50", "p99", "hit rate", "waste", "peak RSS", "violations",
+                "outcome", "verdict"});
   for (size_t i = 0; i < report.pools.size(); ++i) {
     const PoolRun& p = report.pools[i];
     const ThreadResult& t = p.total;
     const double rate = p.seconds > 0 ? static_cast<double>(t.ops) / p.seconds : 0;
-    std::string rate_text = FormatRate(rate), p99_text = FormatNanos(t.latency.Percentile(99));
+    std::string rate_text = RunRate(rate), p99_text = RunNanos(t.latency.Percentile(99));
     if (i < report.repeats.size() && report.repeats[i].size() > 1) {
       // Repeats: the median and the half-width of its 95% interval (tool/util/stats.h).
       std::vector<double> rates, p99s;
@@ -148,11 +114,11 @@ void PrintTable(const Report& report, bool show_allocator, FILE* out) {
       }
       const Summary sr = Summarize(rates), sp = Summarize(p99s);
       if (sr.n != 0) {
-        rate_text = FormatRate(sr.median) + " ± " + FormatRate((sr.ci_high - sr.ci_low) / 2);
+        rate_text = RunRate(sr.median) + " ± " + RunRate((sr.ci_high - sr.ci_low) / 2);
       }
       if (sp.n != 0) {
-        p99_text = FormatNanos(static_cast<uint64_t>(sp.median)) + " ± " +
-                   FormatNanos(static_cast<uint64_t>((sp.ci_high - sp.ci_low) / 2));
+        p99_text = RunNanos(static_cast<uint64_t>(sp.median)) + " ± " +
+                   RunNanos(static_cast<uint64_t>((sp.ci_high - sp.ci_low) / 2));
       }
     }
     const double hit = p.stats.gets ? static_cast<double>(p.stats.hits) / p.stats.gets : 0;
@@ -164,30 +130,12 @@ void PrintTable(const Report& report, bool show_allocator, FILE* out) {
     if (t.violations.count(Violation::kTruncated) != 0) {
       violations += " (+" + std::to_string(t.violations.count(Violation::kTruncated)) + " trunc)";
     }
-    rows.push_back({RowName(p, show_allocator), rate_text, FormatNanos(t.latency.Percentile(50)),
-                    p99_text, p.pool_counters ? Percent(hit) : "-", Percent(waste),
-                    FormatBytes(p.peak_rss_bytes), violations, OutcomeName(p.outcome),
-                    PoolPassed(p) ? "pass" : "FAIL"});
+    table.AddRow({RowName(p, show_allocator), rate_text, RunNanos(t.latency.Percentile(50)),
+                  p99_text, p.pool_counters ? HumanPercent(hit) : "-", HumanPercent(waste),
+                  FormatBytes(p.peak_rss_bytes), violations, OutcomeName(p.outcome),
+                  PoolPassed(p) ? "pass" : "FAIL"});
   }
-  std::vector<size_t> width(rows[0].size(), 0);
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], Columns(row[i]));
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      // Names left-aligned, numbers right-aligned.
-      const size_t pad = width[i] - Columns(row[i]);
-      if (i == 0 || i >= 8) {
-        line += row[i] + std::string(pad, ' ');
-      } else {
-        line += std::string(pad, ' ') + row[i];
-      }
-      if (i + 1 < row.size()) line += "  ";
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    std::fprintf(out, "%s\n", line.c_str());
-  }
+  std::fputs(table.Render().c_str(), out);
   // Footer: where each crash happened, and the crashing thread's stack.
   for (const PoolRun& p : report.pools) {
     if (p.outcome != Outcome::kCrashed) continue;
@@ -655,7 +603,7 @@ PoolRun RunTask(const RunCommand& cmd, const RunPlan& plan, const Task& task, bo
   if (progress) {
     options.on_progress = [name = job.name](uint64_t ops, double seconds) {
       std::fprintf(stderr, "\r%-12s %6.1fs  %10s ops/s ", name.c_str(), seconds,
-                   FormatRate(seconds > 0 ? ops / seconds : 0).c_str());
+                   RunRate(seconds > 0 ? ops / seconds : 0).c_str());
       std::fflush(stderr);
     };
   }
