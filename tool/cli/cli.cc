@@ -136,7 +136,8 @@ struct RunOptionText {
   std::string sample_interval = "100ms";
 };
 
-void AddRunOptions(CLI::App* run, RunCommand& cmd, RunOptionText& text) {
+// Which pools run, and how: plugins, allocators, isolation.
+void AddPoolSelectionOptions(CLI::App* run, RunCommand& cmd, RunOptionText& text) {
   run->add_option("--pool", cmd.pools,
                   "pool to stress, NAME[:key=value,...]; repeatable; 'all' = every built-in "
                   "correct pool (see `bpstress list`)")
@@ -151,6 +152,10 @@ void AddRunOptions(CLI::App* run, RunCommand& cmd, RunOptionText& text) {
   run->add_flag("--isolate,!--no-isolate", text.isolate,
                 "run each pool in its own child process, so a crash or hang loses nothing "
                 "(default: on for plugins, and for built-in pools when more than one runs)");
+}
+
+// What each worker does: sizes, threads, how long, what it writes and checks.
+void AddWorkloadOptions(CLI::App* run, RunCommand& cmd, RunOptionText& text) {
   run->add_option("--dist", cmd.dist, "size distribution (see `bpstress list`)")
       ->capture_default_str();
   run->add_option("--threads", cmd.options.threads, "worker threads")
@@ -190,6 +195,10 @@ void AddRunOptions(CLI::App* run, RunCommand& cmd, RunOptionText& text) {
       run, "--checks", cmd.options.checks,
       {{"none", CheckLevel::kNone}, {"basic", CheckLevel::kBasic}, {"full", CheckLevel::kFull}},
       "detectors: none, basic (capacity, emptiness), full (+ ownership, contents)");
+}
+
+// Where the results go, repeats, and the limits of a run.
+void AddOutputAndLimitOptions(CLI::App* run, RunCommand& cmd, RunOptionText& text) {
   run->add_option("--report", cmd.report_path,
                   "JSON report file (written atomically); '-' writes it to stdout and the table "
                   "to stderr")
@@ -426,7 +435,10 @@ struct RunCommandLine {
 CLI::App* AddRunCommand(CLI::App& app, RunCommandLine& line) {
   line.cmd.options.threads = std::max(1u, std::thread::hardware_concurrency());
   CLI::App* run = app.add_subcommand("run", "stress pools from many threads (the default)");
-  AddRunOptions(run, line.cmd, line.text);
+  // In the order --help lists them.
+  AddPoolSelectionOptions(run, line.cmd, line.text);
+  AddWorkloadOptions(run, line.cmd, line.text);
+  AddOutputAndLimitOptions(run, line.cmd, line.text);
   AddHuntOptions(run, line.cmd, line.hunt);
   return run;
 }

@@ -132,48 +132,29 @@ bool IsFinding(const std::string& outcome) {
          outcome == "hung";
 }
 
-// Runs one trial child: /proc/self/exe with `args`, output to files in `dir`, killed at `kill`.
-TrialResult RunTrial(const std::vector<std::string>& args, const std::string& dir,
-                     std::chrono::nanoseconds kill_after, bool misuse) {
-  const std::string report = dir + "/trial.json", out = dir + "/trial.out",
-                    err = dir + "/trial.err";
-  std::vector<std::string> argv = {"bpstress"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  argv.insert(argv.end(), {"--report", report, "--progress", "never", "--format", "table"});
-  unlink(report.c_str());
-  ChildSpec spec;
-  spec.path = "/proc/self/exe";
-  spec.argv = argv;
-  spec.stdout_path = out;
-  spec.stderr_path = err;
-  std::string spawn_error;
-  const pid_t pid = SpawnChild(spec, &spawn_error);
-  TrialResult r;
-  bool killed = false;
-  if (pid < 0) {
-    r.exit_code = -1;
-  } else {
-    // An interrupt reaches the trial as SIGTERM: it writes its report and stops.
-    const ChildExit exit = WaitChild(pid, kill_after, [] { return PendingSignal().load() != 0; });
-    killed = exit.timed_out;
-    r.exit_code = exit.exit_code;
-    r.seconds = exit.seconds;
-  }
-  const std::string err_text = Slurp(err);
-  nlohmann::json pool;
+// The findings of a trial's report into r: its violation counts and, under --misuse double-put,
+// what the pool did with the repeated puts (a hardening finding). Returns the pool's outcome, or
+// "" when the report is missing or unreadable.
+std::string ReadTrialReport(const std::string& path, TrialResult* r) {
   try {
-    pool = nlohmann::json::parse(Slurp(report)).at("pools").at(0);
+    const nlohmann::json pool = nlohmann::json::parse(Slurp(path)).at("pools").at(0);
     for (const auto& [kind, count] : pool.at("violations").items()) {
-      if (count.get<uint64_t>() != 0) r.findings[kind] = count.get<uint64_t>();
+      if (count.get<uint64_t>() != 0) r->findings[kind] = count.get<uint64_t>();
     }
-    // --misuse double-put: what the pool did with the repeated puts (a hardening finding).
     if (const uint64_t accepted = pool.value("double_put_accepted", uint64_t{0})) {
-      r.findings["double_put_accepted"] = accepted;
+      r->findings["double_put_accepted"] = accepted;
     }
+    return pool.is_object() ? pool.value("outcome", "") : "";
   } catch (const std::exception&) {
-    pool = nullptr;
+    return "";
   }
-  const std::string reported = pool.is_object() ? pool.value("outcome", "") : "";
+}
+
+// The trial's outcome and detail, from how its child ended (killed by the hunt, its exit code),
+// the outcome its report gives and its stderr.
+void ClassifyTrial(bool killed, std::chrono::nanoseconds kill_after, const std::string& reported,
+                   const std::string& err_text, bool misuse, TrialResult* result) {
+  TrialResult& r = *result;
   const bool sanitizer = err_text.find("Sanitizer") != std::string::npos ||
                          err_text.find("runtime error:") != std::string::npos;
   if (killed) {
@@ -202,6 +183,37 @@ TrialResult RunTrial(const std::vector<std::string>& args, const std::string& di
   if (misuse && (r.outcome == "crashed" || r.outcome == "sanitizer" || r.outcome == "hung")) {
     r.outcome = "misuse_fault";
   }
+}
+
+// Runs one trial child: /proc/self/exe with `args`, output to files in `dir`, killed at `kill`.
+TrialResult RunTrial(const std::vector<std::string>& args, const std::string& dir,
+                     std::chrono::nanoseconds kill_after, bool misuse) {
+  const std::string report = dir + "/trial.json", out = dir + "/trial.out",
+                    err = dir + "/trial.err";
+  std::vector<std::string> argv = {"bpstress"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.insert(argv.end(), {"--report", report, "--progress", "never", "--format", "table"});
+  unlink(report.c_str());
+  ChildSpec spec;
+  spec.path = "/proc/self/exe";
+  spec.argv = argv;
+  spec.stdout_path = out;
+  spec.stderr_path = err;
+  std::string spawn_error;
+  const pid_t pid = SpawnChild(spec, &spawn_error);
+  TrialResult r;
+  bool killed = false;
+  if (pid < 0) {
+    r.exit_code = -1;
+  } else {
+    // An interrupt reaches the trial as SIGTERM: it writes its report and stops.
+    const ChildExit exit = WaitChild(pid, kill_after, [] { return PendingSignal().load() != 0; });
+    killed = exit.timed_out;
+    r.exit_code = exit.exit_code;
+    r.seconds = exit.seconds;
+  }
+  const std::string reported = ReadTrialReport(report, &r);
+  ClassifyTrial(killed, kill_after, reported, Slurp(err), misuse, &r);
   for (const std::string& f : {report, out, err}) unlink(f.c_str());
   return r;
 }

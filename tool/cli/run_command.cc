@@ -92,6 +92,26 @@ void PrintInjected(const Report& report, bool show_allocator, FILE* out) {
   }
 }
 
+// Under the table: where each crash happened, and the crashing thread's stack.
+void PrintCrashes(const Report& report, bool show_allocator, FILE* out) {
+  for (const PoolRun& p : report.pools) {
+    if (p.outcome != Outcome::kCrashed) continue;
+    std::string what = p.signal != 0 ? SignalName(p.signal) : "exit without a result";
+    if (p.has_fault_address) {
+      char hex[32];
+      std::snprintf(hex, sizeof hex, " at 0x%llx",
+                    static_cast<unsigned long long>(p.fault_address));
+      what += hex;
+    }
+    std::fprintf(out, "%s: crashed (%s) in phase %s after %.2fs; figures up to the crash\n",
+                 RowName(p, show_allocator).c_str(), what.c_str(), PhaseName(p.phase), p.seconds);
+    constexpr size_t kShownFrames = 12;
+    for (size_t i = 0; i < p.crash_frames.size() && i < kShownFrames; ++i) {
+      std::fprintf(out, "  #%zu %s\n", i, p.crash_frames[i].c_str());
+    }
+  }
+}
+
 void PrintTable(const Report& report, bool show_allocator, FILE* out) {
   // Names left-aligned, numbers right-aligned.
   TextTable table({true, false, false, false, false, false, false, false, true, true});
@@ -136,23 +156,7 @@ void PrintTable(const Report& report, bool show_allocator, FILE* out) {
                   PoolPassed(p) ? "pass" : "FAIL"});
   }
   std::fputs(table.Render().c_str(), out);
-  // Footer: where each crash happened, and the crashing thread's stack.
-  for (const PoolRun& p : report.pools) {
-    if (p.outcome != Outcome::kCrashed) continue;
-    std::string what = p.signal != 0 ? SignalName(p.signal) : "exit without a result";
-    if (p.has_fault_address) {
-      char hex[32];
-      std::snprintf(hex, sizeof hex, " at 0x%llx",
-                    static_cast<unsigned long long>(p.fault_address));
-      what += hex;
-    }
-    std::fprintf(out, "%s: crashed (%s) in phase %s after %.2fs; figures up to the crash\n",
-                 RowName(p, show_allocator).c_str(), what.c_str(), PhaseName(p.phase), p.seconds);
-    constexpr size_t kShownFrames = 12;
-    for (size_t i = 0; i < p.crash_frames.size() && i < kShownFrames; ++i) {
-      std::fprintf(out, "  #%zu %s\n", i, p.crash_frames[i].c_str());
-    }
-  }
+  PrintCrashes(report, show_allocator, out);
   PrintInjected(report, show_allocator, out);
 }
 
