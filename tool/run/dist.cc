@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 
+#include "tool/util/text_format.h"
 #include "tool/util/units.h"
 
 namespace bp {
