@@ -326,9 +326,10 @@ TEST(Isolate, CrashingPluginDoesNotTakeTheNextRunWithIt) {
   const PoolRun crashed = RunIsolated(crash->name, PluginSpecText(*crash), o,
                                       [&] { return RunPlugin(*crash, dist, o); });
   EXPECT_EQ(crashed.name, "crash");
-  // Its 1000th get crashes: the crash handler sends what the workers published before it (ops 1,
-  // 2, 4, ... of each), sanitizer builds (their own handlers) nothing.
-  EXPECT_LT(crashed.total.ops, 1000u);
+  // Its 1000th get crashes (counted without a lock: a few more may slip by): the crash handler
+  // sends what the workers published before it (ops 1, 2, 4, ... of each), sanitizer builds
+  // (their own handlers) nothing. Far from the 8000 the run would make.
+  EXPECT_LT(crashed.total.ops, 4000u);
 #if !defined(BP_TEST_ASAN) && !defined(BP_TEST_TSAN)
   EXPECT_GT(crashed.total.ops, 0u);
 #endif

@@ -351,9 +351,19 @@ void OpenChannel(int fd, pid_t parent, int parent_fd) {
 // The crash handler: the crashing thread's stack (raw return addresses; backtrace() was called
 // once at install so that libgcc is loaded and it allocates nothing here), then /proc/self/maps
 // read with read(2) in chunks, so the parent can turn addresses into module+offset. Then the
-// default action: SA_RESETHAND restored it; a fault re-executes and kills, a raised signal
-// (abort) is raised again and delivered when the handler returns.
+// default action, restored by the handler: a fault re-executes and kills, a raised signal (abort)
+// is raised again and delivered when the handler returns. A second thread that crashes meanwhile
+// waits until the first one's record is out.
 std::atomic<bool> g_crashing{false};
+std::atomic<bool> g_crash_sent{false};
+
+// The signal's default action from now on (sigaction is async-signal-safe).
+void RestoreDefault(int sig) {
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  sigaction(sig, &dfl, nullptr);
+}
 alignas(16) char g_crash_buf[kMaxAtomicFrame];
 
 void WriteCrashFrame(uint32_t type, const void* payload, size_t n) {
@@ -373,7 +383,13 @@ void WriteCrashFrame(uint32_t type, const void* payload, size_t n) {
 
 extern "C" void OnCrash(int sig, siginfo_t* info, void* uctx) {
   const int saved_errno = errno;
-  if (!g_crashing.exchange(true) && ChannelUsable()) {
+  if (g_crashing.exchange(true)) {
+    // Another thread crashed first (a corrupted heap often aborts two threads at once) and is
+    // sending its record: the default action here would end the process before it is out. Wait
+    // for it, bounded, then die as this signal says.
+    const timespec ms{0, 1000000};
+    for (int i = 0; i < 2000 && !g_crash_sent.load(); ++i) nanosleep(&ms, nullptr);
+  } else if (ChannelUsable()) {
     CrashRecord rec{};
     rec.signal = sig;
     rec.code = info != nullptr ? info->si_code : 0;
@@ -406,6 +422,8 @@ extern "C" void OnCrash(int sig, siginfo_t* info, void* uctx) {
       close(maps);
     }
   }
+  g_crash_sent.store(true);
+  RestoreDefault(sig);
   errno = saved_errno;
   if (info == nullptr || info->si_code <= 0) raise(sig);
 }
@@ -419,7 +437,7 @@ void InstallCrashReporter() {
   (void)backtrace(warm, 2);
   struct sigaction sa {};
   sa.sa_sigaction = OnCrash;
-  sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
+  sa.sa_flags = SA_SIGINFO;
   sigemptyset(&sa.sa_mask);
   for (const int sig : kCrashSignals) sigaction(sig, &sa, nullptr);
 }
