@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -109,6 +110,20 @@ Storage StorageOf(const bp::Buffer& b, const Model& m) {
 // Contents up to this length are compared in full after every operation.
 constexpr size_t kFullCompareLen = 4096;
 
+// An operation that would take the buffer past kMaxUnread bytes (appended or asked for by Grow)
+// resets both sides first, an ordinary Reset. Go reallocates only when n > cap / 2 - unread, to
+// 2 * cap + n, so the capacity stays below 4 * kMaxUnread + kMaxOpSize: under ASan's 128 KiB mmap
+// threshold: larger blocks were mapped and unmapped by each
+// growth, their page faults and zero fills most of the target's time. Every growth rule of Go's
+// buffer is relative (64 bytes, half the capacity, twice it plus n), so all are reached below it.
+constexpr size_t kMaxUnread = 16 * 1024;
+
+void Bound(bp::Buffer& b, Model& m, size_t n) {
+  if (m.Len() + n <= kMaxUnread) return;
+  b.Reset();
+  m.Reset();
+}
+
 // After every operation: every size, every counter, and the contents. The contents are compared
 // in full when they are short, when the operation may have moved them (growth copied or
 // reallocated, a move, a fresh buffer: `before` differs) and at the end of the input (`full`);
@@ -148,6 +163,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     switch (in.Byte() % 13) {
       case 0: {  // Write
         const size_t n = OpSize(in);
+        Bound(b, m, n);
         const std::string_view p = Payload(n, in.Byte());
         FUZZ_CHECK(b.Write(p.data(), n) == n);
         const size_t at = m.WriteRoom(n);
@@ -156,15 +172,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       case 1: {  // WriteByte
         const uint8_t c = in.Byte();
+        Bound(b, m, 1);
         b.WriteByte(c);
         m.buf[m.WriteRoom(1)] = static_cast<char>(c);
         break;
       }
       case 2: {  // Extend, then fill the returned room
         const size_t n = OpSize(in);
+        Bound(b, m, n);
         const std::string_view p = Payload(n, in.Byte());
         uint8_t* dst = b.Extend(n);
-        if (n != 0) std::copy(p.begin(), p.end(), dst);
+        if (n != 0) std::memcpy(dst, p.data(), n);
         const size_t at = m.WriteRoom(n);
         m.buf.replace(at, n, p);
         break;
@@ -221,6 +239,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       case 7: {  // Grow: room for n, length unchanged
         const size_t n = OpSize(in);
+        Bound(b, m, n);
         b.Grow(n);
         const size_t at = m.Grow(n);
         m.buf.resize(at);
@@ -253,6 +272,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 11: {  // WriteString of a prefix of the input itself
         const size_t n = std::min<size_t>(in.Byte(), size);
         const std::string_view s(reinterpret_cast<const char*>(data), n);
+        Bound(b, m, n);
         FUZZ_CHECK(b.WriteString(s) == n);
         const size_t at = m.WriteRoom(n);
         m.buf.replace(at, n, s);
