@@ -112,10 +112,10 @@ constexpr size_t kFullCompareLen = 4096;
 
 // An operation that would take the buffer past kMaxUnread bytes (appended or asked for by Grow)
 // resets both sides first, an ordinary Reset. Go reallocates only when n > cap / 2 - unread, to
-// 2 * cap + n, so the capacity stays below 4 * kMaxUnread + kMaxOpSize: under ASan's 128 KiB mmap
-// threshold: larger blocks were mapped and unmapped by each
-// growth, their page faults and zero fills most of the target's time. Every growth rule of Go's
-// buffer is relative (64 bytes, half the capacity, twice it plus n), so all are reached below it.
+// 2 * cap + n, so the capacity stays below 4 * kMaxUnread + kMaxOpSize, under ASan's 128 KiB mmap
+// threshold: unbounded, an input grew buffers of hundreds of KiB, each doubling mapped and
+// unmapped fresh memory, and page faults and fills were most of the target's time. Go's growth
+// rules are relative (64 bytes, half the capacity, twice it plus n), so all are reached below it.
 constexpr size_t kMaxUnread = 16 * 1024;
 
 void Bound(bp::Buffer& b, Model& m, size_t n) {
@@ -129,7 +129,7 @@ void Bound(bp::Buffer& b, Model& m, size_t n) {
 // reallocated, a move, a fresh buffer: `before` differs) and at the end of the input (`full`);
 // otherwise only the bytes the operation appended, because an append or a read leaves the bytes
 // already compared where they were. Comparing all of a long buffer after every operation made the
-// target quadratic: a 600-byte input builds up to 600 KiB and compared it hundreds of times.
+// target quadratic in its input.
 void Compare(const bp::Buffer& b, const Model& m, const Storage& before, bool full) {
   FUZZ_CHECK(b.Len() == m.Len());
   FUZZ_CHECK(b.Cap() == m.cap);
