@@ -93,7 +93,8 @@ test-tsan: tsan
 	sanitizers/stress-matrix.sh build/tsan 1; \
 	echo "== test-tsan: passed in $$(( SECONDS - start ))s"
 
-# Every fuzz target for a short bounded time on a copy of its corpus.
+# Every fuzz target for a short bounded time on a copy of its corpus, with its options
+# (fuzz/options/NAME.options: libFuzzer flags such as max_len, ASan settings).
 fuzz-smoke: fuzz
 	@start=$$SECONDS; \
 	for f in build/fuzz/*_fuzzer; do \
@@ -101,7 +102,9 @@ fuzz-smoke: fuzz
 	  work=build/fuzz/smoke/$$n; rm -rf $$work; mkdir -p $$work; \
 	  cp -r fuzz/corpus/$$n/. $$work/ 2>/dev/null || true; \
 	  dict=""; [ -f fuzz/dict/$$n.dict ] && dict="-dict=fuzz/dict/$$n.dict"; \
-	  $$f -max_total_time=$(FUZZ_SMOKE_SECONDS) -timeout=10 -rss_limit_mb=2048 $$dict \
+	  opts=$$(fuzz/options.sh $$n libfuzzer); asan=$$(fuzz/options.sh $$n asan); \
+	  ASAN_OPTIONS="$$asan$${ASAN_OPTIONS:+:$$ASAN_OPTIONS}" \
+	  $$f -max_total_time=$(FUZZ_SMOKE_SECONDS) -timeout=10 -rss_limit_mb=2048 $$dict $$opts \
 	      -artifact_prefix=build/fuzz/smoke/$$n- $$work > build/fuzz/smoke/$$n.log 2>&1 \
 	    || { tail -40 build/fuzz/smoke/$$n.log; echo "fuzz-smoke: $$n FAILED"; exit 1; }; \
 	  echo "fuzz-smoke: $$n ok ($$(grep -c . $$work/* 2>/dev/null | wc -l) inputs)"; \
@@ -113,8 +116,10 @@ TARGET ?= json_writer
 SECONDS ?= 600
 fuzz-run: fuzz
 	@mkdir -p build/fuzz/campaign/$(TARGET) fuzz/crashes/$(TARGET)
+	asan=$$(fuzz/options.sh $(TARGET) asan); ASAN_OPTIONS="$$asan$${ASAN_OPTIONS:+:$$ASAN_OPTIONS}" \
 	build/fuzz/$(TARGET)_fuzzer -fork=$(JOBS) -max_total_time=$(SECONDS) -timeout=10 \
 	    $$( [ -f fuzz/dict/$(TARGET).dict ] && echo -dict=fuzz/dict/$(TARGET).dict ) \
+	    $$(fuzz/options.sh $(TARGET) libfuzzer) \
 	    -artifact_prefix=fuzz/crashes/$(TARGET)/ build/fuzz/campaign/$(TARGET) fuzz/corpus/$(TARGET)
 	build/fuzz/$(TARGET)_fuzzer -merge=1 fuzz/corpus/$(TARGET) build/fuzz/campaign/$(TARGET)
 

@@ -2,7 +2,7 @@
 # Builds every fuzz/*_fuzzer.cc into $OUT with the toolchain the fuzzing infrastructure provides:
 # $CC, $CXX, $CFLAGS and $CXXFLAGS carry the sanitizer and coverage flags, $LIB_FUZZING_ENGINE the
 # engine to link. Each target gets its seed corpus ($OUT/NAME_seed_corpus.zip) and, when there is
-# one, its dictionary ($OUT/NAME.dict).
+# one, its dictionary ($OUT/NAME.dict) and its libFuzzer options ($OUT/NAME.options).
 #
 # Locally, with clang-14 and libFuzzer:
 #   SRC=$PWD/.. WORK=/tmp/cfl-work OUT=/tmp/cfl-out CC=clang-14 CXX=clang++-14 \
@@ -33,6 +33,9 @@ for name in "${targets[@]}"; do
   fi
   if [ -f "$src/fuzz/dict/$surface.dict" ]; then
     cp "$src/fuzz/dict/$surface.dict" "$OUT/$name.dict"
+  fi
+  if [ -f "$src/fuzz/options/$surface.options" ]; then
+    cp "$src/fuzz/options/$surface.options" "$OUT/$name.options"
   fi
   echo "build.sh: $name (${#files[@]} seed inputs)"
 done

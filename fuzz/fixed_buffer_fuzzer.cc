@@ -9,39 +9,19 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <utility>
 
+#include "fuzz/fuzz_support.h"
 #include "pool/fixed_buffer.h"
-
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
 
 namespace {
 
-class Input {
- public:
-  Input(const uint8_t* data, size_t size) : data_(data), size_(size) {}
-  bool empty() const { return pos_ >= size_; }
-  uint8_t Byte() { return pos_ < size_ ? data_[pos_++] : 0; }
-  size_t U16() {
-    const size_t lo = Byte();
-    return lo | static_cast<size_t>(Byte()) << 8;
-  }
+using bp::fuzz::Input;
 
- private:
-  const uint8_t* data_;
-  size_t size_;
-  size_t pos_ = 0;
-};
+constexpr size_t kMaxCap = 55 * 70;            // the largest capacity the first byte chooses
+constexpr size_t kMaxWrite = 2 * kMaxCap + 2;  // a write asks for up to twice the capacity
 
 struct Model {
   std::string raw;  // all cap bytes: Position may expose bytes past the length
@@ -58,18 +38,9 @@ struct Model {
   }
 };
 
-// seed + i * 13 repeats every 256 bytes (256 * 13 is 0 mod 256): the first row is built byte by
-// byte, the rest copied from it, so a 4 KiB payload costs 256 instrumented stores, not 4096
-// (under ASan and coverage the byte loop was the target's hottest code).
-std::string Payload(size_t n, uint8_t seed) {
-  std::string s(n, '\0');
-  const size_t row = std::min<size_t>(n, 256);
-  for (size_t i = 0; i < row; ++i) s[i] = static_cast<char>(seed + i * 13);
-  for (size_t k = row; k < n; k += row) {
-    const size_t len = std::min(row, n - k);
-    s.replace(k, len, s, 0, len);
-  }
-  return s;
+// seed + i * 13: the payload of a write, a view into a static table (fuzz_support.h).
+std::string_view Payload(size_t n, uint8_t seed) {
+  return bp::fuzz::Pattern<13, kMaxWrite>(n, seed);
 }
 
 void Compare(const bp::FixedBuffer& b, const Model& m) {
@@ -88,7 +59,7 @@ void Compare(const bp::FixedBuffer& b, const Model& m) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Input in(data, size);
   const uint8_t c0 = in.Byte();
-  const size_t cap = c0 < 200 ? c0 % 64 : (c0 - 200u) * 70;  // 0..63, or up to 3850
+  const size_t cap = c0 < 200 ? c0 % 64 : (c0 - 200u) * 70;  // 0..63, or up to kMaxCap
   bp::FixedBuffer b(cap);
   Model m;
   // Fill the storage once so that bytes exposed by Position are known, not uninitialized.
@@ -100,7 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     switch (in.Byte() % 9) {
       case 0: {  // Write, sometimes more than fits
         const size_t n = in.U16() % (2 * cap + 3);
-        const std::string p = Payload(n, in.Byte());
+        const std::string_view p = Payload(n, in.Byte());
         FUZZ_CHECK(b.Write(p.data(), n) == m.Write(p));
         break;
       }

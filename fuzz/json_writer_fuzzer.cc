@@ -14,25 +14,18 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "fuzz/fuzz_support.h"
 #include "pool/json_writer.h"
 
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
-
 namespace {
+
+using bp::fuzz::Input;
 
 using Error = bp::JsonWriter::Error;
 using nlohmann::json;
@@ -60,31 +53,8 @@ enum class Op : uint8_t {
 
 struct Call {
   Op op;
-  std::string text;   // Key, String
-  uint64_t bits = 0;  // Int, Uint, Double (its bit pattern), Bool, Raw index
-};
-
-class Input {
- public:
-  Input(const uint8_t* data, size_t size) : data_(data), size_(size) {}
-  bool empty() const { return pos_ >= size_; }
-  uint8_t Byte() { return pos_ < size_ ? data_[pos_++] : 0; }
-  uint64_t U64() {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(Byte()) << (8 * i);
-    return v;
-  }
-  std::string Bytes(size_t n) {
-    n = std::min(n, size_ - std::min(pos_, size_));
-    std::string s(reinterpret_cast<const char*>(data_ + pos_), n);
-    pos_ += n;
-    return s;
-  }
-
- private:
-  const uint8_t* data_;
-  size_t size_;
-  size_t pos_ = 0;
+  std::string_view text;  // Key, String: a view into the input, which outlives the calls
+  uint64_t bits = 0;      // Int, Uint, Double (its bit pattern), Bool, Raw index
 };
 
 // Whether some Unicode scalar value encoded in `len` bytes starts with the bytes p[0..k). The

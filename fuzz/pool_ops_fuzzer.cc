@@ -7,19 +7,23 @@
 // gets == puts, and a pool that does not pool retains nothing. Any difference aborts.
 //
 // Input: byte 0 picks the pool; then operations, each an opcode byte and its arguments. Sizes
-// are little-endian 16-bit values shifted left by 0..1 (so up to 128 KiB, twice the sized pool's
-// top class: above it every pool path is already taken, and each larger size only cost ASan
-// mappings and page faults: 1 MiB items held the target to a few hundred inputs a second); at most
-// 64 items are held.
+// are little-endian 16-bit values shifted left by 0..1 and scaled down by 16 (so up to 8 KiB,
+// twice the sized pool's top class); at most 64 items are held.
+//
+// Scale: the pools are built small (sized classes 64 B..4 KiB, sync retention 64 KiB) and sizes
+// follow them. What a pool does depends on a size only through its class and the retention bound,
+// so every path (each class, above the top class, a drop at the bound, Clear) is reached as with
+// the pools' defaults, while a held item stays below ASan's 128 KiB mmap threshold: at 16 times
+// these sizes every large Get was an mmap, its page faults and a quarantined unmapping, and the
+// target ran a few hundred inputs a second.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <set>
 #include <vector>
 
+#include "fuzz/fuzz_support.h"
 #include "pool/fixed_pool.h"
 #include "pool/malloc_pool.h"
 #include "pool/naive_pool.h"
@@ -27,61 +31,29 @@
 #include "pool/sized_pool.h"
 #include "pool/sync_pool.h"
 
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
-
 namespace bp {
 namespace {
 
 constexpr size_t kMaxHeld = 64;
-constexpr size_t kMaxSize = size_t{1} << 17;
+constexpr size_t kSizeScale = 4;                   // sizes are the input's 16-bit values >> 4
+constexpr size_t kMaxSize = size_t{1} << 13;       // twice kSizedTop
+constexpr uint64_t kSizedTop = uint64_t{1} << 12;  // the sized pool's top class
+constexpr size_t kSyncRetained = size_t{1} << 16;  // 8 items of kMaxSize: the bound is reached
 constexpr size_t kFixedCount = 16;  // >= 8: the per-thread cache is in play (cache_items() == 2)
 constexpr size_t kFixedCapacity = 1024;
 
-class Input {
- public:
-  Input(const uint8_t* data, size_t size) : p_(data), end_(data + size) {}
-  bool empty() const { return p_ == end_; }
-  uint8_t Byte() { return p_ == end_ ? 0 : *p_++; }
-  size_t Size() {
-    const size_t lo = Byte();
-    const size_t hi = Byte();
-    const size_t shift = Byte() % 2;
-    return std::min(((hi << 8) | lo) << shift, kMaxSize);
-  }
+using fuzz::Input;
 
- private:
-  const uint8_t* p_;
-  const uint8_t* end_;
-};
+size_t OpSize(Input& in) {
+  const size_t v = in.U16();
+  return std::min((v << (in.Byte() % 2)) >> kSizeScale, kMaxSize);
+}
 
-uint8_t Pattern(uint64_t tag, size_t i) { return static_cast<uint8_t>(tag * 31 + i * 7); }
-
-// Pattern(tag, i) repeats every 256 bytes (256 * 7 is 0 mod 256), so one 256-byte row per tag
-// writes and checks a held item with memcpy and memcmp: the same bytes as a byte loop, but a
-// 64 KiB item costs one range check under ASan instead of 64 Ki instrumented accesses.
-struct PatternRow {
-  explicit PatternRow(uint64_t tag) {
-    for (size_t i = 0; i < sizeof bytes; ++i) bytes[i] = Pattern(tag, i);
-  }
-  void Fill(uint8_t* p, size_t n) const {
-    for (size_t k = 0; k < n; k += sizeof bytes) {
-      std::memcpy(p + k, bytes, std::min(sizeof bytes, n - k));
-    }
-  }
-  bool Intact(const uint8_t* p, size_t n) const {
-    for (size_t k = 0; k < n; k += sizeof bytes) {
-      if (std::memcmp(p + k, bytes, std::min(sizeof bytes, n - k)) != 0) return false;
-    }
-    return true;
-  }
-  uint8_t bytes[256];
-};
+// The bytes a holder writes: tag * 31 + i * 7, a view into a static table (fuzz_support.h), so a
+// held item is filled with one memcpy and checked with one memcmp.
+std::string_view PatternOf(uint64_t tag, size_t n) {
+  return fuzz::Pattern<7, kMaxSize>(n, static_cast<uint8_t>(tag * 31));
+}
 
 template <class P>
 struct Hooks {
@@ -134,7 +106,8 @@ void Run(P& pool, Input& in) {
   };
   auto put = [&](size_t i) {
     const Held h = held[i];
-    FUZZ_CHECK(PatternRow(h.tag).Intact(h.item->data(), h.written));
+    FUZZ_CHECK(h.written == 0 ||  // an item of capacity 0 may have no storage at all
+               std::memcmp(h.item->data(), PatternOf(h.tag, h.written).data(), h.written) == 0);
     if (is_pooled(h.item)) --pooled_out;
     out.erase(h.item);
     held.erase(held.begin() + static_cast<ptrdiff_t>(i));
@@ -147,7 +120,7 @@ void Run(P& pool, Input& in) {
       case 0:
       case 1: {  // get
         if (held.size() == kMaxHeld) put(0);
-        const size_t n = in.Size();
+        const size_t n = OpSize(in);
         Item* item = pool.Get(n);
         ++gets;
         FUZZ_CHECK(item != nullptr);
@@ -166,11 +139,12 @@ void Run(P& pool, Input& in) {
       }
       case 3: {  // fill the head of a held item with its pattern
         const uint8_t i = in.Byte();
-        const size_t n = in.Size();
+        const size_t n = OpSize(in);
         if (held.empty()) break;
         Held& h = held[i % held.size()];
         h.written = std::min(n, h.item->Cap());
-        PatternRow(h.tag).Fill(h.item->data(), h.written);
+        if (h.written != 0)
+          std::memcpy(h.item->data(), PatternOf(h.tag, h.written).data(), h.written);
         break;
       }
       case 4:
@@ -205,14 +179,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bp::Input in(data, size);
   switch (in.Byte() % 6) {
     case 0:
-      bp::RunNew<bp::SizedPool>(in, uint64_t{64}, uint64_t{1} << 16);
+      bp::RunNew<bp::SizedPool>(in, uint64_t{64}, bp::kSizedTop);
       break;
     case 1:
       bp::RunNew<bp::FixedPool>(in, bp::kFixedCount, bp::kFixedCapacity);
       break;
     case 2:
       bp::RunNew<bp::SyncBufferPool>(
-          in, bp::SyncPool::Options{.max_retained_bytes = 1 << 20, .per_thread_items = 2});
+          in,
+          bp::SyncPool::Options{.max_retained_bytes = bp::kSyncRetained, .per_thread_items = 2});
       break;
     case 3:
       bp::RunNew<bp::NaivePool>(in);
