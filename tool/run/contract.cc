@@ -422,6 +422,12 @@ CheckResult CheckConcurrent(const ContractSubject& s, const ContractOptions& o) 
     // the threads are inside it together often (the holding set sees a double hand-out anyway).
     results[t] = Cycles(counting, UINT64_MAX, uint64_t{1 + t} << 40, 4, 64, &held[t], &refused[t],
                         stop, &cycles[t]);
+    // What is still held goes back from the thread that got it (a pool may take puts only from
+    // there); after a double hand-out the buffers may be shared, so the pool is leaked instead.
+    if (!results[t] && !found.load()) {
+      for (const Held& x : held[t]) counting.Put(x.buf);
+      held[t].clear();
+    }
     if (preempter) preempter->Unregister(t);
   };
   std::vector<std::thread> others;
@@ -432,9 +438,6 @@ CheckResult CheckConcurrent(const ContractSubject& s, const ContractOptions& o) 
   if (found.load()) return Fail(failure);
   for (auto& res : results) {
     if (res) return *res;
-  }
-  for (auto& h : held) {
-    for (const Held& x : h) pool->Put(x.buf);
   }
   uint64_t total = 0, refusals = 0;
   for (unsigned t = 0; t < n; ++t) {
