@@ -83,37 +83,86 @@ class Violations {
   size_t num_examples_ = 0;
 };
 
-// Writes the pattern of `tag` into [p, p+n). 8-byte stores of tag + i*K, so it runs at memset
-// speed; any single changed byte shows in FirstMismatch.
-inline uint64_t PatternWord(uint64_t tag, size_t i) { return tag + i * 0x9E3779B97F4A7C15ull; }
-inline void FillPattern(uint8_t* p, size_t n, uint64_t tag) {
-  size_t words = n / 8;
-  for (size_t i = 0; i < words; ++i) {
-    const uint64_t w = PatternWord(tag, i);
-    std::memcpy(p + i * 8, &w, 8);
-  }
-  if (n % 8 != 0) {
-    const uint64_t w = PatternWord(tag, words);
-    std::memcpy(p + words * 8, &w, n % 8);
-  }
-}
-// The offset of the first byte that differs from the pattern of `tag`, or n when all match.
-inline size_t FirstMismatch(const uint8_t* p, size_t n, uint64_t tag) {
-  size_t words = n / 8;
+// Writes the pattern of `tag` into [p, p+n): word i (8 bytes) is tag + i*K, so any single changed
+// byte shows in FirstMismatch. Both run over 64-byte blocks of four two-word vectors (GCC/Clang
+// vector extensions: SSE2 on x86-64, NEON on arm64), the pattern stepped by one vector add: about
+// 1.3 instructions per word to write and 2 to check, where a word at a time took 3 and 7 (the
+// compare loop with its early exit is not vectorised by the compiler). Only a block that differs
+// is searched word by word for the first changed byte.
+inline constexpr uint64_t kPatternStep = 0x9E3779B97F4A7C15ull;
+inline uint64_t PatternWord(uint64_t tag, size_t i) { return tag + i * kPatternStep; }
+
+namespace internal {
+using PatternVec = uint64_t __attribute__((vector_size(16)));
+inline constexpr size_t kPatternBlock = 64;  // bytes: four PatternVec
+// Word-at-a-time check of [p, p+n), whose first word is word `first` of the pattern.
+inline size_t FirstMismatchWords(const uint8_t* p, size_t n, uint64_t tag, size_t first) {
+  const size_t words = n / 8;
   for (size_t i = 0; i < words; ++i) {
     uint64_t w;
     std::memcpy(&w, p + i * 8, 8);
-    const uint64_t want = PatternWord(tag, i);
+    const uint64_t want = PatternWord(tag, first + i);
     if (w != want) return i * 8 + std::countr_zero(w ^ want) / 8;
   }
   const size_t rest = n % 8;
   if (rest != 0) {
-    uint64_t w = 0, want = PatternWord(tag, words);
+    uint64_t w = 0;
+    const uint64_t want = PatternWord(tag, first + words);
     std::memcpy(&w, p + words * 8, rest);
     const uint64_t mask = (uint64_t{1} << (rest * 8)) - 1;
     if ((w ^ want) & mask) return words * 8 + std::countr_zero((w ^ want) & mask) / 8;
   }
   return n;
+}
+}  // namespace internal
+
+inline void FillPattern(uint8_t* p, size_t n, uint64_t tag) {
+  using internal::PatternVec;
+  const size_t blocks = n / internal::kPatternBlock;
+  PatternVec v = {tag, tag + kPatternStep};
+  const PatternVec step = {2 * kPatternStep, 2 * kPatternStep};
+  for (size_t b = 0; b < blocks; ++b) {
+    uint8_t* q = p + b * internal::kPatternBlock;
+    for (int k = 0; k < 4; ++k) {
+      std::memcpy(q + 16 * k, &v, 16);
+      v += step;
+    }
+  }
+  const size_t done = blocks * internal::kPatternBlock;
+  const size_t words = (n - done) / 8;
+  const size_t first = done / 8;
+  for (size_t i = 0; i < words; ++i) {
+    const uint64_t w = PatternWord(tag, first + i);
+    std::memcpy(p + done + i * 8, &w, 8);
+  }
+  if (n % 8 != 0) {
+    const uint64_t w = PatternWord(tag, first + words);
+    std::memcpy(p + done + words * 8, &w, n % 8);
+  }
+}
+
+// The offset of the first byte that differs from the pattern of `tag`, or n when all match.
+inline size_t FirstMismatch(const uint8_t* p, size_t n, uint64_t tag) {
+  using internal::PatternVec;
+  const size_t blocks = n / internal::kPatternBlock;
+  PatternVec v = {tag, tag + kPatternStep};
+  const PatternVec step = {2 * kPatternStep, 2 * kPatternStep};
+  for (size_t b = 0; b < blocks; ++b) {
+    const uint8_t* q = p + b * internal::kPatternBlock;
+    PatternVec diff = {0, 0};
+    for (int k = 0; k < 4; ++k) {
+      PatternVec w;
+      std::memcpy(&w, q + 16 * k, 16);
+      diff |= w ^ v;
+      v += step;
+    }
+    if ((diff[0] | diff[1]) != 0) [[unlikely]] {
+      const size_t at = b * internal::kPatternBlock;
+      return at + internal::FirstMismatchWords(q, internal::kPatternBlock, tag, at / 8);
+    }
+  }
+  const size_t done = blocks * internal::kPatternBlock;
+  return done + internal::FirstMismatchWords(p + done, n - done, tag, done / 8);
 }
 
 // A tag that differs for every (thread, op) pair, from a splitmix64 finaliser.
