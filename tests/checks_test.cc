@@ -29,11 +29,11 @@ TEST(Pattern, FindsTheFirstChangedByte) {
   }
 }
 
-// The check runs over 64-byte blocks and then word by word: every offset, in and across blocks,
+// The check runs over 256-byte blocks and then word by word: every offset, in and across blocks,
 // at an unaligned start, and in a block after a clean one, must be found exactly.
 TEST(Pattern, FindsEveryOffsetAcrossBlocks) {
   const uint64_t tag = MakeTag(5, 9);
-  for (size_t n : {63, 64, 65, 130, 200}) {
+  for (size_t n : {63, 64, 65, 255, 256, 257, 600}) {
     std::vector<uint8_t> storage(n + 1);
     uint8_t* buf = storage.data() + 1;  // unaligned
     FillPattern(buf, n, tag);
@@ -54,7 +54,7 @@ TEST(Pattern, FindsEveryOffsetAcrossBlocks) {
 // The block fill writes the same bytes as the word-by-word definition, PatternWord(tag, i).
 TEST(Pattern, FillMatchesPatternWords) {
   const uint64_t tag = MakeTag(2, 4);
-  std::vector<uint8_t> buf(203, 0);
+  std::vector<uint8_t> buf(603, 0);
   FillPattern(buf.data(), buf.size(), tag);
   for (size_t i = 0; i < buf.size(); ++i) {
     const uint64_t w = PatternWord(tag, i / 8);
