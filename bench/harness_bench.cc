@@ -19,8 +19,8 @@
 #include <variant>
 
 #include "pool/registry.h"
-#include "tool/run/dispatch.h"
 #include "tool/run/dist.h"
+#include "tool/run/run_spec.h"
 #include "tool/run/runner.h"
 
 namespace bp {

@@ -1,9 +1,9 @@
 // The pool registry: name -> options table for every built-in pool, and the parser of pool specs
 // `NAME[:key=value,...]` (e.g. "sized:min=64,max=65536", "fixed:count=1024,capacity=64K").
 //
-// Adding a pool is one file and one row in registry.cc (and one case in tool/run/dispatch.cc, which
-// turns a spec into a running pool of its static type). Deliberately faulty pools have names
-// "faulty:NAME", are selected only by name, and are never part of `all`.
+// Adding a pool is one file and one row in registry.cc (and one case in WithPoolType,
+// tool/run/pool_types.h, which turns a spec into a pool of its static type). Deliberately faulty
+// pools have names "faulty:NAME", are selected only by name, and are never part of `all`.
 //
 // Thread safety: the table is immutable; parsing is pure.
 #pragma once

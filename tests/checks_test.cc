@@ -114,8 +114,16 @@ TEST(OwnershipRegistry, ConcurrentClaimsOfDistinctBuffersNeverCollide) {
 
 TEST(Violations, CountsAndKeepsFewExamples) {
   Violations v;
-  for (uint64_t i = 0; i < 10; ++i) v.Add({Violation::kCorruption, 1, i, 0x10, 5, 8, 2});
-  v.Add({Violation::kTruncated, 0, 0, 0, 0, 0, 0});
+  for (uint64_t i = 0; i < 10; ++i) {
+    v.Add({.kind = Violation::kCorruption,
+           .thread = 1,
+           .op = i,
+           .address = 0x10,
+           .size = 5,
+           .capacity = 8,
+           .detail = 2});
+  }
+  v.Add({.kind = Violation::kTruncated});
   EXPECT_EQ(v.count(Violation::kCorruption), 10u);
   EXPECT_EQ(v.failures(), 10u);  // truncation is not a failure
   EXPECT_EQ(v.num_examples(), Violations::kMaxExamples + 1);
@@ -123,9 +131,18 @@ TEST(Violations, CountsAndKeepsFewExamples) {
 
 TEST(Violations, MergeAddsCountsAndCapsExamplesPerKind) {
   Violations a, b;
-  for (uint64_t i = 0; i < 3; ++i) a.Add({Violation::kDoubleHandout, 0, i, 1, 1, 1, 0});
-  for (uint64_t i = 0; i < 3; ++i) b.Add({Violation::kDoubleHandout, 1, i, 1, 1, 1, 0});
-  b.Add({Violation::kNotEmpty, 1, 9, 1, 1, 1, 4});
+  auto example = [](Violation kind, uint32_t thread, uint64_t op, uint64_t detail) {
+    return ViolationExample{.kind = kind,
+                            .thread = thread,
+                            .op = op,
+                            .address = 1,
+                            .size = 1,
+                            .capacity = 1,
+                            .detail = detail};
+  };
+  for (uint64_t i = 0; i < 3; ++i) a.Add(example(Violation::kDoubleHandout, 0, i, 0));
+  for (uint64_t i = 0; i < 3; ++i) b.Add(example(Violation::kDoubleHandout, 1, i, 0));
+  b.Add(example(Violation::kNotEmpty, 1, 9, 4));
   a.Merge(b);
   EXPECT_EQ(a.count(Violation::kDoubleHandout), 6u);
   EXPECT_EQ(a.count(Violation::kNotEmpty), 1u);

@@ -93,9 +93,12 @@ TEST_P(ContractCatches, TheRightCheck) {
 INSTANTIATE_TEST_SUITE_P(
     Plugins, ContractCatches,
     ::testing::Values(
-        // A race in a two-instruction window: the check's threads run for --race-time under
-        // preemption injection (and stop at the first find).
-        Broken{{"--plugin", PluginPath("buggy_pool")}, "concurrent", "handed to both threads"},
+        // A race in a two-instruction window: the check's threads run under preemption
+        // injection and stop at the first find, in milliseconds on a quiet machine; --race-time
+        // leaves room for a busy one.
+        Broken{{"--plugin", PluginPath("buggy_pool"), "--race-time", "20s"},
+               "concurrent",
+               "handed to both threads"},
         Broken{{"--plugin", PluginPath("null_put_pool")}, "load", "put is NULL"},
         Broken{{"--plugin", PluginPath("bad_abi_pool")}, "load", "99"},
         Broken{{"--plugin", PluginPath("no_symbol_pool")}, "load", "bp_pool_plugin"},
@@ -111,7 +114,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Broken{{"--pool", "faulty:scribble"}, "put-get-cycles", "changed"}));
 
 TEST(Contract, JsonNamesEveryCheck) {
-  const ProcessResult r = Contract({"--plugin", PluginPath("buggy_pool"), "--format", "json"});
+  const ProcessResult r =
+      Contract({"--plugin", PluginPath("buggy_pool"), "--race-time", "20s", "--format", "json"});
   EXPECT_EQ(r.exit_code, 1);
   const nlohmann::json doc = nlohmann::json::parse(r.out);
   EXPECT_EQ(doc["passed"], false);

@@ -13,7 +13,7 @@
 #include "build_info.h"
 #include "pool/faulty/round32_pool.h"
 #include "pool/registry.h"
-#include "tool/run/dispatch.h"
+#include "tool/run/run_spec.h"
 #include "tool/run/runner_impl.h"
 
 namespace bp {

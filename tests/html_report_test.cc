@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/report_fixture.h"
 #include "tests/support/subprocess.h"
 #include "tool/report/report.h"
 #include "tool/report/report_reader.h"
-#include "tool/run/dispatch.h"
 
 namespace bp {
 namespace {
@@ -23,24 +23,10 @@ using nlohmann::json;
 
 constexpr const char kHostile[] = "<script>alert(1)</script>";
 
-// A report of real runs of `pools`, 2 threads x 2000 ops each.
+// A report of real runs of `pools` with a note that needs escaping.
 json RealReport(const std::vector<std::string>& pools) {
-  Report report;
-  report.options.threads = 2;
-  report.options.ops_per_thread = 2000;
-  report.notes.push_back("note with <b>markup</b> & \"quotes\"");
-  const Distribution dist = std::get<Distribution>(Distribution::Parse("random65k"));
-  for (const std::string& name : pools) {
-    std::string error;
-    const auto spec = ParsePoolSpec(name, &error);
-    EXPECT_TRUE(spec) << error;
-    if (!spec) return {};
-    report.pools.push_back(RunSpec(*spec, dist, report.options));
-  }
-  json j;
-  std::string error;
-  EXPECT_TRUE(ParseReport(RenderReport(report), &j, &error)) << error;
-  return j;
+  return testing::RealReport(
+      pools, [](Report& r) { r.notes.push_back("note with <b>markup</b> & \"quotes\""); });
 }
 
 // Two real pools, the second renamed to a script tag.

@@ -249,12 +249,15 @@ TEST(PluginRun, LiveSamplesTrailTheRunAndEndExact) {
   const PluginSpec spec = MustLoad(PluginPath("mutex_pool") + ":max=65536");
   constexpr uint64_t kOps = 3000;  // ThreadSanitizer costs 5-15x
 #else
-  constexpr uint64_t kOps = 20000;
+  // Up to 400000 ops each: the run stops at its first violation (on a quiet machine within the
+  // first few thousand ops), the bound leaves room for a busy one.
+  constexpr uint64_t kOps = 400000;
   const PluginSpec spec = MustLoad(PluginPath("buggy_pool"));
 #endif
   RunOptions o = Short(4, kOps);
   o.cross_thread = 0;
   o.preempt_rate = 20000;  // the buggy plugin's window is two instructions
+  o.stop_on_violation = true;
   o.sample_interval = std::chrono::milliseconds(1);
   std::vector<LiveSample> samples;
   o.on_sample = [&](const LiveSample& s) { samples.push_back(s); };

@@ -9,7 +9,7 @@
 
 #include "build_info.h"
 #include "pool/registry.h"
-#include "tool/run/dispatch.h"
+#include "tool/run/run_spec.h"
 
 namespace bp {
 namespace {

@@ -138,7 +138,10 @@ TEST(HuntTest, FindsAPlantedBugAndItsReproduceLineFindsItAgain) {
   // 5-15x, so a trial draws too few ops or passes its deadline. Release and ASan run these.
   if (build::kThreadSanitizer) GTEST_SKIP() << "wall-time budgets under ThreadSanitizer";
   const std::string report = testing::TempPath("hunt-find.json");
-  const auto r = Bpstress({"hunt", "--pool", "faulty:short-capacity", "--budget", "20s", "--seed",
+  // Its second trial finds the bug (about 10 s in on a quiet machine: the first one runs 256
+  // threads into its deadline); the budget leaves room for a busy machine, the hunt stops at the
+  // finding.
+  const auto r = Bpstress({"hunt", "--pool", "faulty:short-capacity", "--budget", "60s", "--seed",
                            "3", "--report", report});
   ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
   const auto lines = Lines(r.out, "reproduce: ");

@@ -48,11 +48,5 @@ TEST(ParseDouble, FiniteOnly) {
   EXPECT_FALSE(ParseDouble("0.5x").has_value());
 }
 
-TEST(FormatBytes, HumanUnits) {
-  EXPECT_EQ(FormatBytes(512), "512 B");
-  EXPECT_EQ(FormatBytes(1536), "1.5 KiB");
-  EXPECT_EQ(FormatBytes(uint64_t{3} << 30), "3.0 GiB");
-}
-
 }  // namespace
 }  // namespace bp

@@ -11,43 +11,17 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/report_fixture.h"
 #include "tests/support/subprocess.h"
 #include "tool/report/report.h"
 #include "tool/report/report_reader.h"
-#include "tool/run/dispatch.h"
 
 namespace bp {
 namespace {
 
 using nlohmann::json;
 
-// A report of real runs: `pools` stressed by 2 threads for 2000 ops each, each holding `hold`.
-json RealReport(const std::vector<std::string>& pools, unsigned hold = 0) {
-  Report report;
-  report.started_at = "2026-01-01T00:00:00Z";
-  report.dist = "random65k";
-  report.options.threads = 2;
-  report.options.ops_per_thread = 2000;
-  report.options.seed = 42;
-  report.options.hold = hold;
-  const Distribution dist = std::get<Distribution>(Distribution::Parse("random65k"));
-  for (const std::string& name : pools) {
-    std::string error;
-    const auto spec = ParsePoolSpec(name, &error);
-    EXPECT_TRUE(spec) << error;
-    if (!spec) return {};
-    report.pool_specs.push_back(spec->Canonical());
-    PoolRun run = RunSpec(*spec, dist, report.options);
-    run.spec = spec->Canonical();
-    report.pools.push_back(std::move(run));
-  }
-  report.exit_code = 0;
-  for (const PoolRun& p : report.pools) report.exit_code |= PoolPassed(p) ? 0 : 1;
-  json j;
-  std::string error;
-  EXPECT_TRUE(ParseReport(RenderReport(report), &j, &error)) << error;
-  return j;
-}
+using testing::RealReport;
 
 const json& Sized() {
   static const json report = RealReport({"sized"});
@@ -255,7 +229,7 @@ TEST(VerifyTest, VerdictsMustFollowOutcomesAndCounts) {
 // process. PoolLeakMayExceedThreadsLeaks covers the leak rule.
 TEST(VerifyTest, RealFailingReportsAreConsistentButFail) {
   for (const std::string pool : {"faulty:stale", "faulty:short-capacity"}) {
-    const json report = RealReport({pool}, 2);
+    const json report = RealReport({pool}, [](Report& r) { r.options.hold = 2; });
     ASSERT_EQ(report["pools"][0]["verdict"], "fail") << pool;
     const Findings f = Verify(report);
     EXPECT_GT(f.failed, 0u);

@@ -103,11 +103,41 @@ CLI::Validator ReportPathValidator() {
       "PATH");
 }
 
-void AddRunOptions(CLI::App* run, RunCommand& cmd, bool& isolate, std::string& duration,
-                   std::string& max_rss, std::string& deadline, std::string& touch,
-                   std::string& workload, std::string& checks, std::string& format,
-                   std::string& progress, std::string& seed, std::string& warmup,
-                   std::string& sample_interval) {
+// An option whose values are the names of an enum, bound to the enum with CheckedTransformer.
+// The IsMember check in front of it keeps the accepted spellings to the names (the transformer
+// alone also takes the enum's numbers) and words the error as before ("--touch: x not in
+// {none,head,full,ends}"); the transformer's own description is cleared and the type named
+// TEXT, so that --help reads "TEXT:{none,head,full,ends} ... [full]".
+template <typename E>
+CLI::Option* AddEnumOption(CLI::App* app, const std::string& name, E& value,
+                           const std::vector<std::pair<std::string, E>>& names,
+                           const std::string& help) {
+  std::vector<std::string> spellings;
+  std::string default_name;
+  for (const auto& [text, e] : names) {
+    spellings.push_back(text);
+    if (e == value) default_name = text;
+  }
+  return app->add_option(name, value, help)
+      ->type_name("TEXT")
+      ->default_str(default_name)
+      ->transform(CLI::CheckedTransformer(names).description(""))
+      ->transform(CLI::IsMember(spellings));
+}
+
+// The run options that are text until parsed, and checked after: sizes, durations, the seed.
+struct RunOptionText {
+  bool isolate = false;
+  std::string duration = "2s";
+  std::string max_rss;
+  std::string deadline;
+  std::string seed;
+  std::string warmup = "200ms";
+  std::string sample_interval = "100ms";
+};
+
+// Which pools run, and how: plugins, allocators, isolation.
+void AddPoolSelectionOptions(CLI::App* run, RunCommand& cmd, RunOptionText& text) {
   run->add_option("--pool", cmd.pools,
                   "pool to stress, NAME[:key=value,...]; repeatable; 'all' = every built-in "
                   "correct pool (see `bpstress list`)")
@@ -119,22 +149,26 @@ void AddRunOptions(CLI::App* run, RunCommand& cmd, bool& isolate, std::string& d
   run->add_option("--allocator", cmd.allocators,
                   "run the pools once per allocator, preloaded in a re-executed child: "
                   "glibc, jemalloc, tcmalloc, mimalloc, all, or NAME=PATH; comma-separated");
-  run->add_flag("--isolate,!--no-isolate", isolate,
+  run->add_flag("--isolate,!--no-isolate", text.isolate,
                 "run each pool in its own child process, so a crash or hang loses nothing "
                 "(default: on for plugins, and for built-in pools when more than one runs)");
+}
+
+// What each worker does: sizes, threads, how long, what it writes and checks.
+void AddWorkloadOptions(CLI::App* run, RunCommand& cmd, RunOptionText& text) {
   run->add_option("--dist", cmd.dist, "size distribution (see `bpstress list`)")
       ->capture_default_str();
   run->add_option("--threads", cmd.options.threads, "worker threads")
       ->capture_default_str()
       ->check(CLI::Range(1u, 4096u));
-  auto* dur = run->add_option("--duration", duration, "run time per pool (500ms, 5s, 2m)")
+  auto* dur = run->add_option("--duration", text.duration, "run time per pool (500ms, 5s, 2m)")
                   ->capture_default_str()
                   ->check(DurationValidator());
   auto* ops =
       run->add_option("--ops", cmd.options.ops_per_thread, "ops per thread instead of a duration")
           ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 62));
   dur->excludes(ops);
-  run->add_option("--seed", seed,
+  run->add_option("--seed", text.seed,
                   "seed of the size sequences, 0..2^53-1 (exact in every JSON reader; default: "
                   "random)");
   run->add_option("--hold", cmd.options.hold,
@@ -145,49 +179,57 @@ void AddRunOptions(CLI::App* run, RunCommand& cmd, bool& isolate, std::string& d
                   "share of buffers put back by another thread (0..1)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
-  run->add_option("--touch", touch,
-                  "bytes written into each buffer: none, head (64 B), full (up to 64 MiB, then "
-                  "ends), ends (the first and last 64 B of n; the default of --dist edges)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"none", "head", "full", "ends"}));
-  run->add_option("--workload", workload,
-                  "what each op writes: bytes (a pattern of n bytes) or json (a JSON array of "
-                  "integers of about n bytes, written with the project's JSON writer)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"bytes", "json"}));
-  run->add_option("--checks", checks,
-                  "detectors: none, basic (capacity, emptiness), full (+ ownership, contents)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"none", "basic", "full"}));
+  AddEnumOption<Touch>(
+      run, "--touch", cmd.options.touch,
+      {{"none", Touch::kNone},
+       {"head", Touch::kHead},
+       {"full", Touch::kFull},
+       {"ends", Touch::kEnds}},
+      "bytes written into each buffer: none, head (64 B), full (up to 64 MiB, then ends), ends "
+      "(the first and last 64 B of n; the default of --dist edges)");
+  AddEnumOption<Workload>(run, "--workload", cmd.options.workload,
+                          {{"bytes", Workload::kBytes}, {"json", Workload::kJson}},
+                          "what each op writes: bytes (a pattern of n bytes) or json (a JSON array "
+                          "of integers of about n bytes, written with the project's JSON writer)");
+  AddEnumOption<CheckLevel>(
+      run, "--checks", cmd.options.checks,
+      {{"none", CheckLevel::kNone}, {"basic", CheckLevel::kBasic}, {"full", CheckLevel::kFull}},
+      "detectors: none, basic (capacity, emptiness), full (+ ownership, contents)");
+}
+
+// Where the results go, repeats, and the limits of a run.
+void AddOutputAndLimitOptions(CLI::App* run, RunCommand& cmd, RunOptionText& text) {
   run->add_option("--report", cmd.report_path,
                   "JSON report file (written atomically); '-' writes it to stdout and the table "
                   "to stderr")
       ->capture_default_str()
       ->check(ReportPathValidator());
-  run->add_option("--format", format, "stdout: table or json")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"table", "json"}));
-  run->add_option("--progress", progress, "live progress on stderr: auto (a TTY), always, never")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"auto", "always", "never"}));
-  run->add_option("--max-rss", max_rss, "stop cleanly (exit 4) before RSS exceeds SIZE")
+  AddEnumOption<OutputFormat>(run, "--format", cmd.format,
+                              {{"table", OutputFormat::kTable}, {"json", OutputFormat::kJson}},
+                              "stdout: table or json");
+  AddEnumOption<ProgressMode>(run, "--progress", cmd.progress,
+                              {{"auto", ProgressMode::kAuto},
+                               {"always", ProgressMode::kAlways},
+                               {"never", ProgressMode::kNever}},
+                              "live progress on stderr: auto (a TTY), always, never");
+  run->add_option("--max-rss", text.max_rss, "stop cleanly (exit 4) before RSS exceeds SIZE")
       ->check(SizeValidator());
   run->add_option("--repeat", cmd.repeat,
                   "measured runs of each pool, interleaved across pools; the report keeps each "
                   "and their statistics")
       ->capture_default_str()
       ->check(CLI::Range(1u, 1000u));
-  run->add_option("--warmup", warmup, "unmeasured run of each pool before each measured one")
+  run->add_option("--warmup", text.warmup, "unmeasured run of each pool before each measured one")
       ->capture_default_str()
       ->check(DurationValidator());
   run->add_option(
-         "--sample-interval", sample_interval,
+         "--sample-interval", text.sample_interval,
          "timeline: ops/s, RSS, retained bytes, outstanding buffers and findings every TIME")
       ->capture_default_str()
       ->check(DurationValidator());
   run->add_flag("--pin", cmd.options.pin,
                 "pin worker threads round-robin over the CPUs this process may use");
-  run->add_option("--deadline", deadline,
+  run->add_option("--deadline", text.deadline,
                   "watchdog per pool: a pool still running after TIME is hung (exit 4); "
                   "default duration + 30s")
       ->check(DurationValidator());
@@ -383,67 +425,147 @@ std::optional<std::string> UnknownOptionMessage(const CLI::App& app,
   return std::nullopt;
 }
 
-}  // namespace
-
-int Main(int argc, char** argv) {
-  CLI::App app{"bpstress: stress and fuzz testing for byte-buffer pools", "bpstress"};
-  app.set_version_flag("--version", VersionString());
-  app.require_subcommand(1);
-
+// `bpstress run` as parsed: the command, the options that are text until checked, the hunt knobs.
+struct RunCommandLine {
   RunCommand cmd;
-  cmd.options.threads = std::max(1u, std::thread::hardware_concurrency());
-  std::string duration = "2s", max_rss, deadline, touch = "full", checks = "full", format = "table",
-              progress = "auto";
-  CLI::App* run = app.add_subcommand("run", "stress pools from many threads (the default)");
-  bool isolate = false;
-  std::string workload = "bytes", seed, warmup = "200ms", sample_interval = "100ms";
-  AddRunOptions(run, cmd, isolate, duration, max_rss, deadline, touch, workload, checks, format,
-                progress, seed, warmup, sample_interval);
+  RunOptionText text;
   HuntOptions hunt;
-  AddHuntOptions(run, cmd, hunt);
+};
+
+CLI::App* AddRunCommand(CLI::App& app, RunCommandLine& line) {
+  line.cmd.options.threads = std::max(1u, std::thread::hardware_concurrency());
+  CLI::App* run = app.add_subcommand("run", "stress pools from many threads (the default)");
+  // In the order --help lists them.
+  AddPoolSelectionOptions(run, line.cmd, line.text);
+  AddWorkloadOptions(run, line.cmd, line.text);
+  AddOutputAndLimitOptions(run, line.cmd, line.text);
+  AddHuntOptions(run, line.cmd, line.hunt);
+  return run;
+}
+
+// A fresh seed below 2^53: a double (jq, JavaScript) holds it exactly, so the reproduce step
+// keeps it.
+uint64_t RandomSeed() {
+  std::random_device rd;
+  return ((uint64_t{rd()} << 32) ^ rd()) & kMaxSeed;
+}
+
+std::optional<int> ApplySeed(const CLI::App& run, const std::string& seed, RunCommand& cmd) {
+  if (run.count("--seed") == 0) {
+    cmd.options.seed = RandomSeed();
+    return std::nullopt;
+  }
+  const std::optional<uint64_t> v = ParseUint(seed);
+  if (!v || *v > kMaxSeed) {
+    std::fprintf(stderr, "bpstress: --seed: '%s' is not an integer in 0..%llu\n", seed.c_str(),
+                 static_cast<unsigned long long>(kMaxSeed));
+    return kExitUsage;
+  }
+  cmd.options.seed = *v;
+  cmd.seed_given = true;
+  return std::nullopt;
+}
+
+// --warmup, --sample-interval, --max-rss and --deadline (their validators accepted the text).
+std::optional<int> ApplyLimits(const RunOptionText& text, RunCommand& cmd) {
+  cmd.options.warmup = *ParseDuration(text.warmup);
+  cmd.options.sample_interval = *ParseDuration(text.sample_interval);
+  if (cmd.options.sample_interval < std::chrono::milliseconds(1)) {
+    std::fprintf(stderr, "bpstress: --sample-interval: must be at least 1ms\n");
+    return kExitUsage;
+  }
+  if (!text.max_rss.empty()) cmd.options.max_rss_bytes = *ParseSize(text.max_rss);
+  if (!text.deadline.empty()) {
+    cmd.options.deadline = *ParseDuration(text.deadline);
+    if (cmd.options.deadline.count() == 0) {
+      std::fprintf(stderr, "bpstress: --deadline: must be greater than 0\n");
+      return kExitUsage;
+    }
+  }
+  return std::nullopt;
+}
+
+// After parsing: the text options checked and converted into the command, in the order of
+// their messages; then the run.
+int ExecuteRunCommandLine(const CLI::App& run, RunCommandLine& line) {
+  RunCommand& cmd = line.cmd;
+  cmd.options.duration = *ParseDuration(line.text.duration);
+  if (cmd.options.ops_per_thread == 0 && cmd.options.duration.count() == 0) {
+    std::fprintf(stderr, "bpstress: --duration: must be greater than 0\n");
+    return kExitUsage;
+  }
+  cmd.duration_given = run.count("--duration") != 0;
+  if (std::optional<int> code = ApplyHuntOptions(cmd, line.hunt)) return *code;
+  cmd.pools_given = run.count("--pool") != 0;
+  if (run.count("--isolate") + run.count("--no-isolate") != 0) {
+    cmd.isolate = line.text.isolate ? RunCommand::Isolate::kOn : RunCommand::Isolate::kOff;
+  }
+  if (std::optional<int> code = ApplySeed(run, line.text.seed, cmd)) return *code;
+  if (std::optional<int> code = ApplyLimits(line.text, cmd)) return *code;
+  cmd.touch_given = run.count("--touch") != 0;
+  return ExecuteRun(cmd);
+}
+
+CLI::App* AddListCommand(CLI::App& app, std::string& format) {
   CLI::App* list = app.add_subcommand("list", "list pools and size distributions");
-  std::string list_format = "text";
-  list->add_option("--format", list_format, "text or json")
+  list->add_option("--format", format, "text or json")
       ->capture_default_str()
       ->check(CLI::IsMember({"text", "json"}));
-  SelftestOptions selftest_options;
+  return list;
+}
+
+CLI::App* AddSelftestCommand(CLI::App& app, SelftestOptions& options) {
   CLI::App* selftest =
       app.add_subcommand("selftest", "prove every detector of this build catches its planted bug");
-  selftest->add_option("--threads", selftest_options.threads, "threads of each child run")
+  selftest->add_option("--threads", options.threads, "threads of each child run")
       ->capture_default_str()
       ->check(CLI::Range(2u, 256u));
-  selftest->add_option("--work-dir", selftest_options.work_dir,
+  selftest->add_option("--work-dir", options.work_dir,
                        "where the child reports go (default: a new temporary directory)");
-  selftest->add_flag("--verbose", selftest_options.verbose, "show each child's stderr");
+  selftest->add_flag("--verbose", options.verbose, "show each child's stderr");
+  return selftest;
+}
 
-  const auto run_report_command = AddReportCommands(app);
-  ContractCommand contract_cmd;
-  CLI::App* contract = AddContractCommand(app, contract_cmd);
-  app.footer([run] { return TopLevelFooter(run); });
+// `bpstress hunt` as parsed; the budget is text until checked.
+struct HuntCommandLine {
+  HuntCommand hunt;
+  std::string budget = "5m";
+};
 
-  HuntCommand hunt_options;
-  std::string hunt_budget = "5m";
-  CLI::App* hunt_app = app.add_subcommand(
+CLI::App* AddHuntCommand(CLI::App& app, HuntCommandLine& line) {
+  HuntCommand& h = line.hunt;
+  CLI::App* hunt = app.add_subcommand(
       "hunt", "swarm testing: short trials of random configurations until a finding or the budget");
-  hunt_app->add_option("--pool", hunt_options.pools, "the pool to hunt in, NAME[:key=value,...]");
-  hunt_app->add_option("--plugin", hunt_options.plugins,
-                       "a pool from a shared library, PATH[:OPTIONS]");
-  hunt_app->add_option("--budget", hunt_budget, "total time (30s, 5m)")
+  hunt->add_option("--pool", h.pools, "the pool to hunt in, NAME[:key=value,...]");
+  hunt->add_option("--plugin", h.plugins, "a pool from a shared library, PATH[:OPTIONS]");
+  hunt->add_option("--budget", line.budget, "total time (30s, 5m)")
       ->capture_default_str()
       ->check(DurationValidator());
-  hunt_app
-      ->add_option("--seed", hunt_options.seed,
+  hunt->add_option("--seed", h.seed,
                    "seed of the trial configurations, 0..2^53-1 (default: random)")
       ->check(CLI::Range(uint64_t{0}, kMaxSeed));
-  hunt_app->add_option("--report", hunt_options.report_path, "JSON report of every trial")
-      ->capture_default_str();
-  hunt_app->add_flag(
-      "--progress", hunt_options.progress,
-      "show trials, time left and findings on stderr (default: when it is a terminal)");
+  hunt->add_option("--report", h.report_path, "JSON report of every trial")->capture_default_str();
+  hunt->add_flag("--progress", h.progress,
+                 "show trials, time left and findings on stderr (default: when it is a terminal)");
+  return hunt;
+}
 
-  std::vector<std::string> args = WithDefaultSubcommand(app, argc, argv);
+int ExecuteHuntCommandLine(const CLI::App& hunt, HuntCommandLine& line) {
+  HuntCommand& h = line.hunt;
+  h.budget = *ParseDuration(line.budget);
+  if (h.budget.count() == 0) {
+    std::fprintf(stderr, "bpstress: hunt: --budget: must be greater than 0\n");
+    return kExitUsage;
+  }
+  h.seed_given = hunt.count("--seed") != 0;
+  if (!h.seed_given) h.seed = RandomSeed();
+  return RunHunt(h);
+}
+
+// Parses `args` (the subcommand first); an exit code when parsing ends the command (--help,
+// --version: 0; a usage error: one line on stderr, 2).
+std::optional<int> Parse(CLI::App& app, std::vector<std::string> args) {
   const std::vector<std::string> given = args;
-  cmd.argv = args;
   std::reverse(args.begin(), args.end());  // CLI11 takes the vector back to front
   try {
     app.parse(args);
@@ -453,79 +575,40 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "bpstress: %s\n", unknown ? unknown->c_str() : e.what());
     return kExitUsage;
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app{"bpstress: stress and fuzz testing for byte-buffer pools", "bpstress"};
+  app.set_version_flag("--version", VersionString());
+  app.require_subcommand(1);
+
+  // Subcommands in the order --help lists them.
+  RunCommandLine run_line;
+  CLI::App* run = AddRunCommand(app, run_line);
+  std::string list_format = "text";
+  CLI::App* list = AddListCommand(app, list_format);
+  SelftestOptions selftest_options;
+  CLI::App* selftest = AddSelftestCommand(app, selftest_options);
+  const auto run_report_command = AddReportCommands(app);
+  ContractCommand contract_cmd;
+  CLI::App* contract = AddContractCommand(app, contract_cmd);
+  app.footer([run] { return TopLevelFooter(run); });
+  HuntCommandLine hunt_line;
+  CLI::App* hunt = AddHuntCommand(app, hunt_line);
+
+  const std::vector<std::string> args = WithDefaultSubcommand(app, argc, argv);
+  run_line.cmd.argv = args;
+  if (std::optional<int> code = Parse(app, args)) return *code;
 
   if (list->parsed()) return list_format == "json" ? ListJson() : ListCommand();
   if (std::optional<int> code = run_report_command()) return *code;
   if (selftest->parsed()) return RunSelftest(selftest_options);
   if (contract->parsed()) return ExecuteContract(contract_cmd);
-  if (hunt_app->parsed()) {
-    hunt_options.budget = *ParseDuration(hunt_budget);
-    if (hunt_options.budget.count() == 0) {
-      std::fprintf(stderr, "bpstress: hunt: --budget: must be greater than 0\n");
-      return kExitUsage;
-    }
-    hunt_options.seed_given = hunt_app->count("--seed") != 0;
-    if (!hunt_options.seed_given) {
-      std::random_device rd;
-      hunt_options.seed = ((uint64_t{rd()} << 32) ^ rd()) & kMaxSeed;
-    }
-    return RunHunt(hunt_options);
-  }
-  if (run->parsed()) {
-    cmd.options.duration = *ParseDuration(duration);
-    if (cmd.options.ops_per_thread == 0 && cmd.options.duration.count() == 0) {
-      std::fprintf(stderr, "bpstress: --duration: must be greater than 0\n");
-      return kExitUsage;
-    }
-    cmd.duration_given = run->count("--duration") != 0;
-    if (std::optional<int> code = ApplyHuntOptions(cmd, hunt)) return *code;
-    cmd.pools_given = run->count("--pool") != 0;
-    if (run->count("--isolate") + run->count("--no-isolate") != 0) {
-      cmd.isolate = isolate ? RunCommand::Isolate::kOn : RunCommand::Isolate::kOff;
-    }
-    if (run->count("--seed") != 0) {
-      const std::optional<uint64_t> v = ParseUint(seed);
-      if (!v || *v > kMaxSeed) {
-        std::fprintf(stderr, "bpstress: --seed: '%s' is not an integer in 0..%llu\n", seed.c_str(),
-                     static_cast<unsigned long long>(kMaxSeed));
-        return kExitUsage;
-      }
-      cmd.options.seed = *v;
-      cmd.seed_given = true;
-    } else {
-      // Below 2^53: a double (jq, JavaScript) holds it exactly, so the reproduce step keeps it.
-      std::random_device rd;
-      cmd.options.seed = ((uint64_t{rd()} << 32) ^ rd()) & kMaxSeed;
-    }
-    cmd.options.warmup = *ParseDuration(warmup);
-    cmd.options.sample_interval = *ParseDuration(sample_interval);
-    if (cmd.options.sample_interval < std::chrono::milliseconds(1)) {
-      std::fprintf(stderr, "bpstress: --sample-interval: must be at least 1ms\n");
-      return kExitUsage;
-    }
-    if (!max_rss.empty()) cmd.options.max_rss_bytes = *ParseSize(max_rss);
-    if (!deadline.empty()) {
-      cmd.options.deadline = *ParseDuration(deadline);
-      if (cmd.options.deadline.count() == 0) {
-        std::fprintf(stderr, "bpstress: --deadline: must be greater than 0\n");
-        return kExitUsage;
-      }
-    }
-    cmd.options.touch = touch == "none"   ? Touch::kNone
-                        : touch == "head" ? Touch::kHead
-                        : touch == "ends" ? Touch::kEnds
-                                          : Touch::kFull;
-    cmd.touch_given = run->count("--touch") != 0;
-    cmd.options.checks = checks == "none"    ? CheckLevel::kNone
-                         : checks == "basic" ? CheckLevel::kBasic
-                                             : CheckLevel::kFull;
-    cmd.options.workload = workload == "json" ? Workload::kJson : Workload::kBytes;
-    cmd.format = format == "json" ? OutputFormat::kJson : OutputFormat::kTable;
-    cmd.progress = progress == "always"  ? ProgressMode::kAlways
-                   : progress == "never" ? ProgressMode::kNever
-                                         : ProgressMode::kAuto;
-    return ExecuteRun(cmd);
-  }
+  if (hunt->parsed()) return ExecuteHuntCommandLine(*hunt, hunt_line);
+  if (run->parsed()) return ExecuteRunCommandLine(*run, run_line);
   return kExitUsage;
 }
 

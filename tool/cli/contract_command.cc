@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "pool/plugin.h"
-#include "tool/run/dispatch.h"
+#include "tool/run/run_spec.h"
 #include "tool/util/exit_codes.h"
 #include "tool/util/units.h"
 

@@ -22,9 +22,9 @@
 #include "tool/cli/reproduce.h"
 #include "tool/process/subprocess.h"
 #include "tool/report/report.h"
-#include "tool/run/dispatch.h"
 #include "tool/run/plugin_run.h"
 #include "tool/run/rng.h"
+#include "tool/run/run_spec.h"
 #include "tool/util/exit_codes.h"
 #include "tool/util/sysinfo.h"
 
@@ -132,48 +132,29 @@ bool IsFinding(const std::string& outcome) {
          outcome == "hung";
 }
 
-// Runs one trial child: /proc/self/exe with `args`, output to files in `dir`, killed at `kill`.
-TrialResult RunTrial(const std::vector<std::string>& args, const std::string& dir,
-                     std::chrono::nanoseconds kill_after, bool misuse) {
-  const std::string report = dir + "/trial.json", out = dir + "/trial.out",
-                    err = dir + "/trial.err";
-  std::vector<std::string> argv = {"bpstress"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  argv.insert(argv.end(), {"--report", report, "--progress", "never", "--format", "table"});
-  unlink(report.c_str());
-  ChildSpec spec;
-  spec.path = "/proc/self/exe";
-  spec.argv = argv;
-  spec.stdout_path = out;
-  spec.stderr_path = err;
-  std::string spawn_error;
-  const pid_t pid = SpawnChild(spec, &spawn_error);
-  TrialResult r;
-  bool killed = false;
-  if (pid < 0) {
-    r.exit_code = -1;
-  } else {
-    // An interrupt reaches the trial as SIGTERM: it writes its report and stops.
-    const ChildExit exit = WaitChild(pid, kill_after, [] { return PendingSignal().load() != 0; });
-    killed = exit.timed_out;
-    r.exit_code = exit.exit_code;
-    r.seconds = exit.seconds;
-  }
-  const std::string err_text = Slurp(err);
-  nlohmann::json pool;
+// The findings of a trial's report into r: its violation counts and, under --misuse double-put,
+// what the pool did with the repeated puts (a hardening finding). Returns the pool's outcome, or
+// "" when the report is missing or unreadable.
+std::string ReadTrialReport(const std::string& path, TrialResult* r) {
   try {
-    pool = nlohmann::json::parse(Slurp(report)).at("pools").at(0);
+    const nlohmann::json pool = nlohmann::json::parse(Slurp(path)).at("pools").at(0);
     for (const auto& [kind, count] : pool.at("violations").items()) {
-      if (count.get<uint64_t>() != 0) r.findings[kind] = count.get<uint64_t>();
+      if (count.get<uint64_t>() != 0) r->findings[kind] = count.get<uint64_t>();
     }
-    // --misuse double-put: what the pool did with the repeated puts (a hardening finding).
     if (const uint64_t accepted = pool.value("double_put_accepted", uint64_t{0})) {
-      r.findings["double_put_accepted"] = accepted;
+      r->findings["double_put_accepted"] = accepted;
     }
+    return pool.is_object() ? pool.value("outcome", "") : "";
   } catch (const std::exception&) {
-    pool = nullptr;
+    return "";
   }
-  const std::string reported = pool.is_object() ? pool.value("outcome", "") : "";
+}
+
+// The trial's outcome and detail, from how its child ended (killed by the hunt, its exit code),
+// the outcome its report gives and its stderr.
+void ClassifyTrial(bool killed, std::chrono::nanoseconds kill_after, const std::string& reported,
+                   const std::string& err_text, bool misuse, TrialResult* result) {
+  TrialResult& r = *result;
   const bool sanitizer = err_text.find("Sanitizer") != std::string::npos ||
                          err_text.find("runtime error:") != std::string::npos;
   if (killed) {
@@ -202,6 +183,37 @@ TrialResult RunTrial(const std::vector<std::string>& args, const std::string& di
   if (misuse && (r.outcome == "crashed" || r.outcome == "sanitizer" || r.outcome == "hung")) {
     r.outcome = "misuse_fault";
   }
+}
+
+// Runs one trial child: /proc/self/exe with `args`, output to files in `dir`, killed at `kill`.
+TrialResult RunTrial(const std::vector<std::string>& args, const std::string& dir,
+                     std::chrono::nanoseconds kill_after, bool misuse) {
+  const std::string report = dir + "/trial.json", out = dir + "/trial.out",
+                    err = dir + "/trial.err";
+  std::vector<std::string> argv = {"bpstress"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.insert(argv.end(), {"--report", report, "--progress", "never", "--format", "table"});
+  unlink(report.c_str());
+  ChildSpec spec;
+  spec.path = "/proc/self/exe";
+  spec.argv = argv;
+  spec.stdout_path = out;
+  spec.stderr_path = err;
+  std::string spawn_error;
+  const pid_t pid = SpawnChild(spec, &spawn_error);
+  TrialResult r;
+  bool killed = false;
+  if (pid < 0) {
+    r.exit_code = -1;
+  } else {
+    // An interrupt reaches the trial as SIGTERM: it writes its report and stops.
+    const ChildExit exit = WaitChild(pid, kill_after, [] { return PendingSignal().load() != 0; });
+    killed = exit.timed_out;
+    r.exit_code = exit.exit_code;
+    r.seconds = exit.seconds;
+  }
+  const std::string reported = ReadTrialReport(report, &r);
+  ClassifyTrial(killed, kill_after, reported, Slurp(err), misuse, &r);
   for (const std::string& f : {report, out, err}) unlink(f.c_str());
   return r;
 }
@@ -221,6 +233,180 @@ nlohmann::json ConfigJson(const HuntTrial& t) {
           {"seed", o.seed}};
 }
 
+// What a hunt has done so far: the running fields of its report.
+struct HuntState {
+  Clock::time_point start;
+  std::string started_at;
+  nlohmann::json trials = nlohmann::json::array();
+  size_t findings = 0;
+  std::string stopped = "budget";
+  std::string reproduce;
+  int code = kExitOk;
+};
+
+// The pool under test: one built-in spec (checked here) or one plugin (loaded once to check it).
+std::optional<int> ResolveTarget(const HuntCommand& h, ReproducePool* target,
+                                 std::optional<PoolSpec>* spec) {
+  if (h.pools.size() + h.plugins.size() != 1) {
+    std::fprintf(stderr, "bpstress: hunt: give exactly one pool: --pool SPEC or --plugin PATH\n");
+    return kExitUsage;
+  }
+  if (!h.pools.empty()) {
+    std::string error;
+    *spec = ParsePoolSpec(h.pools[0], &error);
+    if (*spec && h.pools[0] == "all") error = "takes one pool, not 'all'";
+    if (!*spec || !error.empty()) {
+      std::fprintf(stderr, "bpstress: hunt: --pool %s: %s\n", h.pools[0].c_str(),
+                   error.empty() ? "takes one pool, not 'all'" : error.c_str());
+      return kExitUsage;
+    }
+    if (auto problem = ValidatePoolSpec(**spec)) {
+      std::fprintf(stderr, "bpstress: hunt: --pool %s: %s\n", h.pools[0].c_str(), problem->c_str());
+      return kExitUsage;
+    }
+    target->value = (*spec)->Canonical();
+    return std::nullopt;
+  }
+  std::string error;
+  if (!LoadPluginSpec(h.plugins[0], &error)) {
+    std::fprintf(stderr, "bpstress: hunt: --plugin %s: %s\n", h.plugins[0].c_str(), error.c_str());
+    return kExitBadInput;
+  }
+  target->plugin = true;
+  target->value = h.plugins[0];
+  return std::nullopt;
+}
+
+// A private directory under $TMPDIR for the trials' reports and output.
+std::optional<int> MakeWorkDir(std::string* dir) {
+  const char* tmp = std::getenv("TMPDIR");
+  *dir = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/bpstress-hunt-XXXXXX";
+  if (mkdtemp(dir->data()) == nullptr) {
+    std::fprintf(stderr, "bpstress: hunt: cannot create a work directory: %s\n",
+                 std::strerror(errno));
+    return kExitBadInput;
+  }
+  return std::nullopt;
+}
+
+nlohmann::json HuntReport(const HuntCommand& h, const ReproducePool& target, const HuntState& s) {
+  return nlohmann::json{
+      {"schema", "bpstress-hunt/1"},
+      {"tool",
+       {{"name", "bpstress"},
+        {"version", build::kVersion},
+        {"build_type", build::kBuildType},
+        {"sanitizers", build::kSanitizers}}},
+      {"started_at", s.started_at},
+      {"target", {{target.plugin ? "plugin" : "pool", target.value}}},
+      {"seed", h.seed},
+      {"seed_given", h.seed_given},
+      {"budget_s", std::chrono::duration<double>(h.budget).count()},
+      {"seconds", std::chrono::duration<double>(Clock::now() - s.start).count()},
+      {"trials_run", s.trials.size()},
+      {"findings", s.findings},
+      {"stopped", s.stopped},
+      {"reproduce", s.reproduce.empty() ? nlohmann::json() : nlohmann::json(s.reproduce)},
+      {"exit_code", s.code},
+      {"trials", s.trials}};
+}
+
+// The next trial drawn, fitted to the budget left and to the pool; nullopt when the budget is
+// spent. The trial is drawn either way, so that a seed draws the same sequence.
+std::optional<HuntTrial> NextTrial(Rng& rng, uint64_t memory, Clock::duration left,
+                                   const std::optional<PoolSpec>& spec) {
+  HuntTrial trial = DrawTrial(rng, memory);
+  // The last trial is shortened to the budget; a sliver of budget is not worth a trial.
+  if (left < milliseconds(200)) return std::nullopt;
+  trial.options.duration = std::min<std::chrono::nanoseconds>(
+      trial.options.duration, std::chrono::duration_cast<milliseconds>(left));
+  trial.options.deadline = trial.options.duration + kTrialDeadline;
+  if (spec) {
+    if (ValidateRunOptions(*spec, trial.options)) trial.options.cross_thread = 0;
+  }
+  return trial;
+}
+
+void PrintFinding(size_t index, const TrialResult& r, const std::string& line) {
+  std::string kinds;
+  for (const auto& [kind, count] : r.findings) {
+    kinds += (kinds.empty() ? "" : ", ") + kind + " " + std::to_string(count);
+  }
+  std::printf("finding: trial %zu: %s%s%s%s\n", index + 1, r.outcome.c_str(),
+              kinds.empty() ? "" : " (", kinds.c_str(), kinds.empty() ? "" : ")");
+  if (!r.detail.empty()) std::printf("  %s\n", r.detail.c_str());
+  std::printf("reproduce: %s\n", line.c_str());
+}
+
+// Adds a trial's result to the state; true when the hunt stops at it (interrupted, refused, a
+// finding).
+bool RecordTrial(size_t index, const HuntTrial& trial, const std::vector<std::string>& args,
+                 const std::string& line, const TrialResult& r, bool progress, HuntState* s) {
+  s->trials.push_back({{"index", index},
+                       {"config", ConfigJson(trial)},
+                       {"args", args},
+                       {"reproduce", line},
+                       {"outcome", r.outcome},
+                       {"exit_code", r.exit_code},
+                       {"seconds", r.seconds},
+                       {"findings", r.findings},
+                       {"detail", r.detail}});
+  if (r.outcome == "interrupted") {
+    s->stopped = "interrupted";
+    s->code = kExitInterrupted;
+    return true;
+  }
+  if (r.outcome == "error") {
+    if (progress) std::fprintf(stderr, "\r%60s\r", "");
+    std::fprintf(stderr, "bpstress: hunt: trial %zu was refused (exit %d): %s\n", index + 1,
+                 r.exit_code, r.detail.c_str());
+    s->stopped = "error";
+    s->code = kExitBadInput;
+    return true;
+  }
+  if (!IsFinding(r.outcome)) return false;
+  ++s->findings;
+  s->stopped = "finding";
+  s->reproduce = line;
+  s->code = kExitCheckFailed;
+  if (progress) std::fprintf(stderr, "\r%60s\r", "");
+  PrintFinding(index, r, line);
+  return true;
+}
+
+// Trials, one child at a time, until the budget is spent, a finding, a refusal or an interrupt.
+void RunTrials(const HuntCommand& h, const ReproducePool& target,
+               const std::optional<PoolSpec>& spec, uint64_t memory, const std::string& dir,
+               HuntState* s) {
+  const bool progress = h.progress || isatty(STDERR_FILENO);
+  Rng rng(h.seed, 0x48554E54);
+  const Clock::time_point end = s->start + h.budget;
+  for (size_t index = 0;; ++index) {
+    if (PendingSignal().load() != 0) {
+      s->stopped = "interrupted";
+      s->code = kExitInterrupted;
+      break;
+    }
+    const auto left = end - Clock::now();
+    const std::optional<HuntTrial> trial = NextTrial(rng, memory, left, spec);
+    if (!trial) break;
+    ReproducePool trial_target = target;
+    // Each trial is its configuration, start to end: no hunt phase of its own.
+    trial_target.profile = "bench";
+    const std::vector<std::string> args = ReproduceArgs(trial_target, trial->dist, trial->options);
+    const std::string line = "bpstress " + ShellJoin(args);
+    if (progress) {
+      std::fprintf(stderr, "\rhunt: trial %zu, %.0fs left, %zu findings ", index + 1,
+                   std::max(0.0, std::chrono::duration<double>(left).count()), s->findings);
+      std::fflush(stderr);
+    }
+    const TrialResult r = RunTrial(args, dir, trial->options.duration + kTrialKill,
+                                   trial->options.double_put_rate > 0);
+    if (RecordTrial(index, *trial, args, line, r, progress, s)) break;
+  }
+  if (progress) std::fprintf(stderr, "\r%60s\r", "");
+}
+
 }  // namespace
 
 std::vector<HuntTrial> DrawHuntTrials(uint64_t seed, size_t count, uint64_t memory_bytes) {
@@ -231,154 +417,30 @@ std::vector<HuntTrial> DrawHuntTrials(uint64_t seed, size_t count, uint64_t memo
 }
 
 int RunHunt(const HuntCommand& h) {
-  if (h.pools.size() + h.plugins.size() != 1) {
-    std::fprintf(stderr, "bpstress: hunt: give exactly one pool: --pool SPEC or --plugin PATH\n");
-    return kExitUsage;
-  }
   ReproducePool target;
   std::optional<PoolSpec> spec;
-  if (!h.pools.empty()) {
-    std::string error;
-    spec = ParsePoolSpec(h.pools[0], &error);
-    if (spec && h.pools[0] == "all") error = "takes one pool, not 'all'";
-    if (!spec || !error.empty()) {
-      std::fprintf(stderr, "bpstress: hunt: --pool %s: %s\n", h.pools[0].c_str(),
-                   error.empty() ? "takes one pool, not 'all'" : error.c_str());
-      return kExitUsage;
-    }
-    if (auto problem = ValidatePoolSpec(*spec)) {
-      std::fprintf(stderr, "bpstress: hunt: --pool %s: %s\n", h.pools[0].c_str(), problem->c_str());
-      return kExitUsage;
-    }
-    target.value = spec->Canonical();
-  } else {
-    std::string error;
-    if (!LoadPluginSpec(h.plugins[0], &error)) {
-      std::fprintf(stderr, "bpstress: hunt: --plugin %s: %s\n", h.plugins[0].c_str(),
-                   error.c_str());
-      return kExitBadInput;
-    }
-    target.plugin = true;
-    target.value = h.plugins[0];
-  }
+  if (std::optional<int> code = ResolveTarget(h, &target, &spec)) return *code;
   if (std::string error; !CanWriteFile(h.report_path, &error)) {
     std::fprintf(stderr, "bpstress: hunt: --report: %s\n", error.c_str());
     return kExitUsage;
   }
-  const char* tmp = std::getenv("TMPDIR");
-  std::string dir =
-      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/bpstress-hunt-XXXXXX";
-  if (mkdtemp(dir.data()) == nullptr) {
-    std::fprintf(stderr, "bpstress: hunt: cannot create a work directory: %s\n",
-                 std::strerror(errno));
-    return kExitBadInput;
-  }
+  std::string dir;
+  if (std::optional<int> code = MakeWorkDir(&dir)) return *code;
 
   InstallSignalHandlers();
   const uint64_t memory = GetHostInfo().memory_bytes;
-  const bool progress = h.progress || isatty(STDERR_FILENO);
-  Rng rng(h.seed, 0x48554E54);
-  const Clock::time_point start = Clock::now();
-  const Clock::time_point end = start + h.budget;
-  nlohmann::json trials = nlohmann::json::array();
-  size_t findings = 0;
-  std::string stopped = "budget", reproduce;
-  int code = kExitOk;
-
-  const std::string started_at = UtcTimestamp();
-  auto render_report = [&] {
-    return nlohmann::json{
-        {"schema", "bpstress-hunt/1"},
-        {"tool",
-         {{"name", "bpstress"},
-          {"version", build::kVersion},
-          {"build_type", build::kBuildType},
-          {"sanitizers", build::kSanitizers}}},
-        {"started_at", started_at},
-        {"target", {{target.plugin ? "plugin" : "pool", target.value}}},
-        {"seed", h.seed},
-        {"seed_given", h.seed_given},
-        {"budget_s", std::chrono::duration<double>(h.budget).count()},
-        {"seconds", std::chrono::duration<double>(Clock::now() - start).count()},
-        {"trials_run", trials.size()},
-        {"findings", findings},
-        {"stopped", stopped},
-        {"reproduce", reproduce.empty() ? nlohmann::json() : nlohmann::json(reproduce)},
-        {"exit_code", code},
-        {"trials", trials}};
-  };
-
-  for (size_t index = 0;; ++index) {
-    if (PendingSignal().load() != 0) {
-      stopped = "interrupted";
-      code = kExitInterrupted;
-      break;
-    }
-    const auto left = end - Clock::now();
-    HuntTrial trial = DrawTrial(rng, memory);
-    // The last trial is shortened to the budget; a sliver of budget is not worth a trial.
-    if (left < milliseconds(200)) break;
-    trial.options.duration = std::min<std::chrono::nanoseconds>(
-        trial.options.duration, std::chrono::duration_cast<milliseconds>(left));
-    trial.options.deadline = trial.options.duration + kTrialDeadline;
-    if (spec) {
-      if (ValidateRunOptions(*spec, trial.options)) trial.options.cross_thread = 0;
-    }
-    ReproducePool trial_target = target;
-    // Each trial is its configuration, start to end: no hunt phase of its own.
-    trial_target.profile = "bench";
-    const std::vector<std::string> args = ReproduceArgs(trial_target, trial.dist, trial.options);
-    const std::string line = "bpstress " + ShellJoin(args);
-    if (progress) {
-      std::fprintf(stderr, "\rhunt: trial %zu, %.0fs left, %zu findings ", index + 1,
-                   std::max(0.0, std::chrono::duration<double>(left).count()), findings);
-      std::fflush(stderr);
-    }
-    const TrialResult r =
-        RunTrial(args, dir, trial.options.duration + kTrialKill, trial.options.double_put_rate > 0);
-    nlohmann::json entry = {
-        {"index", index},       {"config", ConfigJson(trial)}, {"args", args},
-        {"reproduce", line},    {"outcome", r.outcome},        {"exit_code", r.exit_code},
-        {"seconds", r.seconds}, {"findings", r.findings},      {"detail", r.detail}};
-    trials.push_back(std::move(entry));
-    if (r.outcome == "interrupted") {
-      stopped = "interrupted";
-      code = kExitInterrupted;
-      break;
-    }
-    if (r.outcome == "error") {
-      if (progress) std::fprintf(stderr, "\r%60s\r", "");
-      std::fprintf(stderr, "bpstress: hunt: trial %zu was refused (exit %d): %s\n", index + 1,
-                   r.exit_code, r.detail.c_str());
-      stopped = "error";
-      code = kExitBadInput;
-      break;
-    }
-    if (IsFinding(r.outcome)) {
-      ++findings;
-      stopped = "finding";
-      reproduce = line;
-      code = kExitCheckFailed;
-      if (progress) std::fprintf(stderr, "\r%60s\r", "");
-      std::string kinds;
-      for (const auto& [kind, count] : r.findings) {
-        kinds += (kinds.empty() ? "" : ", ") + kind + " " + std::to_string(count);
-      }
-      std::printf("finding: trial %zu: %s%s%s%s\n", index + 1, r.outcome.c_str(),
-                  kinds.empty() ? "" : " (", kinds.c_str(), kinds.empty() ? "" : ")");
-      if (!r.detail.empty()) std::printf("  %s\n", r.detail.c_str());
-      std::printf("reproduce: %s\n", line.c_str());
-      break;
-    }
-  }
-  if (progress) std::fprintf(stderr, "\r%60s\r", "");
+  HuntState state;
+  state.start = Clock::now();
+  state.started_at = UtcTimestamp();
+  RunTrials(h, target, spec, memory, dir, &state);
   rmdir(dir.c_str());
 
-  const nlohmann::json report = render_report();
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  std::printf("hunt: %zu trials in %.1fs, %zu finding%s (seed %llu); report: %s\n", trials.size(),
-              seconds, findings, findings == 1 ? "" : "s", static_cast<unsigned long long>(h.seed),
-              h.report_path.c_str());
+  const nlohmann::json report = HuntReport(h, target, state);
+  const double seconds = std::chrono::duration<double>(Clock::now() - state.start).count();
+  std::printf("hunt: %zu trials in %.1fs, %zu finding%s (seed %llu); report: %s\n",
+              state.trials.size(), seconds, state.findings, state.findings == 1 ? "" : "s",
+              static_cast<unsigned long long>(h.seed), h.report_path.c_str());
+  int code = state.code;
   if (std::string error; !WriteFileAtomic(h.report_path, report.dump(2) + "\n", &error)) {
     std::fprintf(stderr, "bpstress: hunt: --report: %s\n", error.c_str());
     if (code == kExitOk) code = kExitUsage;

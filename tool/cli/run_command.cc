@@ -16,55 +16,20 @@
 #include "tool/process/allocator.h"
 #include "tool/process/isolate.h"
 #include "tool/report/report.h"
-#include "tool/run/dispatch.h"
 #include "tool/run/leak_cycles.h"
 #include "tool/run/plugin_run.h"
+#include "tool/run/run_spec.h"
 #include "tool/util/exit_codes.h"
 #include "tool/util/stats.h"
 #include "tool/util/sysinfo.h"
+#include "tool/util/text_format.h"
 #include "tool/util/units.h"
 
 namespace bp {
 namespace {
 
-std::string FormatRate(double per_s) {
-  char out[32];
-  if (per_s >= 1e6) {
-    std::snprintf(out, sizeof out, "%.2fM", per_s / 1e6);
-  } else if (per_s >= 1e3) {
-    std::snprintf(out, sizeof out, "%.1fK", per_s / 1e3);
-  } else {
-    std::snprintf(out, sizeof out, "%.0f", per_s);
-  }
-  return out;
-}
-
-std::string FormatNanos(uint64_t ns) {
-  char out[32];
-  if (ns >= 1000000) {
-    std::snprintf(out, sizeof out, "%.1fms", static_cast<double>(ns) / 1e6);
-  } else if (ns >= 1000) {
-    std::snprintf(out, sizeof out, "%.1fus", static_cast<double>(ns) / 1e3);
-  } else {
-    std::snprintf(out, sizeof out, "%lluns", static_cast<unsigned long long>(ns));
-  }
-  return out;
-}
-
-// Terminal columns of UTF-8 text ("±" is two bytes, one column).
-size_t Columns(const std::string& s) {
-  return static_cast<size_t>(
-      std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
-}
-
 bool IsPartial(Outcome o) {
   return o == Outcome::kHung || o == Outcome::kCrashed || o == Outcome::kSanitizer;
-}
-
-std::string Percent(double r) {
-  char out[16];
-  std::snprintf(out, sizeof out, "%.1f%%", 100 * r);
-  return out;
 }
 
 // What the run injected (README "Finding bugs"), under the table: ops/s measured under
@@ -83,19 +48,19 @@ void PrintInjected(const Report& report, bool show_allocator, FILE* out) {
                  "profile hunt: each pool first hunted bugs for %.0f%% of its time (--touch none, "
                  "--preempt %s/s), then was measured with nothing injected (--profile bench: "
                  "measurement only)\n",
-                 100 * o.hunt_share, FormatRate(o.hunt_rate).c_str());
+                 100 * o.hunt_share, RunRate(o.hunt_rate).c_str());
     for (const PoolRun& p : report.pools) {
       if (!p.hunt.ran) continue;
       std::fprintf(out, "  %s: hunt phase %.2fs, %s ops, %llu preemptions%s\n",
                    RowName(p, show_allocator).c_str(), p.hunt.seconds,
-                   FormatRate(static_cast<double>(p.hunt.ops)).c_str(),
+                   RunRate(static_cast<double>(p.hunt.ops)).c_str(),
                    static_cast<unsigned long long>(p.hunt.preemptions),
                    p.hunt.found ? ": found it; the row above shows the hunt phase's figures" : "");
     }
   }
   if (o.preempt_rate <= 0 && o.churn == 0 && o.double_put_rate <= 0) return;
   std::fprintf(out, "profile %s:", report.profile.c_str());
-  if (o.preempt_rate > 0) std::fprintf(out, " --preempt %s/s", FormatRate(o.preempt_rate).c_str());
+  if (o.preempt_rate > 0) std::fprintf(out, " --preempt %s/s", RunRate(o.preempt_rate).c_str());
   if (o.churn != 0) std::fprintf(out, " --churn %llu", static_cast<unsigned long long>(o.churn));
   if (o.double_put_rate > 0) std::fprintf(out, " --misuse double-put:%g", o.double_put_rate);
   std::fprintf(out, "; ops/s are under injection (--profile bench for a clean benchmark)\n");
@@ -127,68 +92,8 @@ void PrintInjected(const Report& report, bool show_allocator, FILE* out) {
   }
 }
 
-void PrintTable(const Report& report, bool show_allocator, FILE* out) {
-  std::vector<std::vector<std::string>> rows;
-  rows.push_back({"pool", "ops/s", "p50", "p99", "hit rate", "waste", "peak RSS", "violations",
-                  "outcome", "verdict"});
-  for (size_t i = 0; i < report.pools.size(); ++i) {
-    const PoolRun& p = report.pools[i];
-    const ThreadResult& t = p.total;
-    const double rate = p.seconds > 0 ? static_cast<double>(t.ops) / p.seconds : 0;
-    std::string rate_text = FormatRate(rate), p99_text = FormatNanos(t.latency.Percentile(99));
-    if (i < report.repeats.size() && report.repeats[i].size() > 1) {
-      // Repeats: the median and the half-width of its 95% interval (tool/util/stats.h).
-      std::vector<double> rates, p99s;
-      for (const PoolRun& r : report.repeats[i]) {
-        if (r.seconds <= 0 || IsPartial(r.outcome)) continue;
-        rates.push_back(static_cast<double>(r.total.ops) / r.seconds);
-        if (r.total.latency.Count() != 0) {
-          p99s.push_back(static_cast<double>(r.total.latency.Percentile(99)));
-        }
-      }
-      const Summary sr = Summarize(rates), sp = Summarize(p99s);
-      if (sr.n != 0) {
-        rate_text = FormatRate(sr.median) + " ± " + FormatRate((sr.ci_high - sr.ci_low) / 2);
-      }
-      if (sp.n != 0) {
-        p99_text = FormatNanos(static_cast<uint64_t>(sp.median)) + " ± " +
-                   FormatNanos(static_cast<uint64_t>((sp.ci_high - sp.ci_low) / 2));
-      }
-    }
-    const double hit = p.stats.gets ? static_cast<double>(p.stats.hits) / p.stats.gets : 0;
-    const double waste =
-        t.bytes_capacity > t.bytes_requested
-            ? static_cast<double>(t.bytes_capacity - t.bytes_requested) / t.bytes_capacity
-            : 0;
-    std::string violations = std::to_string(t.violations.failures());
-    if (t.violations.count(Violation::kTruncated) != 0) {
-      violations += " (+" + std::to_string(t.violations.count(Violation::kTruncated)) + " trunc)";
-    }
-    rows.push_back({RowName(p, show_allocator), rate_text, FormatNanos(t.latency.Percentile(50)),
-                    p99_text, p.pool_counters ? Percent(hit) : "-", Percent(waste),
-                    FormatBytes(p.peak_rss_bytes), violations, OutcomeName(p.outcome),
-                    PoolPassed(p) ? "pass" : "FAIL"});
-  }
-  std::vector<size_t> width(rows[0].size(), 0);
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], Columns(row[i]));
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      // Names left-aligned, numbers right-aligned.
-      const size_t pad = width[i] - Columns(row[i]);
-      if (i == 0 || i >= 8) {
-        line += row[i] + std::string(pad, ' ');
-      } else {
-        line += std::string(pad, ' ') + row[i];
-      }
-      if (i + 1 < row.size()) line += "  ";
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    std::fprintf(out, "%s\n", line.c_str());
-  }
-  // Footer: where each crash happened, and the crashing thread's stack.
+// Under the table: where each crash happened, and the crashing thread's stack.
+void PrintCrashes(const Report& report, bool show_allocator, FILE* out) {
   for (const PoolRun& p : report.pools) {
     if (p.outcome != Outcome::kCrashed) continue;
     std::string what = p.signal != 0 ? SignalName(p.signal) : "exit without a result";
@@ -205,6 +110,53 @@ void PrintTable(const Report& report, bool show_allocator, FILE* out) {
       std::fprintf(out, "  #%zu %s\n", i, p.crash_frames[i].c_str());
     }
   }
+}
+
+void PrintTable(const Report& report, bool show_allocator, FILE* out) {
+  // Names left-aligned, numbers right-aligned.
+  TextTable table({true, false, false, false, false, false, false, false, true, true});
+  table.AddRow({"pool", "ops/s", "p50", "p99", "hit rate", "waste", "peak RSS", "violations",
+                "outcome", "verdict"});
+  for (size_t i = 0; i < report.pools.size(); ++i) {
+    const PoolRun& p = report.pools[i];
+    const ThreadResult& t = p.total;
+    const double rate = p.seconds > 0 ? static_cast<double>(t.ops) / p.seconds : 0;
+    std::string rate_text = RunRate(rate), p99_text = RunNanos(t.latency.Percentile(99));
+    if (i < report.repeats.size() && report.repeats[i].size() > 1) {
+      // Repeats: the median and the half-width of its 95% interval (tool/util/stats.h).
+      std::vector<double> rates, p99s;
+      for (const PoolRun& r : report.repeats[i]) {
+        if (r.seconds <= 0 || IsPartial(r.outcome)) continue;
+        rates.push_back(static_cast<double>(r.total.ops) / r.seconds);
+        if (r.total.latency.Count() != 0) {
+          p99s.push_back(static_cast<double>(r.total.latency.Percentile(99)));
+        }
+      }
+      const Summary sr = Summarize(rates), sp = Summarize(p99s);
+      if (sr.n != 0) {
+        rate_text = RunRate(sr.median) + " ± " + RunRate((sr.ci_high - sr.ci_low) / 2);
+      }
+      if (sp.n != 0) {
+        p99_text = RunNanos(static_cast<uint64_t>(sp.median)) + " ± " +
+                   RunNanos(static_cast<uint64_t>((sp.ci_high - sp.ci_low) / 2));
+      }
+    }
+    const double hit = p.stats.gets ? static_cast<double>(p.stats.hits) / p.stats.gets : 0;
+    const double waste =
+        t.bytes_capacity > t.bytes_requested
+            ? static_cast<double>(t.bytes_capacity - t.bytes_requested) / t.bytes_capacity
+            : 0;
+    std::string violations = std::to_string(t.violations.failures());
+    if (t.violations.count(Violation::kTruncated) != 0) {
+      violations += " (+" + std::to_string(t.violations.count(Violation::kTruncated)) + " trunc)";
+    }
+    table.AddRow({RowName(p, show_allocator), rate_text, RunNanos(t.latency.Percentile(50)),
+                  p99_text, p.pool_counters ? HumanPercent(hit) : "-", HumanPercent(waste),
+                  FormatBytes(p.peak_rss_bytes), violations, OutcomeName(p.outcome),
+                  PoolPassed(p) ? "pass" : "FAIL"});
+  }
+  std::fputs(table.Render().c_str(), out);
+  PrintCrashes(report, show_allocator, out);
   PrintInjected(report, show_allocator, out);
 }
 
@@ -431,26 +383,45 @@ void PrintReproduceLines(const RunCommand& cmd, const Report& report,
   }
 }
 
-}  // namespace
+// A run as planned from its command line before anything runs: the distribution, the pools
+// (jobs) and the allocators. `jobs` point into `plugins`, so a plan is filled in place and never
+// copied or moved.
+struct RunPlan {
+  RunPlan() = default;
+  RunPlan(const RunPlan&) = delete;
+  RunPlan& operator=(const RunPlan&) = delete;
 
-int ExecuteRun(RunCommand& cmd) {
+  std::optional<Distribution> dist;
+  std::vector<PluginSpec> plugins;
+  std::vector<Job> jobs;
+  std::string native;  // the allocator this process runs on
+  std::vector<AllocatorChoice> allocators;
+  const char* child_job = nullptr;  // kJobVariable: this process is a re-executed child
+  bool report_to_stdout = false;    // `--report -`: the JSON goes to stdout, the table to stderr
+  std::vector<std::string> notes;   // for the report: defaults this build changed
+};
+
+// --dist and the options that depend on it.
+std::optional<int> PlanDistribution(RunCommand& cmd, RunPlan* plan) {
   auto parsed = Distribution::Parse(cmd.dist);
   if (const DistError* e = std::get_if<DistError>(&parsed)) {
     std::fprintf(stderr, "bpstress: %s\n", e->message.c_str());
     return e->exit_code;
   }
-  const Distribution dist = std::get<Distribution>(std::move(parsed));
+  plan->dist.emplace(std::get<Distribution>(std::move(parsed)));
   if (cmd.options.workload == Workload::kJson && cmd.options.touch == Touch::kEnds) {
     std::fprintf(stderr, "bpstress: --touch ends: writes the byte pattern; use --workload bytes\n");
     return kExitUsage;
   }
   // Gigabyte sizes are probed where a lying pool would fail: at the two ends of the n asked for.
-  if (dist.edges() && !cmd.touch_given && cmd.options.workload == Workload::kBytes) {
+  if (plan->dist->edges() && !cmd.touch_given && cmd.options.workload == Workload::kBytes) {
     cmd.options.touch = Touch::kEnds;
   }
+  return std::nullopt;
+}
 
-  // Plugins first: their names can be selected with --pool.
-  std::vector<PluginSpec> plugins;
+// Plugins first: their names can be selected with --pool.
+std::optional<int> LoadPlugins(const RunCommand& cmd, std::vector<PluginSpec>* plugins) {
   for (const std::string& arg : cmd.plugins) {
     std::string error;
     auto plugin = LoadPluginSpec(arg, &error, cmd.isolate != RunCommand::Isolate::kOff);
@@ -461,17 +432,38 @@ int ExecuteRun(RunCommand& cmd) {
     // Names are how --pool selects and how reports tell pools apart: make them unique.
     const std::string base = plugin->name;
     for (int k = 2; FindPool(plugin->name) != nullptr ||
-                    std::any_of(plugins.begin(), plugins.end(),
+                    std::any_of(plugins->begin(), plugins->end(),
                                 [&](const PluginSpec& p) { return p.name == plugin->name; });
          ++k) {
       plugin->name = base + "#" + std::to_string(k);
     }
-    plugins.push_back(std::move(*plugin));
+    plugins->push_back(std::move(*plugin));
   }
+  return std::nullopt;
+}
 
-  // What runs: built-in specs and plugins, in the order given. `plugins` no longer changes, so
-  // the pointers hold.
-  std::vector<Job> jobs;
+// One --pool text that names no plugin: a built-in spec, valid with the run's options.
+std::optional<PoolSpec> ParseBuiltinPool(const std::string& text, const RunOptions& options) {
+  std::string error;
+  auto spec = ParsePoolSpec(text, &error);
+  if (!spec) {
+    std::fprintf(stderr, "bpstress: --pool %s: %s\n", text.c_str(), error.c_str());
+    return std::nullopt;
+  }
+  std::optional<std::string> problem = ValidatePoolSpec(*spec);
+  if (!problem) problem = ValidateRunOptions(*spec, options);
+  if (problem) {
+    std::fprintf(stderr, "bpstress: --pool %s: %s\n", text.c_str(), problem->c_str());
+    return std::nullopt;
+  }
+  return spec;
+}
+
+// What runs: built-in specs and plugins, in the order given. `plan->plugins` no longer changes,
+// so the pointers hold.
+std::optional<int> SelectJobs(const RunCommand& cmd, RunPlan* plan) {
+  std::vector<Job>& jobs = plan->jobs;
+  const std::vector<PluginSpec>& plugins = plan->plugins;
   auto add_builtin = [&](const PoolSpec& spec) {
     jobs.push_back({spec.entry->name, spec.Canonical(), spec, nullptr});
   };
@@ -492,20 +484,8 @@ int ExecuteRun(RunCommand& cmd) {
       add_plugin(*it);
       continue;
     }
-    std::string error;
-    auto spec = ParsePoolSpec(text, &error);
-    if (!spec) {
-      std::fprintf(stderr, "bpstress: --pool %s: %s\n", text.c_str(), error.c_str());
-      return kExitUsage;
-    }
-    if (auto problem = ValidatePoolSpec(*spec)) {
-      std::fprintf(stderr, "bpstress: --pool %s: %s\n", text.c_str(), problem->c_str());
-      return kExitUsage;
-    }
-    if (auto problem = ValidateRunOptions(*spec, cmd.options)) {
-      std::fprintf(stderr, "bpstress: --pool %s: %s\n", text.c_str(), problem->c_str());
-      return kExitUsage;
-    }
+    const std::optional<PoolSpec> spec = ParseBuiltinPool(text, cmd.options);
+    if (!spec) return kExitUsage;
     add_builtin(*spec);
   }
   if (cmd.options.workload == Workload::kJson && !plugins.empty()) {
@@ -520,53 +500,45 @@ int ExecuteRun(RunCommand& cmd) {
     std::fprintf(stderr, "bpstress: --pool: no pool selected\n");
     return kExitUsage;
   }
-  // `--report -`: the JSON goes to stdout, so the table goes to stderr.
-  const bool report_to_stdout = cmd.report_path == "-";
-  if (std::string error; !report_to_stdout && !CanWriteFile(cmd.report_path, &error)) {
-    std::fprintf(stderr, "bpstress: --report: %s\n", error.c_str());
-    return kExitUsage;
-  }
+  return std::nullopt;
+}
 
-  // Which allocators: this process's own, or the --allocator list.
-  const std::string native = ActiveAllocator();
-  std::vector<AllocatorChoice> allocators{{native, ""}};
-  const char* job_env = std::getenv(kJobVariable);
-  if (!cmd.allocators.empty() && job_env == nullptr) {
-    AllocatorError error;
-    if (!ParseAllocators(cmd.allocators, &allocators, &error)) {
-      std::fprintf(stderr, "bpstress: --allocator: %s\n", error.message.c_str());
-      return error.exit_code;
+// Which allocators: this process's own, or the --allocator list (not parsed again in a
+// re-executed child, which runs on the one it was given).
+std::optional<int> ChooseAllocators(const RunCommand& cmd, RunPlan* plan) {
+  const std::string& native = plan->native = ActiveAllocator();
+  plan->allocators = {{native, ""}};
+  if (cmd.allocators.empty() || plan->child_job != nullptr) return std::nullopt;
+  AllocatorError error;
+  if (!ParseAllocators(cmd.allocators, &plan->allocators, &error)) {
+    std::fprintf(stderr, "bpstress: --allocator: %s\n", error.message.c_str());
+    return error.exit_code;
+  }
+  for (const AllocatorChoice& a : plan->allocators) {
+    if (a.name == native) continue;
+    if (build::kAnySanitizer) {
+      std::fprintf(stderr,
+                   "bpstress: --allocator %s: a sanitizer build runs on its sanitizer's "
+                   "allocator (%s); use a release build\n",
+                   a.name.c_str(), native.c_str());
+      return kExitUsage;
     }
-    for (const AllocatorChoice& a : allocators) {
-      if (a.name == native) continue;
-      if (build::kAnySanitizer) {
-        std::fprintf(stderr,
-                     "bpstress: --allocator %s: a sanitizer build runs on its sanitizer's "
-                     "allocator (%s); use a release build\n",
-                     a.name.c_str(), native.c_str());
-        return kExitUsage;
-      }
-      if (a.path.empty()) {
-        std::fprintf(stderr,
-                     "bpstress: --allocator %s: this process already runs on %s (LD_PRELOAD?)\n",
-                     a.name.c_str(), native.c_str());
-        return kExitUsage;
-      }
+    if (a.path.empty()) {
+      std::fprintf(stderr,
+                   "bpstress: --allocator %s: this process already runs on %s (LD_PRELOAD?)\n",
+                   a.name.c_str(), native.c_str());
+      return kExitUsage;
     }
   }
+  return std::nullopt;
+}
 
-  Report report;
-  report.started_at = UtcTimestamp();
-  report.host = GetHostInfo();
-  report.dist = dist.spec();
-  report.seed_given = cmd.seed_given;
-  report.profile = cmd.profile;
-  report.misuse_fails = cmd.misuse_fails;
-  for (const Job& j : jobs) report.pool_specs.push_back(j.spec);
+// Defaults that depend on the build or on other options; the report records the result.
+void ApplyRunDefaults(RunCommand& cmd, RunPlan* plan) {
   if (build::kThreadSanitizer && !cmd.duration_given && cmd.options.ops_per_thread == 0) {
     // ThreadSanitizer costs 5-15x in time: a shorter default keeps sanitizer jobs bounded.
     cmd.options.duration = std::chrono::seconds(1);
-    report.notes.push_back("ThreadSanitizer build: default --duration scaled from 2s to 1s");
+    plan->notes.push_back("ThreadSanitizer build: default --duration scaled from 2s to 1s");
   }
   if (cmd.options.deadline.count() == 0) {
     // The watchdog is always on: a pool that hangs must not hang bpstress.
@@ -574,113 +546,174 @@ int ExecuteRun(RunCommand& cmd) {
                                ? std::chrono::nanoseconds(std::chrono::minutes(10))
                                : cmd.options.duration + std::chrono::seconds(30);
   }
+}
+
+// Plan: everything the command line asks is checked before anything runs, so a typo costs no
+// stress run. Returns an exit code on bad input (one line on stderr).
+std::optional<int> PlanRun(RunCommand& cmd, RunPlan* plan) {
+  plan->child_job = std::getenv(kJobVariable);
+  if (std::optional<int> code = PlanDistribution(cmd, plan)) return code;
+  if (std::optional<int> code = LoadPlugins(cmd, &plan->plugins)) return code;
+  if (std::optional<int> code = SelectJobs(cmd, plan)) return code;
+  plan->report_to_stdout = cmd.report_path == "-";
+  if (std::string error; !plan->report_to_stdout && !CanWriteFile(cmd.report_path, &error)) {
+    std::fprintf(stderr, "bpstress: --report: %s\n", error.c_str());
+    return kExitUsage;
+  }
+  if (std::optional<int> code = ChooseAllocators(cmd, plan)) return code;
+  ApplyRunDefaults(cmd, plan);
+  return std::nullopt;
+}
+
+// The report's fields that are known before the first pool runs.
+Report StartReport(const RunCommand& cmd, const RunPlan& plan) {
+  Report report;
+  report.started_at = UtcTimestamp();
+  report.host = GetHostInfo();
+  report.dist = plan.dist->spec();
+  report.seed_given = cmd.seed_given;
+  report.profile = cmd.profile;
+  report.misuse_fails = cmd.misuse_fails;
+  for (const Job& j : plan.jobs) report.pool_specs.push_back(j.spec);
+  report.notes = plan.notes;
   report.options = cmd.options;
   report.repeat = cmd.repeat;
   if (cmd.options.pin) report.pin_cpus = AllowedCpus();
-  for (const AllocatorChoice& a : allocators) report.allocators.push_back(a.name);
-  if (job_env != nullptr) return RunChildJob(job_env, jobs, dist, cmd.options);
+  for (const AllocatorChoice& a : plan.allocators) report.allocators.push_back(a.name);
+  return report;
+}
 
+// One job under one allocator.
+struct Task {
+  size_t index;  // into RunPlan::jobs
+  const AllocatorChoice* allocator;
+};
+
+// Built-in pools: isolated with --isolate, or by default when several pools run or when --misuse
+// puts items twice (most pools crash on that: the crash must become a result, not end bpstress).
+bool BuiltinsIsolated(const RunCommand& cmd, const RunPlan& plan) {
+  if (cmd.isolate != RunCommand::Isolate::kAuto) return cmd.isolate == RunCommand::Isolate::kOn;
+  return plan.jobs.size() > 1 || cmd.options.double_put_rate > 0;
+}
+
+// Plugins are foreign code: isolated unless --no-isolate (to debug one under gdb).
+bool IsIsolated(const RunCommand& cmd, const RunPlan& plan, const Job& job) {
+  if (cmd.isolate != RunCommand::Isolate::kAuto) return cmd.isolate == RunCommand::Isolate::kOn;
+  return job.plugin != nullptr || BuiltinsIsolated(cmd, plan);
+}
+
+// One run of one task: in this process, in a forked child, or in a re-executed child when the
+// task's allocator is not this process's own. Sets *hung_in_process when a pool hung here.
+PoolRun RunTask(const RunCommand& cmd, const RunPlan& plan, const Task& task, bool progress,
+                bool* hung_in_process) {
+  const Job& job = plan.jobs[task.index];
+  RunOptions options = cmd.options;
+  const bool isolate = IsIsolated(cmd, plan, job);
+  if (isolate) options.on_sample = StreamSample;
+  if (progress) {
+    options.on_progress = [name = job.name](uint64_t ops, double seconds) {
+      std::fprintf(stderr, "\r%-12s %6.1fs  %10s ops/s ", name.c_str(), seconds,
+                   RunRate(seconds > 0 ? ops / seconds : 0).c_str());
+      std::fflush(stderr);
+    };
+  }
+  const std::function<PoolRun()> body = [&] { return RunJob(job, *plan.dist, options); };
+  const bool native_task = task.allocator->name == plan.native;
+  // A child runs the warmup and then the pool, each under the deadline: watch it for both.
+  RunOptions watch = options;
+  watch.deadline += options.warmup;
+  PoolRun run =
+      !native_task ? RunExec(job.name, job.spec, watch, ChildExec(cmd, task.index, *task.allocator))
+      : isolate    ? RunIsolated(job.name, job.spec, watch, body)
+                   : body();
+  if (progress) std::fprintf(stderr, "\r%60s\r", "");
+  run.name = job.name;
+  run.spec = job.spec;
+  run.allocator = task.allocator->name;
+  if (run.outcome == Outcome::kHung && native_task && !isolate) *hung_in_process = true;
+  return run;
+}
+
+// Execute: every job once per allocator and per --repeat, until done or interrupted; fills
+// the report's pools, repeats, interrupted and exit code. Returns whether a pool hung in this
+// process (it cannot wind down normally).
+bool ExecuteTasks(const RunCommand& cmd, const RunPlan& plan, Report* report) {
   const bool progress = cmd.progress == ProgressMode::kAlways ||
                         (cmd.progress == ProgressMode::kAuto && isatty(STDERR_FILENO));
   InstallSignalHandlers();
-  // Plugins are foreign code: isolated unless --no-isolate (to debug one under gdb). Built-in
-  // pools: isolated with --isolate, or by default when several pools run.
-  const auto isolated = [&](const Job& job) {
-    if (cmd.isolate != RunCommand::Isolate::kAuto) return cmd.isolate == RunCommand::Isolate::kOn;
-    return job.plugin != nullptr || jobs.size() > 1;
-  };
-  bool hung_in_process = false;
   // Pools in the order given, once per allocator: allocator by allocator, so that a table reads
   // as one block of pools per allocator.
-  struct Task {
-    size_t index;  // into jobs
-    const AllocatorChoice* allocator;
-  };
   std::vector<Task> tasks;
-  for (const AllocatorChoice& a : allocators) {
-    for (size_t i = 0; i < jobs.size(); ++i) tasks.push_back({i, &a});
+  for (const AllocatorChoice& a : plan.allocators) {
+    for (size_t i = 0; i < plan.jobs.size(); ++i) tasks.push_back({i, &a});
   }
   // runs[k]: the repeats of tasks[k]. Repeats go round the tasks (A B C A B C ...), so that a
   // drift of the machine (another process, thermal throttling) spreads over every pool alike.
   std::vector<std::vector<PoolRun>> runs(tasks.size());
-  bool stop = false;
-  for (unsigned rep = 0; rep < cmd.repeat && !stop; ++rep) {
-    for (size_t k = 0; k < tasks.size(); ++k) {
-      const Task& task = tasks[k];
-      const Job& job = jobs[task.index];
+  bool hung_in_process = false;
+  for (unsigned rep = 0; rep < cmd.repeat && !report->interrupted; ++rep) {
+    for (size_t k = 0; k < tasks.size() && !report->interrupted; ++k) {
       if (PendingSignal().load() != 0) {
-        report.interrupted = true;
-        stop = true;
+        report->interrupted = true;
         break;
       }
-      RunOptions options = cmd.options;
-      const bool isolate = isolated(job);
-      if (isolate) options.on_sample = StreamSample;
-      if (progress) {
-        options.on_progress = [name = job.name](uint64_t ops, double seconds) {
-          std::fprintf(stderr, "\r%-12s %6.1fs  %10s ops/s ", name.c_str(), seconds,
-                       FormatRate(seconds > 0 ? ops / seconds : 0).c_str());
-          std::fflush(stderr);
-        };
+      PoolRun run = RunTask(cmd, plan, tasks[k], progress, &hung_in_process);
+      if (run.stop_reason == StopReason::kSignal || PendingSignal().load() != 0) {
+        report->interrupted = true;
       }
-      const std::function<PoolRun()> body = [&] { return RunJob(job, dist, options); };
-      const bool native_task = task.allocator->name == native;
-      // A child runs the warmup and then the pool, each under the deadline: watch it for both.
-      RunOptions watch = options;
-      watch.deadline += options.warmup;
-      PoolRun run = !native_task ? RunExec(job.name, job.spec, watch,
-                                           ChildExec(cmd, task.index, *task.allocator))
-                    : isolate    ? RunIsolated(job.name, job.spec, watch, body)
-                                 : body();
-      if (progress) std::fprintf(stderr, "\r%60s\r", "");
-      run.name = job.name;
-      run.spec = job.spec;
-      run.allocator = task.allocator->name;
-      if (run.outcome == Outcome::kHung && native_task && !isolate) hung_in_process = true;
-      const bool interrupted =
-          run.stop_reason == StopReason::kSignal || PendingSignal().load() != 0;
       runs[k].push_back(std::move(run));
-      if (interrupted) {
-        report.interrupted = true;
-        stop = true;
-        break;
-      }
     }
   }
   for (std::vector<PoolRun>& r : runs) {
     if (r.empty()) continue;
-    report.pools.push_back(MergeRepeats(r));
-    report.repeats.push_back(std::move(r));
+    report->pools.push_back(MergeRepeats(r));
+    report->repeats.push_back(std::move(r));
   }
-  report.exit_code = ExitCodeOf(report);
+  report->exit_code = ExitCodeOf(*report);
+  return hung_in_process;
+}
 
+// Emit: the report file (or JSON on stdout), the table with its reproduce lines, and the
+// reasons for exit 4. Returns the exit code.
+int EmitRun(const RunCommand& cmd, const RunPlan& plan, const Report& report) {
   const std::string json = RenderReport(report);
   int code = report.exit_code;
   if (json.empty()) {
     std::fprintf(stderr, "bpstress: internal error: the report could not be rendered\n");
     code = kExitCheckFailed;
   } else if (std::string error;
-             !report_to_stdout && !WriteFileAtomic(cmd.report_path, json, &error)) {
+             !plan.report_to_stdout && !WriteFileAtomic(cmd.report_path, json, &error)) {
     std::fprintf(stderr, "bpstress: --report: %s\n", error.c_str());
     code = kExitUsage;
   }
-  if (cmd.format == OutputFormat::kJson || report_to_stdout) std::fputs(json.c_str(), stdout);
+  if (cmd.format == OutputFormat::kJson || plan.report_to_stdout) std::fputs(json.c_str(), stdout);
   if (cmd.format == OutputFormat::kTable) {
-    FILE* out = report_to_stdout ? stderr : stdout;
+    FILE* out = plan.report_to_stdout ? stderr : stdout;
     PrintTable(report, !cmd.allocators.empty(), out);
     // A pool that ran isolated among several reruns isolated: a crash stays a `crashed` result.
-    PrintReproduceLines(cmd, report, allocators, native,
-                        cmd.isolate == RunCommand::Isolate::kOn ||
-                            (cmd.isolate == RunCommand::Isolate::kAuto && jobs.size() > 1),
+    PrintReproduceLines(cmd, report, plan.allocators, plan.native, BuiltinsIsolated(cmd, plan),
                         out);
     std::fprintf(out, "report: %s (seed %llu)%s\n",
-                 report_to_stdout ? "stdout" : cmd.report_path.c_str(),
+                 plan.report_to_stdout ? "stdout" : cmd.report_path.c_str(),
                  static_cast<unsigned long long>(cmd.options.seed),
                  report.interrupted ? ", interrupted" : "");
   }
   if (report.exit_code == kExitLimit) PrintLimitReasons(report);
   std::fflush(stdout);
   std::fflush(stderr);
+  return code;
+}
+
+}  // namespace
+
+int ExecuteRun(RunCommand& cmd) {
+  RunPlan plan;
+  if (std::optional<int> code = PlanRun(cmd, &plan)) return *code;
+  if (plan.child_job != nullptr)
+    return RunChildJob(plan.child_job, plan.jobs, *plan.dist, cmd.options);
+  Report report = StartReport(cmd, plan);
+  const bool hung_in_process = ExecuteTasks(cmd, plan, &report);
+  const int code = EmitRun(cmd, plan, report);
   // A hung pool still has a thread inside it: the process cannot wind down normally.
   if (hung_in_process) _exit(code);
   return code;

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "build_info.h"
+#include "tool/run/crash_counters.h"
 
 namespace bp {
 namespace internal {
@@ -198,6 +199,7 @@ std::string EncodeSample(const LiveSample& s) {
   w.Pod(s.puts);
   w.Pod(s.refused);
   w.Pod(s.handoffs);
+  w.Pod(s.double_puts);
   w.Pod(s.stats_known);
   w.Pod(s.stats);
   w.Pod(s.violations);
@@ -211,8 +213,8 @@ bool DecodeSample(std::string_view bytes, LiveSample* out) {
   LiveSample s;
   uint64_t n = 0;
   if (!r.Pod(&s.phase) || !r.Pod(&s.t) || !r.Pod(&s.exact) || !r.Pod(&s.ops) || !r.Pod(&s.gets) ||
-      !r.Pod(&s.puts) || !r.Pod(&s.refused) || !r.Pod(&s.handoffs) || !r.Pod(&s.stats_known) ||
-      !r.Pod(&s.stats) || !r.Pod(&s.violations) || !r.Pod(&n) ||
+      !r.Pod(&s.puts) || !r.Pod(&s.refused) || !r.Pod(&s.handoffs) || !r.Pod(&s.double_puts) ||
+      !r.Pod(&s.stats_known) || !r.Pod(&s.stats) || !r.Pod(&s.violations) || !r.Pod(&n) ||
       n != r.left() / sizeof(ViolationExample) || r.left() % sizeof(ViolationExample) != 0 ||
       static_cast<uint8_t>(s.phase) > static_cast<uint8_t>(Phase::kDone)) {
     return false;
@@ -253,6 +255,10 @@ struct CrashRecord {
   uint32_t has_address;
   uint32_t frames;
   uint64_t frame[kMaxCrashFrames];
+  // What the workers last published (crash_counters.h), newer than the last sample sent.
+  uint32_t has_counters;
+  uint32_t pad;
+  uint64_t counters[kCrashCounterFields];
 };
 static_assert(sizeof(FrameHeader) + sizeof(CrashRecord) <= kMaxAtomicFrame);
 
@@ -386,6 +392,7 @@ extern "C" void OnCrash(int sig, siginfo_t* info, void* uctx) {
     const int n = backtrace(addrs, kMaxCrashFrames);
     rec.frames = n > 0 ? static_cast<uint32_t>(n) : 0;
     for (uint32_t i = 0; i < rec.frames; ++i) rec.frame[i] = reinterpret_cast<uintptr_t>(addrs[i]);
+    rec.has_counters = ReadCrashCounters(rec.counters) ? 1 : 0;
     WriteCrashFrame(kFrameCrash, &rec, sizeof rec);
     const int maps = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
     if (maps >= 0) {
@@ -659,7 +666,8 @@ std::vector<Region> ParseMaps(const std::string& maps) {
         path_at <= 0 || static_cast<size_t>(path_at) >= line.size() || line[path_at] != '/') {
       continue;
     }
-    out.push_back({lo, hi, off, line.substr(static_cast<size_t>(path_at))});
+    out.push_back(
+        {.start = lo, .end = hi, .offset = off, .path = line.substr(static_cast<size_t>(path_at))});
   }
   return out;
 }
@@ -770,6 +778,7 @@ PoolRun FromHeard(const std::string& name, const std::string& spec, const Heard&
     run.total.puts = s.puts;
     run.total.refused = s.refused;
     run.total.handoffs = s.handoffs;
+    run.total.double_puts = s.double_puts;
     for (const ViolationExample& e : h.examples) run.total.violations.Add(e);
     for (size_t k = 0; k < kViolationKinds; ++k) {
       const Violation v = static_cast<Violation>(k);
@@ -785,6 +794,21 @@ PoolRun FromHeard(const std::string& name, const std::string& spec, const Heard&
     run.seconds = s.exact      ? s.t
                   : h.run_seen ? std::chrono::duration<double>(Clock::now() - h.run_at).count()
                                : 0;
+  }
+  if (h.crashed && h.crash.has_counters != 0) {
+    // The crash handler's reading is at least as new as the last sample: counters only grow.
+    const uint64_t* c = h.crash.counters;
+    run.total.ops = std::max(run.total.ops, c[0]);
+    run.total.gets = std::max(run.total.gets, c[1]);
+    run.total.puts = std::max(run.total.puts, c[2]);
+    run.total.refused = std::max(run.total.refused, c[3]);
+    run.total.handoffs = std::max(run.total.handoffs, c[4]);
+    run.total.double_puts = std::max(run.total.double_puts, c[5]);
+    for (size_t k = 0; k < kViolationKinds; ++k) {
+      const Violation v = static_cast<Violation>(k);
+      const uint64_t have = run.total.violations.count(v);
+      if (c[6 + k] > have) run.total.violations.AddCount(v, c[6 + k] - have);
+    }
   }
   if (h.crashed) {
     run.has_fault_address = h.crash.has_address != 0;

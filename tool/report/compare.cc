@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "tool/report/report_reader.h"
+#include "tool/util/text_format.h"
 #include "tool/util/units.h"
 
 namespace bp {
@@ -58,14 +59,8 @@ std::optional<uint64_t> P99(const json& pool) {
 
 std::string Label(const std::string& key) { return "pool '" + Printable(key, 80) + "'"; }
 
-std::string Fixed(double v, const char* format) {
-  char out[48];
-  std::snprintf(out, sizeof out, format, v);
-  return out;
-}
-
 // Bounds are compared exactly, so their messages must not round 99.94% up to the 99.99% bound.
-std::string PrecisePercent(double ratio) { return Fixed(100 * ratio, "%.4g%%"); }
+std::string PrecisePercent(double ratio) { return FormatNumber(100 * ratio, "%.4g%%"); }
 
 // A figure's statistics over repeats (report's stats.<name>), when there are at least two.
 struct Interval {
@@ -89,12 +84,6 @@ std::string WithSpread(double v, const std::optional<Interval>& in, std::string 
   return human(in->median) + " ± " + human((in->high - in->low) / 2);
 }
 
-// Terminal columns of UTF-8 text ("±" is two bytes, one column).
-size_t Columns(const std::string& s) {
-  return static_cast<size_t>(
-      std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
-}
-
 // A setting's value as text: strings as they are, lists joined with commas, numbers in JSON.
 std::string SettingText(const json* v) {
   if (v == nullptr) return "-";
@@ -109,7 +98,7 @@ std::string SettingText(const json* v) {
   }
   if (v->is_number()) {
     if (v->is_number_integer()) return Printable(v->dump(), 40);
-    return Fixed(v->get<double>(), "%g");
+    return FormatNumber(v->get<double>(), "%g");
   }
   return Printable(v->dump(-1, ' ', false, json::error_handler_t::replace), 60);
 }
@@ -120,22 +109,6 @@ const json* Setting(const json& report, const char* section, const char* key) {
 }
 
 }  // namespace
-
-std::string HumanRate(double per_s) {
-  if (per_s >= 1e9) return Fixed(per_s / 1e9, "%.2fG");
-  if (per_s >= 1e6) return Fixed(per_s / 1e6, "%.2fM");
-  if (per_s >= 1e3) return Fixed(per_s / 1e3, "%.1fK");
-  return Fixed(per_s, "%.0f");
-}
-
-std::string HumanNanos(double ns) {
-  if (ns >= 1e9) return Fixed(ns / 1e9, "%.2fs");
-  if (ns >= 1e6) return Fixed(ns / 1e6, "%.1fms");
-  if (ns >= 1e3) return Fixed(ns / 1e3, "%.1fus");
-  return Fixed(ns, "%.0fns");
-}
-
-std::string HumanPercent(double ratio) { return Fixed(100 * ratio, "%.1f%%"); }
 
 std::optional<uint64_t> ParseLatencyBound(std::string_view text) {
   if (!text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos) {
@@ -274,8 +247,8 @@ std::vector<std::string> SettingsDifferences(const json& a, const json& b) {
       const double vx = x != nullptr && x->is_number() ? x->get<double>() : 0;
       const double vy = y != nullptr && y->is_number() ? y->get<double>() : 0;
       if (vx == vy) continue;
-      tx = Fixed(vx, "%g");
-      ty = Fixed(vy, "%g");
+      tx = FormatNumber(vx, "%g");
+      ty = FormatNumber(vy, "%g");
     }
     if (tx != ty) out.push_back(std::string(item.name) + ": " + tx + " vs " + ty);
   }
@@ -409,7 +382,7 @@ std::string CompareTable(const std::vector<NamedReport>& reports, CompareFormat 
   }
   auto ratio = [](double v, std::optional<double> first) {
     if (!first || *first <= 0) return std::string();
-    return Fixed(v / *first, " (%.2fx)");
+    return FormatNumber(v / *first, " (%.2fx)");
   };
   auto raw_ratio = [](std::optional<double> v, std::optional<double> first) {
     return v && first && *first > 0 ? json(*v / *first) : json(nullptr);
@@ -505,21 +478,12 @@ std::string CompareTable(const std::vector<NamedReport>& reports, CompareFormat 
     case CompareFormat::kTable:
       break;
   }
-  std::vector<size_t> width(rows[0].size(), 0);
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], Columns(row[i]));
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      const std::string pad(width[i] - Columns(row[i]), ' ');
-      // Names left-aligned, numbers right-aligned.
-      line += (i < 2 || i + 1 == row.size()) ? row[i] + pad : pad + row[i];
-      if (i + 1 < row.size()) line += "  ";
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out += line + "\n";
-  }
+  // Names (pool, report) and the verdict left-aligned, numbers right-aligned.
+  std::vector<bool> left(rows[0].size(), false);
+  left[0] = left[1] = left.back() = true;
+  TextTable table(std::move(left));
+  for (std::vector<std::string>& row : rows) table.AddRow(std::move(row));
+  out += table.Render();
   return out;
 }
 

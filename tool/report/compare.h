@@ -80,9 +80,4 @@ std::optional<uint64_t> ParseLatencyBound(std::string_view text);
 std::optional<double> ParseRatio(std::string_view text);
 std::optional<double> ParseRate(std::string_view text);
 
-// Human forms used in tables and charts: 1.25M, 623ns / 1.5us / 2.0ms, 25.0%.
-std::string HumanRate(double per_s);
-std::string HumanNanos(double ns);
-std::string HumanPercent(double ratio);
-
 }  // namespace bp

@@ -6,9 +6,9 @@
 #include <optional>
 #include <vector>
 
-#include "tool/report/compare.h"
 #include "tool/report/report_reader.h"
 #include "tool/run/checks.h"
+#include "tool/util/text_format.h"
 #include "tool/util/units.h"
 
 namespace bp {
@@ -41,17 +41,11 @@ struct Group {
   std::vector<double> low = {}, high = {};
 };
 
-std::string Num(double v, const char* format) {
-  char out[64];
-  std::snprintf(out, sizeof out, format, v);
-  return out;
-}
-
 std::string Rate(double v) { return HumanRate(v) + " ops/s"; }
 std::string Nanos(double v) { return HumanNanos(v); }
 std::string Bytes(double v) {
   if (!(v >= 0)) return "-";
-  return v < 1.8e19 ? FormatBytes(static_cast<uint64_t>(v)) : Num(v, "%.3g B");
+  return v < 1.8e19 ? FormatBytes(static_cast<uint64_t>(v)) : FormatNumber(v, "%.3g B");
 }
 std::string Percent(double v) { return HumanPercent(v); }
 
@@ -95,36 +89,39 @@ std::string BarChart(std::string_view title, const std::vector<Series>& series,
     }
     out += "</div>\n";
   }
-  out += "<svg role=\"img\" width=\"900\" height=\"" + Num(height, "%.0f") +
-         "\" viewBox=\"0 0 900 " + Num(height, "%.0f") + "\"><title>" + HtmlEscape(title) +
+  out += "<svg role=\"img\" width=\"900\" height=\"" + FormatNumber(height, "%.0f") +
+         "\" viewBox=\"0 0 900 " + FormatNumber(height, "%.0f") + "\"><title>" + HtmlEscape(title) +
          (log_scale ? " (log scale)" : "") + "</title>\n";
   double y = kTop;
   for (const Group& g : groups) {
     const double group_h = series.size() * kRowH;
-    out += "<text x=\"0\" y=\"" + Num(y + group_h / 2 + 4, "%.1f") + "\">" +
+    out += "<text x=\"0\" y=\"" + FormatNumber(y + group_h / 2 + 4, "%.1f") + "\">" +
            HtmlEscape(Shortened(g.label, 28)) + "</text>\n";
     for (size_t s = 0; s < series.size(); ++s) {
       const double v = s < g.values.size() ? g.values[s] : NAN;
       const double w = scale(v);
-      out += "<rect x=\"" + Num(kLabelW, "%.0f") + "\" y=\"" + Num(y + 2, "%.1f") + "\" width=\"" +
-             Num(w, "%.1f") + "\" height=\"" + Num(kRowH - 4, "%.0f") + "\" fill=\"" +
-             kColors[s % 5] + "\"/>";
+      out += "<rect x=\"" + FormatNumber(kLabelW, "%.0f") + "\" y=\"" +
+             FormatNumber(y + 2, "%.1f") + "\" width=\"" + FormatNumber(w, "%.1f") +
+             "\" height=\"" + FormatNumber(kRowH - 4, "%.0f") + "\" fill=\"" + kColors[s % 5] +
+             "\"/>";
       double text_x = kLabelW + w + 6;
       if (s < g.low.size() && s < g.high.size() && std::isfinite(g.low[s]) &&
           std::isfinite(g.high[s])) {
         // The whisker: min to max over the repeats, with end caps.
         const double x0 = kLabelW + scale(g.low[s]), x1 = kLabelW + scale(g.high[s]);
         const double cy = y + kRowH / 2;
-        out += "<path class=\"whisker\" d=\"M" + Num(x0, "%.1f") + " " + Num(cy, "%.1f") + "H" +
-               Num(x1, "%.1f") + "M" + Num(x0, "%.1f") + " " + Num(cy - 5, "%.1f") + "v10M" +
-               Num(x1, "%.1f") + " " + Num(cy - 5, "%.1f") +
+        out += "<path class=\"whisker\" d=\"M" + FormatNumber(x0, "%.1f") + " " +
+               FormatNumber(cy, "%.1f") + "H" + FormatNumber(x1, "%.1f") + "M" +
+               FormatNumber(x0, "%.1f") + " " + FormatNumber(cy - 5, "%.1f") + "v10M" +
+               FormatNumber(x1, "%.1f") + " " + FormatNumber(cy - 5, "%.1f") +
                "v10\" stroke=\"#222\" stroke-width=\"1.5\" fill=\"none\"><title>" +
                HtmlEscape("min " + series[s].format(g.low[s]) + ", max " +
                           series[s].format(g.high[s])) +
                "</title></path>";
         text_x = std::max(text_x, x1 + 6);
       }
-      out += "<text x=\"" + Num(text_x, "%.1f") + "\" y=\"" + Num(y + kRowH - 5, "%.1f") + "\">" +
+      out += "<text x=\"" + FormatNumber(text_x, "%.1f") + "\" y=\"" +
+             FormatNumber(y + kRowH - 5, "%.1f") + "\">" +
              HtmlEscape(std::isfinite(v) ? series[s].format(v) : "-") + "</text>\n";
       y += kRowH;
     }
@@ -137,16 +134,18 @@ std::string BarChart(std::string_view title, const std::vector<Series>& series,
   } else if (max > 0) {
     for (int k = 0; k <= 4; ++k) ticks.push_back(max * k / 4);
   }
-  out += "<path class=\"axis\" d=\"M" + Num(kLabelW, "%.0f") + " " + Num(bars_h, "%.1f") + "H" +
-         Num(kLabelW + kBarW, "%.0f") + "\" stroke=\"#888\" fill=\"none\"/>\n";
+  out += "<path class=\"axis\" d=\"M" + FormatNumber(kLabelW, "%.0f") + " " +
+         FormatNumber(bars_h, "%.1f") + "H" + FormatNumber(kLabelW + kBarW, "%.0f") +
+         "\" stroke=\"#888\" fill=\"none\"/>\n";
   for (double t : ticks) {
     const double x = kLabelW + (t == 0 ? 0.0 : scale(t));
-    out += "<path d=\"M" + Num(x, "%.1f") + " " + Num(bars_h, "%.1f") + "v5\" stroke=\"#888\"/>";
-    out += "<text x=\"" + Num(x, "%.1f") + "\" y=\"" + Num(bars_h + 17, "%.1f") +
+    out += "<path d=\"M" + FormatNumber(x, "%.1f") + " " + FormatNumber(bars_h, "%.1f") +
+           "v5\" stroke=\"#888\"/>";
+    out += "<text x=\"" + FormatNumber(x, "%.1f") + "\" y=\"" + FormatNumber(bars_h + 17, "%.1f") +
            "\" text-anchor=\"middle\">" + HtmlEscape(series[0].format(t)) + "</text>\n";
   }
-  out += "<text class=\"axis-label\" x=\"" + Num(kLabelW + kBarW / 2, "%.0f") + "\" y=\"" +
-         Num(bars_h + 36, "%.1f") + "\" text-anchor=\"middle\">" + HtmlEscape(axis_label) +
+  out += "<text class=\"axis-label\" x=\"" + FormatNumber(kLabelW + kBarW / 2, "%.0f") + "\" y=\"" +
+         FormatNumber(bars_h + 36, "%.1f") + "\" text-anchor=\"middle\">" + HtmlEscape(axis_label) +
          (log_scale ? " (log scale)" : "") + "</text>\n";
   return out + "</svg>\n";
 }
@@ -180,32 +179,35 @@ std::string LineChart(std::string_view title, std::string_view y_label,
            HtmlEscape(l.name) + "</span>";
   }
   out += "</div>\n<svg role=\"img\" class=\"timeline\" width=\"900\" height=\"" +
-         Num(kTop + kH + kBottom, "%.0f") + "\" viewBox=\"0 0 900 " +
-         Num(kTop + kH + kBottom, "%.0f") + "\"><title>" + HtmlEscape(title) + "</title>\n";
-  out += "<path class=\"axis\" d=\"M" + Num(kLeft, "%.0f") + " " + Num(kTop, "%.0f") + "V" +
-         Num(kTop + kH, "%.0f") + "H" + Num(kLeft + kW, "%.0f") +
-         "\" stroke=\"#888\" fill=\"none\"/>\n";
+         FormatNumber(kTop + kH + kBottom, "%.0f") + "\" viewBox=\"0 0 900 " +
+         FormatNumber(kTop + kH + kBottom, "%.0f") + "\"><title>" + HtmlEscape(title) +
+         "</title>\n";
+  out += "<path class=\"axis\" d=\"M" + FormatNumber(kLeft, "%.0f") + " " +
+         FormatNumber(kTop, "%.0f") + "V" + FormatNumber(kTop + kH, "%.0f") + "H" +
+         FormatNumber(kLeft + kW, "%.0f") + "\" stroke=\"#888\" fill=\"none\"/>\n";
   for (int k = 0; k <= 4; ++k) {
     const double x = max_x * k / 4, y = max_y * k / 4;
-    out += "<path d=\"M" + Num(px(x), "%.1f") + " " + Num(kTop + kH, "%.0f") +
-           "v5\" stroke=\"#888\"/><text x=\"" + Num(px(x), "%.1f") + "\" y=\"" +
-           Num(kTop + kH + 18, "%.0f") + "\" text-anchor=\"middle\">" + Num(x, "%.2gs") +
+    out += "<path d=\"M" + FormatNumber(px(x), "%.1f") + " " + FormatNumber(kTop + kH, "%.0f") +
+           "v5\" stroke=\"#888\"/><text x=\"" + FormatNumber(px(x), "%.1f") + "\" y=\"" +
+           FormatNumber(kTop + kH + 18, "%.0f") + "\" text-anchor=\"middle\">" +
+           FormatNumber(x, "%.2gs") + "</text>\n";
+    out += "<path d=\"M" + FormatNumber(kLeft - 5, "%.0f") + " " + FormatNumber(py(y), "%.1f") +
+           "h5\" stroke=\"#888\"/><text x=\"" + FormatNumber(kLeft - 8, "%.0f") + "\" y=\"" +
+           FormatNumber(py(y) + 4, "%.1f") + "\" text-anchor=\"end\">" + HtmlEscape(format(y)) +
            "</text>\n";
-    out += "<path d=\"M" + Num(kLeft - 5, "%.0f") + " " + Num(py(y), "%.1f") +
-           "h5\" stroke=\"#888\"/><text x=\"" + Num(kLeft - 8, "%.0f") + "\" y=\"" +
-           Num(py(y) + 4, "%.1f") + "\" text-anchor=\"end\">" + HtmlEscape(format(y)) + "</text>\n";
   }
-  out += "<text class=\"axis-label\" x=\"" + Num(kLeft + kW / 2, "%.0f") + "\" y=\"" +
-         Num(kTop + kH + 40, "%.0f") +
+  out += "<text class=\"axis-label\" x=\"" + FormatNumber(kLeft + kW / 2, "%.0f") + "\" y=\"" +
+         FormatNumber(kTop + kH + 40, "%.0f") +
          "\" text-anchor=\"middle\">seconds since the workers started</text>\n";
   out += "<text class=\"axis-label\" transform=\"rotate(-90)\" x=\"" +
-         Num(-(kTop + kH / 2), "%.0f") + "\" y=\"14\" text-anchor=\"middle\">" +
+         FormatNumber(-(kTop + kH / 2), "%.0f") + "\" y=\"14\" text-anchor=\"middle\">" +
          HtmlEscape(y_label) + "</text>\n";
   for (const Line& l : lines) {
     std::string d;
     for (const auto& [x, y] : l.points) {
       if (!std::isfinite(x) || !std::isfinite(y)) continue;
-      d += (d.empty() ? "M" : "L") + Num(px(x), "%.1f") + " " + Num(py(y), "%.1f");
+      d +=
+          (d.empty() ? "M" : "L") + FormatNumber(px(x), "%.1f") + " " + FormatNumber(py(y), "%.1f");
     }
     if (d.empty()) continue;
     out += "<path class=\"line\" d=\"" + d + "\" stroke=\"" + kColors[l.color % 5] +

@@ -339,7 +339,7 @@ void CheckTimeline(FieldReader& r, const json& pool, Findings* f) {
                                                 ") != interval ops / seconds (" + Num(want) + ")");
     }
     if (*repeat < n_repeats) last_ops[*repeat] = *ops;
-    last = {*repeat, *t, *ops, *violations, true};
+    last = {.repeat = *repeat, .t = *t, .ops = *ops, .violations = *violations, .any = true};
   }
   r.Check(ordered, "timeline out of order: " + first_problem);
   r.Check(rates, "timeline rates: " + first_problem);
@@ -431,58 +431,63 @@ struct PoolResult {
   bool stopped = false;  // outcome "hung" or "limit": bpstress run exits 4
 };
 
-// Checks one pool; `interrupted` is the report's flag, `threads` its config.threads.
-PoolResult CheckPool(const json& pool, bool interrupted, U64 config_threads, Findings* f) {
-  PoolResult result;
-  FieldReader r(pool, PoolLabel(pool), true, f);
-  r.String("pool");
-  const std::optional<std::string> outcome = r.String("outcome");
-  const std::optional<std::string> verdict = r.String("verdict");
-  if (outcome) {
-    r.Check(std::find(std::begin(kOutcomes), std::end(kOutcomes), *outcome) != std::end(kOutcomes),
-            "outcome '" + Printable(*outcome) + "' is not a known outcome");
-  }
-  if (verdict) {
-    r.Check(*verdict == "pass" || *verdict == "fail",
-            "verdict '" + Printable(*verdict) + "' is neither 'pass' nor 'fail'");
-  }
-  result.passed = verdict == "pass";
-  result.stopped = outcome == "hung" || outcome == "limit";
-  // A partial pool stopped mid-run: only what is there is type-checked.
-  const bool partial = outcome && IsPartialOutcome(*outcome);
-  const bool need = !partial;
-  FieldReader p(pool, r.label(), need, f);
+// The figures of one pool that the identities below relate, as read (nullopt/nullptr when missing
+// or mistyped: the reading has reported it).
+struct PoolFigures {
+  std::optional<bool> promises, counters;
+  F64 seconds, ops_per_s, hit_rate, waste;
+  U64 ops, gets, puts, outstanding, refused, hits, misses, pool_gets, pool_puts;
+  U64 requested, capacity;
+  const json* histogram = nullptr;
+  const json* latency = nullptr;
+  const json* threads = nullptr;
+  Counts totals;
+};
+
+// Reads (and type-checks) the pool's counters; `need`: they must be there (a finished pool).
+PoolFigures ReadFigures(const json& pool, const std::string& label, bool need, Findings* f) {
+  PoolFigures g;
+  FieldReader p(pool, label, need, f);
   p.String("spec");
   p.String("stop_reason");
-  const auto promises = p.Bool("promises_capacity");
+  g.promises = p.Bool("promises_capacity");
   p.Bool("fixed_capacity");
-  const auto counters = p.Bool("pool_counters");
-  const F64 seconds = p.Number("seconds"), ops_per_s = p.Number("ops_per_s");
-  const U64 ops = p.Uint("ops"), gets = p.Uint("gets"), puts = p.Uint("puts");
-  const U64 outstanding = p.Uint("outstanding"), refused = p.Uint("refused");
+  g.counters = p.Bool("pool_counters");
+  g.seconds = p.Number("seconds");
+  g.ops_per_s = p.Number("ops_per_s");
+  g.ops = p.Uint("ops");
+  g.gets = p.Uint("gets");
+  g.puts = p.Uint("puts");
+  g.outstanding = p.Uint("outstanding");
+  g.refused = p.Uint("refused");
   p.Uint("handoffs");
-  const U64 hits = p.Uint("hits"), misses = p.Uint("misses");
+  g.hits = p.Uint("hits");
+  g.misses = p.Uint("misses");
   p.Uint("drops");
-  const U64 pool_gets = p.Uint("pool_gets"), pool_puts = p.Uint("pool_puts");
-  const F64 hit_rate = p.Number("hit_rate");
-  const U64 requested = p.Uint("bytes_requested"), capacity = p.Uint("bytes_capacity");
-  const F64 waste = p.Number("waste_ratio");
-  const json* histogram = p.Array("capacity_histogram");
-  const json* latency = p.Object("latency_ns");
+  g.pool_gets = p.Uint("pool_gets");
+  g.pool_puts = p.Uint("pool_puts");
+  g.hit_rate = p.Number("hit_rate");
+  g.requested = p.Uint("bytes_requested");
+  g.capacity = p.Uint("bytes_capacity");
+  g.waste = p.Number("waste_ratio");
+  g.histogram = p.Array("capacity_histogram");
+  g.latency = p.Object("latency_ns");
   for (const char* key :
        {"peak_rss_bytes", "retained_bytes_end", "peak_retained_bytes", "heap_leaked_bytes"}) {
     p.Uint(key);
   }
-  const Counts totals = ReadViolations(p.Object("violations"), r.label(), need, f, "violations.");
+  g.totals = ReadViolations(p.Object("violations"), label, need, f, "violations.");
   p.Array("violation_examples");
-  const json* threads = p.Array("threads");
-  FieldReader isolated(pool, r.label(), false, f);  // only pools of isolated child runs have these
+  g.threads = p.Array("threads");
+  FieldReader isolated(pool, label, false, f);  // only pools of isolated child runs have these
   isolated.Uint("signal");
   isolated.String("stderr_tail");
-  CheckRepeats(r, pool, partial, totals, f);
-  CheckTimeline(r, pool, f);
-  CheckLifeFields(r, pool, outcome, f);
-  // Finding bugs (absent from older reports): the injection counts and the first violation.
+  return g;
+}
+
+// Finding bugs (absent from older reports): the injection counts, the hunt phase and the first
+// violation. Returns double_puts, which the pool's put count includes.
+U64 CheckHuntFields(FieldReader& r, const json& pool, const PoolFigures& g, Findings* f) {
   FieldReader hunt(pool, r.label(), false, f);
   const F64 preempt_rate = hunt.Number("preempt_rate");
   if (preempt_rate) r.Check(*preempt_rate >= 0, "preempt_rate (" + Num(*preempt_rate) + ") < 0");
@@ -509,102 +514,111 @@ PoolResult CheckPool(const json& pool, bool interrupted, U64 config_threads, Fin
   }
   if (pool.contains("first_violation_s") && !pool["first_violation_s"].is_null()) {
     const F64 first = hunt.Number("first_violation_s");
-    if (first && seconds) {
+    if (first && g.seconds) {
       // A leak is found at the end: up to the run's seconds (rounded as written).
-      r.Check(*first >= 0 && *first <= *seconds * (1 + 1e-9) + 1e-6,
-              "first_violation_s (" + Num(*first) + ") is not within 0.." + Num(*seconds));
+      r.Check(*first >= 0 && *first <= *g.seconds * (1 + 1e-9) + 1e-6,
+              "first_violation_s (" + Num(*first) + ") is not within 0.." + Num(*g.seconds));
     }
-    if (first && totals.failing_kinds == 0) {
+    if (first && g.totals.failing_kinds == 0) {
       r.Check(false, "first_violation_s is set but no violation was counted");
     }
   }
-  if (partial) {
-    r.Check(verdict == "fail", "outcome '" + *outcome + "' but verdict is not 'fail'");
-    // A pool that stopped mid-run: its counters come from its last live sample, which obeys the
-    // same identities as far as it goes.
-    if (ops && gets && refused) {
-      r.Check(U128{*gets} + *refused == *ops, "ops (" + Num(*ops) + ") != gets (" + Num(*gets) +
-                                                  ") + refused (" + Num(*refused) + ")");
-    }
-    if (ops_per_s && ops && seconds) {
-      const double want = *seconds > 0 ? static_cast<double>(*ops) / *seconds : 0.0;
-      r.Check(Close(*ops_per_s, want, 1e-6),
-              "ops_per_s (" + Num(*ops_per_s) + ") != ops / seconds (" + Num(want) + ")");
-    }
-    const std::optional<std::string> phase = StringField(pool, "phase");
-    const bool exact = phase == "drain" || phase == "destroy" || phase == "done";
-    if (exact && gets && puts && outstanding) {
-      r.Check(U128{*puts} + *outstanding == *gets,
-              "gets (" + Num(*gets) + ") != puts (" + Num(*puts) + ") + outstanding (" +
-                  Num(*outstanding) + ") though the run ended (phase " + *phase + ")");
-    }
-    return result;
-  }
+  return double_puts;
+}
 
-  if (counters == true && gets && hits && misses) {
-    r.Check(U128{*hits} + *misses == *gets, "gets (" + Num(*gets) + ") != hits (" + Num(*hits) +
-                                                ") + misses (" + Num(*misses) + ")");
+// ops = gets + refused: every op either got a buffer or was refused one.
+void CheckOpsAddUp(FieldReader& r, const PoolFigures& g) {
+  if (g.ops && g.gets && g.refused) {
+    r.Check(U128{*g.gets} + *g.refused == *g.ops, "ops (" + Num(*g.ops) + ") != gets (" +
+                                                      Num(*g.gets) + ") + refused (" +
+                                                      Num(*g.refused) + ")");
   }
-  if (counters == true && gets && pool_gets) {
-    r.Check(*pool_gets == *gets,
-            "pool_gets (" + Num(*pool_gets) + ") != gets (" + Num(*gets) + ")");
+}
+
+void CheckOpsRate(FieldReader& r, const PoolFigures& g) {
+  if (g.ops_per_s && g.ops && g.seconds) {
+    const double want = *g.seconds > 0 ? static_cast<double>(*g.ops) / *g.seconds : 0.0;
+    r.Check(Close(*g.ops_per_s, want, 1e-6),
+            "ops_per_s (" + Num(*g.ops_per_s) + ") != ops / seconds (" + Num(want) + ")");
   }
-  if (counters == true && puts && pool_puts) {
+}
+
+// A pool that stopped mid-run: its counters come from its last live sample, which obeys the same
+// identities as far as it goes.
+void CheckPartialPool(FieldReader& r, const json& pool, const PoolFigures& g,
+                      const std::string& outcome, const std::optional<std::string>& verdict) {
+  r.Check(verdict == "fail", "outcome '" + outcome + "' but verdict is not 'fail'");
+  CheckOpsAddUp(r, g);
+  CheckOpsRate(r, g);
+  const std::optional<std::string> phase = StringField(pool, "phase");
+  const bool exact = phase == "drain" || phase == "destroy" || phase == "done";
+  if (exact && g.gets && g.puts && g.outstanding) {
+    r.Check(U128{*g.puts} + *g.outstanding == *g.gets,
+            "gets (" + Num(*g.gets) + ") != puts (" + Num(*g.puts) + ") + outstanding (" +
+                Num(*g.outstanding) + ") though the run ended (phase " + *phase + ")");
+  }
+}
+
+// The counting identities of a finished pool: the pool's own counters against the runner's, and
+// every buffer got was put back.
+void CheckCounters(FieldReader& r, const PoolFigures& g, bool interrupted, U64 double_puts) {
+  if (g.counters == true && g.gets && g.hits && g.misses) {
+    r.Check(U128{*g.hits} + *g.misses == *g.gets, "gets (" + Num(*g.gets) + ") != hits (" +
+                                                      Num(*g.hits) + ") + misses (" +
+                                                      Num(*g.misses) + ")");
+  }
+  if (g.counters == true && g.gets && g.pool_gets) {
+    r.Check(*g.pool_gets == *g.gets,
+            "pool_gets (" + Num(*g.pool_gets) + ") != gets (" + Num(*g.gets) + ")");
+  }
+  if (g.counters == true && g.puts && g.pool_puts) {
     // --misuse double-put: the pool saw each double put twice.
     const uint64_t twice = double_puts ? *double_puts : 0;
-    r.Check(U128{*pool_puts} == U128{*puts} + twice,
-            "pool_puts (" + Num(*pool_puts) + ") != puts (" + Num(*puts) + ")" +
+    r.Check(U128{*g.pool_puts} == U128{*g.puts} + twice,
+            "pool_puts (" + Num(*g.pool_puts) + ") != puts (" + Num(*g.puts) + ")" +
                 (twice != 0 ? " + double_puts (" + Num(twice) + ")" : std::string()));
   }
-  if (gets && puts && outstanding) {
-    r.Check(U128{*puts} + *outstanding == *gets, "gets (" + Num(*gets) + ") != puts (" +
-                                                     Num(*puts) + ") + outstanding (" +
-                                                     Num(*outstanding) + ")");
+  if (g.gets && g.puts && g.outstanding) {
+    r.Check(U128{*g.puts} + *g.outstanding == *g.gets, "gets (" + Num(*g.gets) + ") != puts (" +
+                                                           Num(*g.puts) + ") + outstanding (" +
+                                                           Num(*g.outstanding) + ")");
   }
-  if (outstanding && !interrupted) {
-    r.Check(*outstanding == 0,
-            "outstanding (" + Num(*outstanding) + ") != 0 in a run that was not interrupted");
+  if (g.outstanding && !interrupted) {
+    r.Check(*g.outstanding == 0,
+            "outstanding (" + Num(*g.outstanding) + ") != 0 in a run that was not interrupted");
   }
-  if (ops && gets && refused) {
-    r.Check(U128{*gets} + *refused == *ops, "ops (" + Num(*ops) + ") != gets (" + Num(*gets) +
-                                                ") + refused (" + Num(*refused) + ")");
-  }
-  // A short capacity is its own finding (short_capacity); the byte totals then cannot agree.
-  if (promises == true && requested && capacity &&
-      totals.kinds[static_cast<size_t>(Violation::kShortCapacity)] == uint64_t{0}) {
-    r.Check(*capacity >= *requested, "bytes_capacity (" + Num(*capacity) + ") < bytes_requested (" +
-                                         Num(*requested) + ") though the pool promises capacity");
-  }
-  if (hit_rate && hits && pool_gets) {
-    const double want = *pool_gets == 0 ? 0.0 : static_cast<double>(*hits) / *pool_gets;
-    r.Check(Close(*hit_rate, want, 1e-9),
-            "hit_rate (" + Num(*hit_rate) + ") != hits / pool_gets (" + Num(want) + ")");
-  }
-  if (ops_per_s && ops && seconds) {
-    const double want = *seconds > 0 ? static_cast<double>(*ops) / *seconds : 0.0;
-    r.Check(Close(*ops_per_s, want, 1e-6),
-            "ops_per_s (" + Num(*ops_per_s) + ") != ops / seconds (" + Num(want) + ")");
-  }
-  if (waste && requested && capacity) {
-    const double want =
-        *capacity > *requested ? static_cast<double>(*capacity - *requested) / *capacity : 0.0;
-    r.Check(Close(*waste, want, 1e-9), "waste_ratio (" + Num(*waste) +
-                                           ") != (bytes_capacity - bytes_requested) / "
-                                           "bytes_capacity (" +
-                                           Num(want) + ")");
-  }
-  CheckLatency(r, latency, need, ops, f);
-  CheckCapacityHistogram(r, histogram, need, gets, f);
-  if (threads != nullptr) {
-    if (config_threads) {
-      r.Check(threads->size() == *config_threads, "threads has " + Num(uint64_t{threads->size()}) +
-                                                      " entries, config.threads is " +
-                                                      Num(*config_threads));
-    }
-    CheckThreads(r, *threads, need, pool, totals, f);
-  }
+  CheckOpsAddUp(r, g);
+}
 
-  // Verdicts: the recorded one must follow from the outcome and the detectors.
+// The derived figures of a finished pool: capacity against requests, and the ratios.
+void CheckRatios(FieldReader& r, const PoolFigures& g) {
+  // A short capacity is its own finding (short_capacity); the byte totals then cannot agree.
+  if (g.promises == true && g.requested && g.capacity &&
+      g.totals.kinds[static_cast<size_t>(Violation::kShortCapacity)] == uint64_t{0}) {
+    r.Check(*g.capacity >= *g.requested, "bytes_capacity (" + Num(*g.capacity) +
+                                             ") < bytes_requested (" + Num(*g.requested) +
+                                             ") though the pool promises capacity");
+  }
+  if (g.hit_rate && g.hits && g.pool_gets) {
+    const double want = *g.pool_gets == 0 ? 0.0 : static_cast<double>(*g.hits) / *g.pool_gets;
+    r.Check(Close(*g.hit_rate, want, 1e-9),
+            "hit_rate (" + Num(*g.hit_rate) + ") != hits / pool_gets (" + Num(want) + ")");
+  }
+  CheckOpsRate(r, g);
+  if (g.waste && g.requested && g.capacity) {
+    const double want = *g.capacity > *g.requested
+                            ? static_cast<double>(*g.capacity - *g.requested) / *g.capacity
+                            : 0.0;
+    r.Check(Close(*g.waste, want, 1e-9), "waste_ratio (" + Num(*g.waste) +
+                                             ") != (bytes_capacity - bytes_requested) / "
+                                             "bytes_capacity (" +
+                                             Num(want) + ")");
+  }
+}
+
+// Verdicts: the recorded one must follow from the outcome and the detectors.
+void CheckVerdict(FieldReader& r, const Counts& totals, const std::optional<std::string>& outcome,
+                  const std::optional<std::string>& verdict, bool passed) {
   if (verdict == "pass") {
     for (size_t i = 0; i < kViolationKinds; ++i) {
       if (!IsFailure(static_cast<Violation>(i)) || !totals.kinds[i]) continue;
@@ -619,10 +633,53 @@ PoolResult CheckPool(const json& pool, bool interrupted, U64 config_threads, Fin
   }
   if (outcome && verdict) {
     const bool want = *outcome == "ok" && totals.failing_kinds == 0;
-    r.Check(result.passed == want, "verdict '" + Printable(*verdict) +
-                                       "' disagrees with outcome '" + Printable(*outcome) +
-                                       "' and the detector counts");
+    r.Check(passed == want, "verdict '" + Printable(*verdict) + "' disagrees with outcome '" +
+                                Printable(*outcome) + "' and the detector counts");
   }
+}
+
+// Checks one pool; `interrupted` is the report's flag, `threads` its config.threads.
+PoolResult CheckPool(const json& pool, bool interrupted, U64 config_threads, Findings* f) {
+  PoolResult result;
+  FieldReader r(pool, PoolLabel(pool), true, f);
+  r.String("pool");
+  const std::optional<std::string> outcome = r.String("outcome");
+  const std::optional<std::string> verdict = r.String("verdict");
+  if (outcome) {
+    r.Check(std::find(std::begin(kOutcomes), std::end(kOutcomes), *outcome) != std::end(kOutcomes),
+            "outcome '" + Printable(*outcome) + "' is not a known outcome");
+  }
+  if (verdict) {
+    r.Check(*verdict == "pass" || *verdict == "fail",
+            "verdict '" + Printable(*verdict) + "' is neither 'pass' nor 'fail'");
+  }
+  result.passed = verdict == "pass";
+  result.stopped = outcome == "hung" || outcome == "limit";
+  // A partial pool stopped mid-run: only what is there is type-checked.
+  const bool partial = outcome && IsPartialOutcome(*outcome);
+  const bool need = !partial;
+  const PoolFigures g = ReadFigures(pool, r.label(), need, f);
+  CheckRepeats(r, pool, partial, g.totals, f);
+  CheckTimeline(r, pool, f);
+  CheckLifeFields(r, pool, outcome, f);
+  const U64 double_puts = CheckHuntFields(r, pool, g, f);
+  if (partial) {
+    CheckPartialPool(r, pool, g, *outcome, verdict);
+    return result;
+  }
+  CheckCounters(r, g, interrupted, double_puts);
+  CheckRatios(r, g);
+  CheckLatency(r, g.latency, need, g.ops, f);
+  CheckCapacityHistogram(r, g.histogram, need, g.gets, f);
+  if (g.threads != nullptr) {
+    if (config_threads) {
+      r.Check(g.threads->size() == *config_threads,
+              "threads has " + Num(uint64_t{g.threads->size()}) + " entries, config.threads is " +
+                  Num(*config_threads));
+    }
+    CheckThreads(r, *g.threads, need, pool, g.totals, f);
+  }
+  CheckVerdict(r, g.totals, outcome, verdict, result.passed);
   return result;
 }
 
@@ -637,6 +694,94 @@ std::string Why(const json& pool) {
     }
   }
   return why;
+}
+
+// What the pools are checked against from the report's config.
+struct ConfigFacts {
+  U64 threads;
+  // config.allocators (optional): the allocators the pools ran on, each pool naming one of them.
+  std::vector<std::string> allocators;
+};
+
+ConfigFacts CheckConfig(FieldReader& r, const json& config, Findings* f) {
+  ConfigFacts facts;
+  FieldReader c(config, "report", true, f, "config.");
+  c.Uint("seed");
+  facts.threads = c.Uint("threads");
+  c.String("dist");
+  FieldReader optional(config, "report", false, f, "config.");
+  optional.Uint("repeat");
+  optional.Uint("warmup_ms");
+  optional.Bool("pin");
+  if (const json* cpus = optional.Array("pin_cpus")) {
+    r.Check(std::all_of(cpus->begin(), cpus->end(),
+                        [](const json& c) { return c.is_number_unsigned(); }),
+            "config.pin_cpus is not a list of CPU numbers");
+  }
+  // Finding bugs (absent from older reports).
+  FieldReader h(config, "report", false, f, "config.");
+  if (const auto profile = h.String("profile")) {
+    r.Check(*profile == "hunt" || *profile == "bench",
+            "config.profile '" + Printable(*profile) + "' is neither 'hunt' nor 'bench'");
+  }
+  if (const F64 rate = h.Number("preempt_rate")) {
+    r.Check(*rate >= 0, "config.preempt_rate (" + Num(*rate) + ") < 0");
+  }
+  h.Uint("churn");
+  if (const F64 rate = h.Number("double_put_rate")) {
+    r.Check(*rate >= 0 && *rate <= 1, "config.double_put_rate (" + Num(*rate) + ") not in 0..1");
+  }
+  h.Bool("misuse_fails");
+  if (const F64 rate = h.Number("hunt_rate")) {
+    r.Check(*rate >= 0, "config.hunt_rate (" + Num(*rate) + ") < 0");
+  }
+  if (const F64 share = h.Number("hunt_share")) {
+    r.Check(*share >= 0 && *share < 1, "config.hunt_share (" + Num(*share) + ") not in 0..1");
+  }
+  if (const json* list = Field(config, "allocators"); list != nullptr) {
+    bool ok = list->is_array();
+    for (const json& a : ok ? *list : json::array()) {
+      ok &= a.is_string() && std::find(facts.allocators.begin(), facts.allocators.end(),
+                                       a.get<std::string>()) == facts.allocators.end();
+      if (a.is_string()) facts.allocators.push_back(a.get<std::string>());
+    }
+    r.Check(ok, "config.allocators is not a list of distinct names");
+  }
+  return facts;
+}
+
+// The report's pools, each checked, and whether each allocator is one of config.allocators.
+struct PoolsResult {
+  bool all_passed = true;
+  bool stopped = false;  // a pool hung or hit a limit
+};
+
+PoolsResult CheckPools(FieldReader& r, const json& pools, bool interrupted,
+                       const ConfigFacts& config, Findings* f) {
+  PoolsResult result;
+  r.Check(!pools.empty(), "no pools");
+  for (size_t i = 0; i < pools.size(); ++i) {
+    const json& pool = pools[i];
+    if (!pool.is_object()) {
+      f->Fail("report: pools[" + std::to_string(i) + "] is not an object");
+      result.all_passed = false;
+      continue;
+    }
+    const PoolResult p = CheckPool(pool, interrupted, config.threads, f);
+    if (const json* a = Field(pool, "allocator"); a != nullptr) {
+      const bool named = a->is_string();
+      r.Check(named && (config.allocators.empty() ||
+                        std::find(config.allocators.begin(), config.allocators.end(),
+                                  a->get<std::string>()) != config.allocators.end()),
+              PoolLabel(pool) + ": allocator " +
+                  (named ? "'" + Printable(a->get<std::string>()) + "'" : "(not a string)") +
+                  " is not one of config.allocators");
+    }
+    result.all_passed &= p.passed;
+    result.stopped |= p.stopped;
+    if (!p.passed) f->Fail(PoolLabel(pool) + ": verdict is not 'pass' (" + Why(pool) + ")");
+  }
+  return result;
 }
 
 }  // namespace
@@ -655,78 +800,11 @@ void VerifyReport(const json& report, Findings* f) {
   const std::optional<bool> interrupted = r.Bool("interrupted");
   const U64 exit_code = r.Uint("exit_code");
   const std::optional<std::string> verdict = r.String("verdict");
-  U64 config_threads;
-  // config.allocators (optional): the allocators the pools ran on, each pool naming one of them.
-  std::vector<std::string> allocators;
-  if (config != nullptr) {
-    FieldReader c(*config, "report", true, f, "config.");
-    c.Uint("seed");
-    config_threads = c.Uint("threads");
-    c.String("dist");
-    FieldReader optional(*config, "report", false, f, "config.");
-    optional.Uint("repeat");
-    optional.Uint("warmup_ms");
-    optional.Bool("pin");
-    if (const json* cpus = optional.Array("pin_cpus")) {
-      r.Check(std::all_of(cpus->begin(), cpus->end(),
-                          [](const json& c) { return c.is_number_unsigned(); }),
-              "config.pin_cpus is not a list of CPU numbers");
-    }
-    // Finding bugs (absent from older reports).
-    FieldReader h(*config, "report", false, f, "config.");
-    if (const auto profile = h.String("profile")) {
-      r.Check(*profile == "hunt" || *profile == "bench",
-              "config.profile '" + Printable(*profile) + "' is neither 'hunt' nor 'bench'");
-    }
-    if (const F64 rate = h.Number("preempt_rate")) {
-      r.Check(*rate >= 0, "config.preempt_rate (" + Num(*rate) + ") < 0");
-    }
-    h.Uint("churn");
-    if (const F64 rate = h.Number("double_put_rate")) {
-      r.Check(*rate >= 0 && *rate <= 1, "config.double_put_rate (" + Num(*rate) + ") not in 0..1");
-    }
-    h.Bool("misuse_fails");
-    if (const F64 rate = h.Number("hunt_rate")) {
-      r.Check(*rate >= 0, "config.hunt_rate (" + Num(*rate) + ") < 0");
-    }
-    if (const F64 share = h.Number("hunt_share")) {
-      r.Check(*share >= 0 && *share < 1, "config.hunt_share (" + Num(*share) + ") not in 0..1");
-    }
-    if (const json* list = Field(*config, "allocators"); list != nullptr) {
-      bool ok = list->is_array();
-      for (const json& a : ok ? *list : json::array()) {
-        ok &= a.is_string() && std::find(allocators.begin(), allocators.end(),
-                                         a.get<std::string>()) == allocators.end();
-        if (a.is_string()) allocators.push_back(a.get<std::string>());
-      }
-      r.Check(ok, "config.allocators is not a list of distinct names");
-    }
-  }
-  bool all_passed = true, stopped = false;
-  if (pools != nullptr) {
-    r.Check(!pools->empty(), "no pools");
-    for (size_t i = 0; i < pools->size(); ++i) {
-      const json& pool = (*pools)[i];
-      if (!pool.is_object()) {
-        f->Fail("report: pools[" + std::to_string(i) + "] is not an object");
-        all_passed = false;
-        continue;
-      }
-      const PoolResult p = CheckPool(pool, interrupted == true, config_threads, f);
-      if (const json* a = Field(pool, "allocator"); a != nullptr) {
-        const bool named = a->is_string();
-        r.Check(
-            named && (allocators.empty() || std::find(allocators.begin(), allocators.end(),
-                                                      a->get<std::string>()) != allocators.end()),
-            PoolLabel(pool) + ": allocator " +
-                (named ? "'" + Printable(a->get<std::string>()) + "'" : "(not a string)") +
-                " is not one of config.allocators");
-      }
-      all_passed &= p.passed;
-      stopped |= p.stopped;
-      if (!p.passed) f->Fail(PoolLabel(pool) + ": verdict is not 'pass' (" + Why(pool) + ")");
-    }
-  }
+  ConfigFacts facts;
+  if (config != nullptr) facts = CheckConfig(r, *config, f);
+  PoolsResult checked;
+  if (pools != nullptr) checked = CheckPools(r, *pools, interrupted == true, facts, f);
+  const bool all_passed = checked.all_passed, stopped = checked.stopped;
   if (interrupted && exit_code) {
     r.Check(*interrupted == (*exit_code == 130),
             "exit_code " + Num(*exit_code) + " but interrupted is " +

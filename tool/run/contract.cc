@@ -12,9 +12,9 @@
 #include <unordered_set>
 
 #include "pool/plugin.h"
-#include "tool/run/dispatch.h"
 #include "tool/run/pool_types.h"
 #include "tool/run/preempt.h"
+#include "tool/run/run_spec.h"
 
 namespace bp {
 namespace {
@@ -274,7 +274,7 @@ std::optional<CheckResult> Cycles(ContractPool& pool, uint64_t cycles, uint64_t 
       if (BadData(b)) return Fail("get(" + std::to_string(n) + ") returned data NULL");
       const size_t len = std::min({n, b.cap, touch});
       Fill(b, len, tag_base + c);
-      held->push_back({b, len, tag_base + c});
+      held->push_back({.buf = b, .n = len, .tag = tag_base + c});
     } else {
       ++*refused;
     }
@@ -324,7 +324,7 @@ CheckResult CheckCrossThreadPut(const ContractSubject& s, const ContractOptions&
         if (!pool->Get(n, &b)) continue;
         const size_t len = std::min(n, b.cap);
         Fill(b, len, 1000 * round + i);
-        held.push_back({b, len, 1000 * round + i});
+        held.push_back({.buf = b, .n = len, .tag = 1000 * round + i});
       }
     };
     auto put_side = [&] {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 
+#include "tool/util/text_format.h"
 #include "tool/util/units.h"
 
 namespace bp {
@@ -151,6 +152,14 @@ class DistParser {
   std::optional<DistError> Range(const Fields& f, uint64_t* a, uint64_t* b) const;
   std::optional<DistError> Real(std::string_view text, const char* name, double* out) const;
 
+  std::optional<DistError> ParseTrace(size_t colon);
+  std::optional<DistError> ParseEdges(size_t colon);
+  Fields SplitFields() const;
+  std::optional<DistError> CheckFieldCount(std::string_view name, const Fields& f) const;
+  std::optional<DistError> ParseFields(std::string_view name, const Fields& f);
+
+  void Fixed(uint64_t n);
+  void Bimodal(uint64_t small, uint64_t large, double share);
   void Uniform(uint64_t a, uint64_t b);
   void Pow2(uint64_t a, uint64_t b);
   void Zipf(uint64_t a, uint64_t b, double s);
@@ -194,23 +203,40 @@ std::variant<Distribution, DistError> DistParser::Run() {
   if (spec_.empty()) return DistError{2, std::string("--dist: empty spec (known: ") + kKnown + ")"};
   const size_t colon = spec_.find(':');
   const std::string_view name = spec_.substr(0, colon);
+  std::optional<DistError> error;
   if (name == "trace") {
-    if (colon == std::string_view::npos || colon + 1 == spec_.size()) {
-      return Usage("expected trace:FILE");
-    }
-    if (auto e = Trace(spec_.substr(colon + 1))) return *e;
-    return std::move(d_);
+    error = ParseTrace(colon);
+  } else if (name == "edges") {
+    error = ParseEdges(colon);
+  } else {
+    const Fields f = SplitFields();
+    error = CheckFieldCount(name, f);
+    if (!error) error = ParseFields(name, f);
   }
-  if (name == "edges") {  // the only spec with an optional field
-    uint64_t max = kDefaultEdgesMax;
-    if (colon != std::string_view::npos) {
-      const std::string_view text = spec_.substr(colon + 1);
-      if (text.find(':') != std::string_view::npos) return Usage("expected edges[:MAX]");
-      if (auto e = Size(text, "MAX", &max)) return *e;
-    }
-    Edges(max);
-    return std::move(d_);
+  if (error) return *error;
+  return std::move(d_);
+}
+
+std::optional<DistError> DistParser::ParseTrace(size_t colon) {
+  if (colon == std::string_view::npos || colon + 1 == spec_.size()) {
+    return Usage("expected trace:FILE");
   }
+  return Trace(spec_.substr(colon + 1));
+}
+
+// The only spec with an optional field.
+std::optional<DistError> DistParser::ParseEdges(size_t colon) {
+  uint64_t max = kDefaultEdgesMax;
+  if (colon != std::string_view::npos) {
+    const std::string_view text = spec_.substr(colon + 1);
+    if (text.find(':') != std::string_view::npos) return Usage("expected edges[:MAX]");
+    if (auto e = Size(text, "MAX", &max)) return e;
+  }
+  Edges(max);
+  return std::nullopt;
+}
+
+DistParser::Fields DistParser::SplitFields() const {
   Fields f;
   for (size_t start = 0;;) {
     const size_t end = spec_.find(':', start);
@@ -218,6 +244,11 @@ std::variant<Distribution, DistError> DistParser::Run() {
     if (end == std::string_view::npos) break;
     start = end + 1;
   }
+  return f;
+}
+
+// A known name must have as many fields as its syntax in DistributionHelp.
+std::optional<DistError> DistParser::CheckFieldCount(std::string_view name, const Fields& f) const {
   for (const auto& [syntax, help] : DistributionHelp()) {
     const std::string_view known = std::string_view(syntax).substr(0, syntax.find(':'));
     if (name != known) continue;
@@ -225,59 +256,72 @@ std::variant<Distribution, DistError> DistParser::Run() {
     if (f.size() != want) return Usage("expected " + syntax);
     break;
   }
-  Distribution::Params& p = d_.params_;
+  return std::nullopt;
+}
+
+// The specs of fixed fields, their count already checked.
+std::optional<DistError> DistParser::ParseFields(std::string_view name, const Fields& f) {
   uint64_t a = 0, b = 0;
   if (name == "random65k") {
     Uniform(1, 65536);
     d_.spec_ = "random65k";
     d_.summary_ = "uniform sizes in [1, 65536] (the GWS benchmark)";
   } else if (name == "fixed") {
-    if (auto e = Size(f[1], "N", &a)) return *e;
-    p.kind = Distribution::Kind::kFixed;
-    p.lo = p.hi = d_.min_ = d_.max_ = a;
-    d_.mean_ = static_cast<double>(a);
-    d_.spec_ = "fixed:" + Num(a);
-    d_.summary_ = "always " + Num(a) + " B";
+    if (auto e = Size(f[1], "N", &a)) return e;
+    Fixed(a);
   } else if (name == "uniform") {
-    if (auto e = Range(f, &a, &b)) return *e;
+    if (auto e = Range(f, &a, &b)) return e;
     Uniform(a, b);
   } else if (name == "pow2") {
-    if (auto e = Range(f, &a, &b)) return *e;
+    if (auto e = Range(f, &a, &b)) return e;
     Pow2(a, b);
   } else if (name == "zipf") {
     double s = 0;
-    if (auto e = Range(f, &a, &b)) return *e;
-    if (auto e = Real(f[3], "S", &s)) return *e;
+    if (auto e = Range(f, &a, &b)) return e;
+    if (auto e = Real(f[3], "S", &s)) return e;
     if (!(s > 0)) return Usage("S must be > 0");
     Zipf(a, b, s);
   } else if (name == "bimodal") {
     double share = 0;
-    if (auto e = Size(f[1], "SMALL", &a)) return *e;
-    if (auto e = Size(f[2], "LARGE", &b)) return *e;
+    if (auto e = Size(f[1], "SMALL", &a)) return e;
+    if (auto e = Size(f[2], "LARGE", &b)) return e;
     if (a > b) return Usage("SMALL must be <= LARGE");
-    if (auto e = Real(f[3], "P", &share)) return *e;
+    if (auto e = Real(f[3], "P", &share)) return e;
     if (!(share >= 0 && share <= 1)) return Usage("P must be in [0, 1]");
-    share += 0.0;  // "-0" reads as -0.0; the canonical spec should say 0
-    p.kind = Distribution::Kind::kBimodal;
-    p.lo = a;
-    p.hi = b;
-    p.p = share;
-    d_.min_ = share == 1 ? b : a;
-    d_.max_ = share == 0 ? a : b;
-    d_.mean_ = (1 - share) * static_cast<double>(a) + share * static_cast<double>(b);
-    d_.spec_ = "bimodal:" + Num(a) + ":" + Num(b) + ":" + Num(share);
-    d_.summary_ = Num(b) + " B with probability " + Num(share) + ", else " + Num(a) + " B";
+    Bimodal(a, b, share + 0.0);  // "-0" reads as -0.0; the canonical spec should say 0
   } else if (name == "lognormal") {
     double sigma = 0;
-    if (auto e = Size(f[1], "MEDIAN", &a)) return *e;
-    if (auto e = Real(f[2], "SIGMA", &sigma)) return *e;
+    if (auto e = Size(f[1], "MEDIAN", &a)) return e;
+    if (auto e = Real(f[2], "SIGMA", &sigma)) return e;
     if (!(sigma > 0)) return Usage("SIGMA must be > 0");
     Lognormal(a, sigma);
   } else {
     return DistError{
         2, "--dist: unknown distribution '" + Printable(name) + "' (known: " + kKnown + ")"};
   }
-  return std::move(d_);
+  return std::nullopt;
+}
+
+void DistParser::Fixed(uint64_t n) {
+  Distribution::Params& p = d_.params_;
+  p.kind = Distribution::Kind::kFixed;
+  p.lo = p.hi = d_.min_ = d_.max_ = n;
+  d_.mean_ = static_cast<double>(n);
+  d_.spec_ = "fixed:" + Num(n);
+  d_.summary_ = "always " + Num(n) + " B";
+}
+
+void DistParser::Bimodal(uint64_t small, uint64_t large, double share) {
+  Distribution::Params& p = d_.params_;
+  p.kind = Distribution::Kind::kBimodal;
+  p.lo = small;
+  p.hi = large;
+  p.p = share;
+  d_.min_ = share == 1 ? large : small;
+  d_.max_ = share == 0 ? small : large;
+  d_.mean_ = (1 - share) * static_cast<double>(small) + share * static_cast<double>(large);
+  d_.spec_ = "bimodal:" + Num(small) + ":" + Num(large) + ":" + Num(share);
+  d_.summary_ = Num(large) + " B with probability " + Num(share) + ", else " + Num(small) + " B";
 }
 
 void DistParser::Uniform(uint64_t a, uint64_t b) {

@@ -33,7 +33,7 @@ PoolRun RunLeakCycles(const std::function<PoolRun(const RunOptions&)>& once,
   }
   run.leak_growth_bytes_per_cycle = growth;
   if (growth > kLeakGrowthThresholdBytes) {
-    run.total.violations.Add({Violation::kLeak, 0, 0, 0, 0, 0, growth});
+    run.total.violations.Add({.kind = Violation::kLeak, .detail = growth});
     run.outcome = Outcome::kViolations;
   }
   return run;

@@ -16,6 +16,10 @@ namespace bp {
 
 namespace {
 
+// The child's reason goes on one line of the error message; a plugin that writes more (a flood
+// from a broken library) is cut here rather than held in memory.
+constexpr size_t kMaxReasonBytes = 4096;
+
 // Creates and destroys one pool in a forked child. Returns false with the plugin's reason when
 // create refused; true otherwise — also when the child crashed or hung, which the run itself then
 // reports (outcome crashed or hung, phase create) instead of taking this process down now.
@@ -47,7 +51,7 @@ bool ProbeCreate(const PluginSpec& spec, std::string* why) {
     char buf[512];
     const ssize_t n = read(fds[0], buf, sizeof buf);
     if (n > 0) {
-      if (reason.size() < 4096) reason.append(buf, static_cast<size_t>(n));
+      if (reason.size() < kMaxReasonBytes) reason.append(buf, static_cast<size_t>(n));
       continue;
     }
     if (n < 0 && errno == EINTR) continue;

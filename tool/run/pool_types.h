@@ -1,10 +1,10 @@
 // From a pool spec to the pool's static type: WithPoolType(spec, f) calls
 // f.template operator()<P>(make) with P the spec's pool type and `make` a callable returning a
 // std::unique_ptr<P> built from the spec's options. The one place that names every pool type:
-// the stress runner (dispatch.cc) and the contract checker (contract.cc) both go through it, so a
+// the stress runner (run_spec.cc) and the contract checker (contract.cc) both go through it, so a
 // new pool needs one case here and one row in pool/registry.cc.
 //
-// The spec must have passed ValidatePoolSpec (dispatch.h). Header-only: each caller instantiates
+// The spec must have passed ValidatePoolSpec (run_spec.h). Header-only: each caller instantiates
 // its own code per pool type.
 #pragma once
 

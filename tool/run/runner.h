@@ -73,6 +73,7 @@ struct LiveSample {
   uint64_t puts = 0;
   uint64_t refused = 0;  // Get returned nullptr
   uint64_t handoffs = 0;
+  uint64_t double_puts = 0;  // --misuse double-put: items put twice so far (out at once)
   // The pool's own counters (hits/misses/...): read only once the workers have joined
   // (stats_known), since reading them mid-run would call into the pool from another thread.
   bool stats_known = false;
@@ -83,7 +84,7 @@ struct LiveSample {
   // differ when several workers found the same kind at once).
   std::vector<ViolationExample> new_examples;
   // Room for more readings (RSS, bytes retained by the pool, buffers outstanding): add them here
-  // and fill them in internal::SampleNow.
+  // and fill them in internal::RunController::Fill (runner_impl.h).
   uint64_t rss_bytes = 0;       // resident set size of the process now
   uint64_t retained_bytes = 0;  // the pool's Stats().retained_bytes (any thread may read it)
   uint64_t outstanding = 0;     // gets - puts so far: buffers held or in hand-off
@@ -245,7 +246,7 @@ inline constexpr uint64_t kLivePublishOps = 1024;
 inline constexpr uint64_t kLeakThresholdBytes = 4u << 20;
 
 // Runs `make_pool()` (returning std::unique_ptr<P>) under `options`. Defined in runner_impl.h,
-// which only tool/run/dispatch.cc and tool/run/plugin_run.cc include, so each pool type's loop is
+// which only tool/run/run_spec.cc and tool/run/plugin_run.cc include, so each pool type's loop is
 // compiled once per check level.
 template <class P, class MakePool>
 PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions& options);

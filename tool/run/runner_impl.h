@@ -1,6 +1,6 @@
 // The templated body of bp::RunPool (see runner.h for the design). Included only by the code that
-// dispatches on pool types (tool/run/dispatch.cc), so each loop is instantiated once per pool type
-// and check level.
+// runs a pool of a static type (tool/run/run_spec.cc for built-in pools, tool/run/plugin_run.cc for
+// plugins), so each loop is instantiated once per pool type and check level.
 #pragma once
 
 #include <algorithm>
@@ -16,6 +16,7 @@
 
 #include "build_info.h"
 #include "pool/json_writer.h"
+#include "tool/run/crash_counters.h"
 #include "tool/run/latency_clock.h"
 #include "tool/run/preempt.h"
 #include "tool/run/runner.h"
@@ -82,7 +83,7 @@ struct LineAllocator {
 struct alignas(64) LiveCounters {
   static constexpr size_t kSlots = Violations::kMaxExamples * kViolationKinds;
   std::atomic<uint64_t> seq{0};
-  std::atomic<uint64_t> ops{0}, gets{0}, puts{0}, refused{0}, handoffs{0};
+  std::atomic<uint64_t> ops{0}, gets{0}, puts{0}, refused{0}, handoffs{0}, double_puts{0};
   std::array<std::atomic<uint64_t>, kViolationKinds> violations{};
   std::array<uint8_t, kViolationKinds> kept{};  // examples published per kind (worker only)
   std::atomic<uint32_t> num_examples{0};
@@ -97,6 +98,7 @@ struct alignas(64) LiveCounters {
     puts.store(r.puts, std::memory_order_relaxed);
     refused.store(r.refused, std::memory_order_relaxed);
     handoffs.store(r.handoffs, std::memory_order_relaxed);
+    double_puts.store(r.double_puts, std::memory_order_relaxed);
     for (size_t i = 0; i < kViolationKinds; ++i) {
       violations[i].store(r.violations.count(static_cast<Violation>(i)), std::memory_order_relaxed);
     }
@@ -105,7 +107,7 @@ struct alignas(64) LiveCounters {
   // The controller: one whole batch added to `out` (retries while the worker is writing; gives up
   // after a bounded number of tries and adds the last reading, which is at worst mixed).
   void ReadInto(LiveSample* out) const {
-    uint64_t v[5 + kViolationKinds];
+    uint64_t v[6 + kViolationKinds];
     for (int attempt = 0; attempt < 1000; ++attempt) {
       const uint64_t s1 = seq.load(std::memory_order_acquire);
       v[0] = ops.load(std::memory_order_relaxed);
@@ -113,8 +115,9 @@ struct alignas(64) LiveCounters {
       v[2] = puts.load(std::memory_order_relaxed);
       v[3] = refused.load(std::memory_order_relaxed);
       v[4] = handoffs.load(std::memory_order_relaxed);
+      v[5] = double_puts.load(std::memory_order_relaxed);
       for (size_t k = 0; k < kViolationKinds; ++k) {
-        v[5 + k] = violations[k].load(std::memory_order_relaxed);
+        v[6 + k] = violations[k].load(std::memory_order_relaxed);
       }
       std::atomic_thread_fence(std::memory_order_acquire);
       if ((s1 & 1) == 0 && seq.load(std::memory_order_relaxed) == s1) break;
@@ -124,7 +127,8 @@ struct alignas(64) LiveCounters {
     out->puts += v[2];
     out->refused += v[3];
     out->handoffs += v[4];
-    for (size_t k = 0; k < kViolationKinds; ++k) out->violations[k] += v[5 + k];
+    out->double_puts += v[5];
+    for (size_t k = 0; k < kViolationKinds; ++k) out->violations[k] += v[6 + k];
   }
   // The worker's first kMaxExamples examples per kind, as its Violations keeps them.
   void PublishExample(const ViolationExample& e) {
@@ -276,13 +280,15 @@ class Loop {
       w_.t_first = Clock::now();
     }
     const Clock::time_point t_start = w_.t_first;
+    next_publish_ = op;  // each thread of the worker (--churn) publishes at its first op
     for (; op < max_ops; ++op) {
       // Two loads of lines that only change rarely: the stop flag and the hand-off mailbox.
       if (ctx_.stop.load(std::memory_order_relaxed)) break;
-      if ((op & (kLivePublishOps - 1)) == 0 ||
+      if (op == next_publish_ ||
           ctx_.publish_epoch.load(std::memory_order_relaxed) != seen_epoch_) {
         seen_epoch_ = ctx_.publish_epoch.load(std::memory_order_relaxed);
         w_.live.Publish(r_, op);
+        next_publish_ = NextPublish(op);
       }
       if (!kDirect && w_.mailbox.load(std::memory_order_relaxed) != nullptr) DrainMailbox();
       const uint64_t n = sampler.Next();
@@ -508,6 +514,9 @@ class Loop {
     ctx_.double_puts->Mark(reinterpret_cast<uintptr_t>(item));
     ctx_.double_puts->Mark(reinterpret_cast<uintptr_t>(item->data()));
     ++r_.double_puts;
+    // Out at once, before the pool sees it: a pool that crashes on the second put leaves a crash
+    // record that says the harness had just put an item twice.
+    w_.live.Publish(r_, r_.gets + r_.refused);
     if constexpr (requires { pool_.PutTwice(item); }) {
       pool_.PutTwice(item);  // a plugin: the same bp_buffer reaches its put twice
     } else {
@@ -560,6 +569,14 @@ class Loop {
   uint64_t cross_threshold_ = 0;
   uint64_t ends_above_ = kFullTouchLimit;  // writes longer than this touch only their two ends
   uint32_t seen_epoch_ = 0;
+  // The op count at which the counters go out next: every kLivePublishOps ops, and at ops 1, 2,
+  // 4, ... before that, so a pool that crashes in its first thousand ops leaves counters that
+  // say how far it got (one compare per op, as the fixed period's mask test was).
+  uint64_t next_publish_ = 0;
+  static uint64_t NextPublish(uint64_t op) {
+    if (op >= kLivePublishOps) return op + kLivePublishOps - (op & (kLivePublishOps - 1));
+    return op == 0 ? 1 : 2 * op;
+  }
   uint64_t double_put_threshold_ = 0;
   bool more_ = false;
 };
@@ -589,6 +606,7 @@ class LiveReader {
       }
       seen_[i] = n;
     }
+    seen_double_puts_ = s.double_puts;
     return s;
   }
   // True when a worker has published an example this reader has not delivered yet.
@@ -598,7 +616,11 @@ class LiveReader {
       const uint32_t seen = i < seen_.size() ? seen_[i] : 0;
       if (workers[i]->live.num_examples.load(std::memory_order_relaxed) != seen) return true;
     }
-    return false;
+    // A double put by the harness is evidence as well: the pool may crash on it.
+    uint64_t double_puts = 0;
+    for (const auto& w : workers)
+      double_puts += w->live.double_puts.load(std::memory_order_relaxed);
+    return double_puts != seen_double_puts_;
   }
   // Examples the runner adds itself after the workers (leaks), in the same per-kind budget.
   void AddOwn(const ViolationExample& e, LiveSample* s) {
@@ -611,6 +633,7 @@ class LiveReader {
 
  private:
   std::vector<uint32_t> seen_;
+  uint64_t seen_double_puts_ = 0;
   std::array<uint64_t, kViolationKinds> sent_{};
 };
 
@@ -674,228 +697,307 @@ void StartWorker(std::shared_ptr<Context<P>> ctx, unsigned self, std::vector<std
 
 }  // namespace bp::internal
 
+namespace bp::internal {
+
+// The controller wakes this often: short enough that --max-rss sees RSS grow before it passes the
+// cap (kRssMargin) and a new violation example reaches the parent before a crash can lose it, long
+// enough that the controller costs the workers nothing measurable.
+inline constexpr auto kWatchPeriod = std::chrono::milliseconds(5);
+// on_progress at most this often: a human reads the line, ten updates a second look live.
+inline constexpr auto kProgressPeriod = std::chrono::milliseconds(100);
+// Salted into the seed for the workers' coins (hand-offs, double puts) so that their stream is not
+// the size sampler's, which is drawn from the same seed and thread.
+inline constexpr uint64_t kCoinSeedSalt = 0x5EEDC0111ull;
+
+// The controller of one RunPool: sets the workers up, creates the pool, starts the threads on the
+// latch, watches them (stop conditions, progress, live samples) and gathers the result. RunPool
+// calls the steps in order; each runs once.
+template <class P>
+class RunController {
+ public:
+  using Item = typename P::Item;
+
+  // Everything the workers need is allocated here, before CreateAndStart reads the heap, so that
+  // what the heap holds afterwards is the pool's doing.
+  RunController(const Distribution& dist, const RunOptions& o)
+      : o_(o), threads_(std::max(1u, o.threads)), ctx_(std::make_shared<Context<P>>(o, threads_)) {
+    run_.name = P::kName;
+    run_.traits = P::kTraits;
+    ctx_->options.threads = threads_;
+    const size_t nodes = o.hold + 1 + (o.cross_thread > 0 ? kHandoffSpareNodes : 0);
+    for (unsigned i = 0; i < threads_; ++i) {
+      auto w = std::make_unique<Worker<Item>>(nodes);
+      w->sampler.emplace(dist.MakeSampler(o.seed, i, threads_));
+      w->coin.s = MakeTag(i, o.seed ^ kCoinSeedSalt) | 1;
+      ctx_->workers.push_back(std::move(w));
+    }
+    if (o.checks == CheckLevel::kFull) {
+      ctx_->registry = std::make_unique<OwnershipRegistry>(size_t{threads_} * nodes);
+    }
+    if (o.double_put_rate > 0) ctx_->double_puts = std::make_unique<DoublePutLog>();
+    pool_threads_.reserve(threads_);
+    // What a crash handler reads (crash_counters.h), registered while the controller lives.
+    for (const auto& w : ctx_->workers) crash_counters_.push_back(&w->live);
+    SetCrashCounters(crash_counters_.data(), crash_counters_.size());
+  }
+  ~RunController() { SetCrashCounters(nullptr, 0); }
+  RunController(const RunController&) = delete;
+  RunController& operator=(const RunController&) = delete;
+
+  // Sends a live sample of `phase` at `t` seconds to on_sample, if any.
+  void Sample(Phase phase, double t) {
+    if (!o_.on_sample) return;
+    LiveSample s = live_.Read(ctx_->workers, phase, t);
+    Fill(s);
+    o_.on_sample(s);
+  }
+
+  // Reads the heap, creates the pool, starts (and pins) the threads and opens the start latch.
+  template <class MakePool>
+  void CreateAndStart(MakePool& make_pool) {
+    heap_before_ = HeapInUse();
+    peak_reset_ = ResetPeakRss();
+    pool_ = make_pool();
+    ctx_->pool = pool_.get();
+    if (o_.preempt_rate > 0) {
+      ctx_->preempter = std::make_unique<Preempter>(o_.preempt_rate, o_.seed, threads_);
+    }
+    ctx_->t_begin = Clock::now();
+    for (unsigned i = 0; i < threads_; ++i) StartWorker(ctx_, i, pool_threads_);
+    if (o_.pin) {
+      // Before the start latch opens: no op runs on a CPU it was not pinned to.
+      const std::vector<int> cpus = AllowedCpus();
+      for (unsigned i = 0; i < threads_ && !cpus.empty(); ++i) {
+        PinThread(pool_threads_[i].native_handle(), cpus[i % cpus.size()]);
+      }
+    }
+    // The run phase is announced before the latch opens: a pool that dies in its first Get must
+    // still be reported as dying in run, not in create.
+    Sample(Phase::kRun, 0);
+    ctx_->start.arrive_and_wait();
+    t0_ = Clock::now();
+    last_sample_ = t0_;
+    last_progress_ = t0_;
+    peak_rss_ = CurrentRss();
+    run_.stop_reason = o_.ops_per_thread != 0 ? StopReason::kOps : StopReason::kDuration;
+  }
+
+  // The controller's loop, every kWatchPeriod until every worker has finished. Returns true when
+  // the deadline passed first: a thread is stuck inside the pool.
+  bool Watch() {
+    for (;;) {
+      if (WorkersFinished()) return false;
+      const Clock::time_point now = Clock::now();
+      const auto elapsed = now - t0_;
+      const uint64_t rss = CurrentRss();
+      peak_rss_ = std::max(peak_rss_, rss);
+      if (!stopping_) CheckStopConditions(elapsed, rss);
+      if (o_.deadline.count() != 0 && elapsed >= o_.deadline) {
+        RequestStop(StopReason::kDeadline);
+        return true;
+      }
+      ReportProgress(now, elapsed);
+      PaceSamples(now, elapsed);
+    }
+  }
+
+  // A thread is stuck inside the pool: it can be neither joined nor the pool destroyed. The
+  // threads keep the context alive; the pool is abandoned. What the others did is unknowable
+  // without a race, so only their published op counts are reported.
+  PoolRun AbandonHung() {
+    for (std::thread& t : pool_threads_) t.detach();
+    if (ctx_->preempter) ctx_->preempter->Stop();
+    (void)pool_.release();
+    run_.outcome = Outcome::kHung;
+    run_.phase = stopping_ ? Phase::kDrain : Phase::kRun;
+    run_.seconds = std::chrono::duration<double>(Clock::now() - t0_).count();
+    for (auto& w : ctx_->workers) run_.total.ops += w->live.ops.load(std::memory_order_relaxed);
+    run_.peak_rss_bytes = peak_rss_;
+    return std::move(run_);
+  }
+
+  // Joins the threads, destroys the pool, reads the heap again and merges the workers' results.
+  void JoinAndGather() {
+    for (std::thread& t : pool_threads_) t.join();
+    if (ctx_->preempter) ctx_->preempter->Stop();
+    run_.stats = pool_->Stats();
+    SampleExact(Phase::kDrain);
+    SampleExact(Phase::kDestroy);
+    pool_.reset();
+    // Read before the results are copied: from here on the runner allocates again.
+    const uint64_t heap_after = HeapInUse();
+    run_.heap_leaked_bytes = heap_after > heap_before_ ? heap_after - heap_before_ : 0;
+    run_.threads.reserve(threads_);
+    for (auto& w : ctx_->workers) {
+      run_.total.Merge(w->result);
+      run_.seconds = std::max(run_.seconds, w->result.seconds);
+      run_.threads.push_back(w->result);
+    }
+    // A finding of the drain (a corrupted buffer put back after the loop) comes after the last
+    // op: it is counted at the end of the run, as a leak is.
+    if (run_.total.first_violation_s > run_.seconds) run_.total.first_violation_s = run_.seconds;
+    if (ctx_->preempter) run_.total.preemptions = ctx_->preempter->Delivered();
+    run_.outstanding = run_.total.gets - std::min(run_.total.gets, run_.total.puts);
+    run_.peak_rss_bytes = std::max(peak_rss_, peak_reset_ ? PeakRss() : 0);
+  }
+
+  // The leak detector: buffers still out after join; heap above its start after the pool is
+  // destroyed (with --leak-cycles above 1, RunLeakCycles judges the heap over the cycles instead).
+  void FindLeaks() {
+    if (o_.checks == CheckLevel::kNone) return;
+    if (run_.outstanding != 0) {
+      run_.total.violations.Add({.kind = Violation::kLeak, .detail = run_.outstanding});
+    }
+    if (o_.leak_cycles <= 1 && run_.heap_leaked_bytes > kLeakThresholdBytes) {
+      run_.total.violations.Add({.kind = Violation::kLeak, .detail = run_.heap_leaked_bytes});
+    }
+    // A leak is found at the end of the run.
+    if (run_.total.first_violation_s < 0 && run_.total.violations.failures() != 0) {
+      run_.total.first_violation_s = run_.seconds;
+    }
+  }
+
+  // Sends the final sample (with the runner's own leak findings) and sets the outcome.
+  PoolRun Finish() {
+    if (o_.on_sample) {
+      LiveSample s = live_.Read(ctx_->workers, Phase::kDone, run_.seconds);
+      s.exact = true;
+      s.stats_known = true;
+      s.stats = run_.stats;
+      for (size_t k = 0; k < kViolationKinds; ++k) {
+        s.violations[k] = run_.total.violations.count(static_cast<Violation>(k));
+      }
+      for (size_t i = 0; i < run_.total.violations.num_examples(); ++i) {
+        const ViolationExample& e = run_.total.violations.example(i);
+        if (e.kind == Violation::kLeak) live_.AddOwn(e, &s);
+      }
+      Fill(s);
+      o_.on_sample(s);
+    }
+    if (run_.total.violations.failures() != 0) {
+      run_.outcome = Outcome::kViolations;
+    } else if (run_.stop_reason == StopReason::kSignal) {
+      run_.outcome = Outcome::kInterrupted;
+    } else if (run_.stop_reason == StopReason::kMaxRss) {
+      run_.outcome = Outcome::kLimit;
+    }
+    return std::move(run_);
+  }
+
+ private:
+  // The readings beyond the workers' counters: RSS, the pool's retained bytes, outstanding.
+  void Fill(LiveSample& s) {
+    s.rss_bytes = CurrentRss();
+    s.retained_bytes = pool_ != nullptr ? pool_->Stats().retained_bytes : s.stats.retained_bytes;
+    s.outstanding = s.gets - std::min(s.gets, s.puts);
+  }
+
+  // Every worker has joined: the published counters are the final ones (LiveSample::exact).
+  void SampleExact(Phase phase) {
+    if (!o_.on_sample) return;
+    LiveSample s =
+        live_.Read(ctx_->workers, phase, std::chrono::duration<double>(Clock::now() - t0_).count());
+    s.exact = true;
+    s.stats_known = true;
+    s.stats = run_.stats;
+    Fill(s);
+    o_.on_sample(s);
+  }
+
+  // Waits up to kWatchPeriod for the last worker to finish.
+  bool WorkersFinished() {
+    std::unique_lock<std::mutex> lock(ctx_->mu);
+    return ctx_->cv.wait_for(lock, kWatchPeriod, [&] { return ctx_->finished == threads_; });
+  }
+
+  void RequestStop(StopReason why) {
+    run_.stop_reason = why;
+    stopping_ = true;
+    ctx_->stop.store(true, std::memory_order_relaxed);
+  }
+
+  // Signal, --max-rss, --duration, --stop-on-violation: the first that holds stops the workers.
+  void CheckStopConditions(Clock::duration elapsed, uint64_t rss) {
+    if (PendingSignal().load() != 0) {
+      RequestStop(StopReason::kSignal);
+    } else if (o_.max_rss_bytes != 0 && rss >= o_.max_rss_bytes - o_.max_rss_bytes / kRssMargin) {
+      // Stop short of the cap: the drain still allocates a little, and the cap must hold.
+      RequestStop(StopReason::kMaxRss);
+    } else if (o_.ops_per_thread == 0 && elapsed >= o_.duration) {
+      RequestStop(StopReason::kDuration);
+    } else if (o_.stop_on_violation &&
+               std::any_of(ctx_->workers.begin(), ctx_->workers.end(), [](const auto& w) {
+                 // Every failure publishes an example at once (Loop::AddViolation).
+                 return w->live.num_examples.load(std::memory_order_relaxed) != 0;
+               })) {
+      RequestStop(StopReason::kDuration);
+    }
+  }
+
+  void ReportProgress(Clock::time_point now, Clock::duration elapsed) {
+    if (!o_.on_progress || now - last_progress_ < kProgressPeriod) return;
+    last_progress_ = now;
+    uint64_t ops = 0;
+    for (auto& w : ctx_->workers) ops += w->live.ops.load(std::memory_order_relaxed);
+    o_.on_progress(ops, std::chrono::duration<double>(elapsed).count());
+  }
+
+  // Live samples every --sample-interval: the workers are asked to publish half an interval
+  // before each reading.
+  void PaceSamples(Clock::time_point now, Clock::duration elapsed) {
+    if (!o_.on_sample) return;
+    // A new example goes out at once (within two watch rounds: one for the workers to publish
+    // their counters, one to read them), not at the next interval: the pool may crash before.
+    if (!epoch_bumped_ && live_.HasNew(ctx_->workers)) {
+      ctx_->publish_epoch.fetch_add(1, std::memory_order_relaxed);
+      epoch_bumped_ = true;
+      // The next round: a millisecond less than a watch period ahead, so that it is due then.
+      last_sample_ = now - o_.sample_interval + kWatchPeriod - std::chrono::milliseconds(1);
+    } else if (now - last_sample_ >= o_.sample_interval / 2 && !epoch_bumped_) {
+      // Ask the workers to publish; the sample half an interval later reads what they did.
+      ctx_->publish_epoch.fetch_add(1, std::memory_order_relaxed);
+      epoch_bumped_ = true;
+    }
+    if (now - last_sample_ >= o_.sample_interval) {
+      last_sample_ = now;
+      epoch_bumped_ = false;
+      Sample(stopping_ ? Phase::kDrain : Phase::kRun,
+             std::chrono::duration<double>(elapsed).count());
+    }
+  }
+
+  const RunOptions& o_;
+  const unsigned threads_;
+  PoolRun run_;
+  std::shared_ptr<Context<P>> ctx_;
+  std::vector<std::thread> pool_threads_;
+  std::vector<const LiveCounters*> crash_counters_;
+  LiveReader live_;
+  std::unique_ptr<P> pool_;
+  uint64_t heap_before_ = 0;
+  bool peak_reset_ = false;
+  Clock::time_point t0_{};
+  Clock::time_point last_sample_{};
+  Clock::time_point last_progress_{};
+  bool epoch_bumped_ = false;  // the workers were asked to publish for the next sample
+  uint64_t peak_rss_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace bp::internal
+
 namespace bp {
 
 template <class P, class MakePool>
 PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions& o) {
   static_assert(BufferPool<P>);
-  using internal::Clock;
-  using Item = typename P::Item;
-  const unsigned threads = std::max(1u, o.threads);
-  PoolRun run;
-  run.name = P::kName;
-  run.traits = P::kTraits;
-
-  // Everything the workers need is allocated before the heap reading, so that what the heap
-  // holds afterwards is the pool's doing.
-  auto ctx = std::make_shared<internal::Context<P>>(o, threads);
-  ctx->options.threads = threads;
-  const size_t nodes = o.hold + 1 + (o.cross_thread > 0 ? internal::kHandoffSpareNodes : 0);
-  for (unsigned i = 0; i < threads; ++i) {
-    auto w = std::make_unique<internal::Worker<Item>>(nodes);
-    w->sampler.emplace(dist.MakeSampler(o.seed, i, threads));
-    w->coin.s = MakeTag(i, o.seed ^ 0x5EEDC0111ull) | 1;
-    ctx->workers.push_back(std::move(w));
-  }
-  if (o.checks == CheckLevel::kFull) {
-    ctx->registry = std::make_unique<OwnershipRegistry>(size_t{threads} * nodes);
-  }
-  if (o.double_put_rate > 0) ctx->double_puts = std::make_unique<DoublePutLog>();
-  std::vector<std::thread> pool_threads;
-  pool_threads.reserve(threads);
-
-  internal::LiveReader live;
-  std::unique_ptr<P> pool;
-  // The readings beyond the workers' counters: RSS, the pool's retained bytes, outstanding.
-  auto fill = [&](LiveSample& s) {
-    s.rss_bytes = CurrentRss();
-    s.retained_bytes = pool != nullptr ? pool->Stats().retained_bytes : s.stats.retained_bytes;
-    s.outstanding = s.gets - std::min(s.gets, s.puts);
-  };
-  auto sample = [&](Phase phase, double t) {
-    if (!o.on_sample) return;
-    LiveSample s = live.Read(ctx->workers, phase, t);
-    fill(s);
-    o.on_sample(s);
-  };
-  sample(Phase::kCreate, 0);
-
-  const uint64_t heap_before = HeapInUse();
-  const bool peak_reset = ResetPeakRss();
-  pool = make_pool();
-  ctx->pool = pool.get();
-  if (o.preempt_rate > 0) {
-    ctx->preempter = std::make_unique<Preempter>(o.preempt_rate, o.seed, threads);
-  }
-  ctx->t_begin = Clock::now();
-  for (unsigned i = 0; i < threads; ++i) internal::StartWorker(ctx, i, pool_threads);
-  if (o.pin) {
-    // Before the start latch opens: no op runs on a CPU it was not pinned to.
-    const std::vector<int> cpus = AllowedCpus();
-    for (unsigned i = 0; i < threads && !cpus.empty(); ++i) {
-      PinThread(pool_threads[i].native_handle(), cpus[i % cpus.size()]);
-    }
-  }
-
-  // The run phase is announced before the latch opens: a pool that dies in its first Get must
-  // still be reported as dying in run, not in create.
-  sample(Phase::kRun, 0);
-  ctx->start.arrive_and_wait();
-  const Clock::time_point t0 = Clock::now();
-  Clock::time_point last_sample = t0;
-  bool epoch_bumped = false;
-  uint64_t peak_rss = CurrentRss();
-  bool stopping = false;
-  bool hung = false;
-  run.stop_reason = o.ops_per_thread != 0 ? StopReason::kOps : StopReason::kDuration;
-  auto request_stop = [&](StopReason why) {
-    run.stop_reason = why;
-    stopping = true;
-    ctx->stop.store(true, std::memory_order_relaxed);
-  };
-  Clock::time_point last_progress = t0;
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(ctx->mu);
-      if (ctx->cv.wait_for(lock, std::chrono::milliseconds(5),
-                           [&] { return ctx->finished == threads; })) {
-        break;
-      }
-    }
-    const Clock::time_point now = Clock::now();
-    const auto elapsed = now - t0;
-    const uint64_t rss = CurrentRss();
-    peak_rss = std::max(peak_rss, rss);
-    if (!stopping) {
-      if (PendingSignal().load() != 0) {
-        request_stop(StopReason::kSignal);
-      } else if (o.max_rss_bytes != 0 &&
-                 rss >= o.max_rss_bytes - o.max_rss_bytes / internal::kRssMargin) {
-        // Stop short of the cap: the drain still allocates a little, and the cap must hold.
-        request_stop(StopReason::kMaxRss);
-      } else if (o.ops_per_thread == 0 && elapsed >= o.duration) {
-        request_stop(StopReason::kDuration);
-      } else if (o.stop_on_violation &&
-                 std::any_of(ctx->workers.begin(), ctx->workers.end(), [](const auto& w) {
-                   // Every failure publishes an example at once (Loop::AddViolation).
-                   return w->live.num_examples.load(std::memory_order_relaxed) != 0;
-                 })) {
-        request_stop(StopReason::kDuration);
-      }
-    }
-    if (o.deadline.count() != 0 && elapsed >= o.deadline) {
-      hung = true;
-      request_stop(StopReason::kDeadline);
-      break;
-    }
-    if (o.on_progress && now - last_progress >= std::chrono::milliseconds(100)) {
-      last_progress = now;
-      uint64_t ops = 0;
-      for (auto& w : ctx->workers) ops += w->live.ops.load(std::memory_order_relaxed);
-      o.on_progress(ops, std::chrono::duration<double>(elapsed).count());
-    }
-    // A new example goes out at once (within two 5 ms rounds: one for the workers to publish
-    // their counters, one to read them), not at the next interval: the pool may crash before.
-    if (o.on_sample && !epoch_bumped && live.HasNew(ctx->workers)) {
-      ctx->publish_epoch.fetch_add(1, std::memory_order_relaxed);
-      epoch_bumped = true;
-      last_sample = now - o.sample_interval + std::chrono::milliseconds(4);  // the next round
-    } else if (o.on_sample && now - last_sample >= o.sample_interval / 2 && !epoch_bumped) {
-      // Ask the workers to publish; the sample half an interval later reads what they did.
-      ctx->publish_epoch.fetch_add(1, std::memory_order_relaxed);
-      epoch_bumped = true;
-    }
-    if (o.on_sample && now - last_sample >= o.sample_interval) {
-      last_sample = now;
-      epoch_bumped = false;
-      sample(stopping ? Phase::kDrain : Phase::kRun,
-             std::chrono::duration<double>(elapsed).count());
-    }
-  }
-
-  if (hung) {
-    // A thread is stuck inside the pool: it can be neither joined nor the pool destroyed. The
-    // threads keep the context alive; the pool is abandoned. What the others did is unknowable
-    // without a race, so only their published op counts are reported.
-    for (std::thread& t : pool_threads) t.detach();
-    if (ctx->preempter) ctx->preempter->Stop();
-    (void)pool.release();
-    run.outcome = Outcome::kHung;
-    run.phase = stopping ? Phase::kDrain : Phase::kRun;
-    run.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-    for (auto& w : ctx->workers) run.total.ops += w->live.ops.load(std::memory_order_relaxed);
-    run.peak_rss_bytes = peak_rss;
-    return run;
-  }
-  for (std::thread& t : pool_threads) t.join();
-  if (ctx->preempter) ctx->preempter->Stop();
-
-  run.stats = pool->Stats();
-  // Every worker has joined: the published counters are the final ones (LiveSample::exact).
-  auto exact_sample = [&](Phase phase) {
-    if (!o.on_sample) return;
-    LiveSample s =
-        live.Read(ctx->workers, phase, std::chrono::duration<double>(Clock::now() - t0).count());
-    s.exact = true;
-    s.stats_known = true;
-    s.stats = run.stats;
-    fill(s);
-    o.on_sample(s);
-  };
-  exact_sample(Phase::kDrain);
-  exact_sample(Phase::kDestroy);
-  pool.reset();
-  // Read before the results are copied: from here on the runner allocates again.
-  const uint64_t heap_after = HeapInUse();
-  run.heap_leaked_bytes = heap_after > heap_before ? heap_after - heap_before : 0;
-  run.threads.reserve(threads);
-  for (auto& w : ctx->workers) {
-    run.total.Merge(w->result);
-    run.seconds = std::max(run.seconds, w->result.seconds);
-    run.threads.push_back(w->result);
-  }
-  // A finding of the drain (a corrupted buffer put back after the loop) comes after the last
-  // op: it is counted at the end of the run, as a leak is.
-  if (run.total.first_violation_s > run.seconds) run.total.first_violation_s = run.seconds;
-  if (ctx->preempter) run.total.preemptions = ctx->preempter->Delivered();
-  run.outstanding = run.total.gets - std::min(run.total.gets, run.total.puts);
-  run.peak_rss_bytes = std::max(peak_rss, peak_reset ? PeakRss() : 0);
-
-  if (o.checks != CheckLevel::kNone) {
-    if (run.outstanding != 0) {
-      run.total.violations.Add({Violation::kLeak, 0, 0, 0, 0, 0, run.outstanding});
-    }
-    if (o.leak_cycles <= 1 && run.heap_leaked_bytes > kLeakThresholdBytes) {
-      run.total.violations.Add({Violation::kLeak, 0, 0, 0, 0, 0, run.heap_leaked_bytes});
-    }
-    // A leak is found at the end of the run.
-    if (run.total.first_violation_s < 0 && run.total.violations.failures() != 0) {
-      run.total.first_violation_s = run.seconds;
-    }
-  }
-  if (o.on_sample) {
-    LiveSample s = live.Read(ctx->workers, Phase::kDone, run.seconds);
-    s.exact = true;
-    s.stats_known = true;
-    s.stats = run.stats;
-    for (size_t k = 0; k < kViolationKinds; ++k) {
-      s.violations[k] = run.total.violations.count(static_cast<Violation>(k));
-    }
-    for (size_t i = 0; i < run.total.violations.num_examples(); ++i) {
-      const ViolationExample& e = run.total.violations.example(i);
-      if (e.kind == Violation::kLeak) live.AddOwn(e, &s);
-    }
-    fill(s);
-    o.on_sample(s);
-  }
-  if (run.total.violations.failures() != 0) {
-    run.outcome = Outcome::kViolations;
-  } else if (run.stop_reason == StopReason::kSignal) {
-    run.outcome = Outcome::kInterrupted;
-  } else if (run.stop_reason == StopReason::kMaxRss) {
-    run.outcome = Outcome::kLimit;
-  }
-  return run;
+  internal::RunController<P> controller(dist, o);
+  controller.Sample(Phase::kCreate, 0);
+  controller.CreateAndStart(make_pool);
+  if (controller.Watch()) return controller.AbandonHung();
+  controller.JoinAndGather();
+  controller.FindLeaks();
+  return controller.Finish();
 }
 
 }  // namespace bp

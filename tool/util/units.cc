@@ -104,21 +104,4 @@ std::optional<std::chrono::nanoseconds> ParseDuration(std::string_view text) {
   return std::chrono::nanoseconds(static_cast<int64_t>(std::llround(ns)));
 }
 
-std::string FormatBytes(uint64_t bytes) {
-  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(bytes);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  char out[32];
-  if (u == 0) {
-    std::snprintf(out, sizeof out, "%llu B", static_cast<unsigned long long>(bytes));
-  } else {
-    std::snprintf(out, sizeof out, "%.1f %s", v, kUnits[u]);
-  }
-  return out;
-}
-
 }  // namespace bp

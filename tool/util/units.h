@@ -24,7 +24,4 @@ std::optional<double> ParseEventRate(std::string_view text);
 // A duration with unit ns, us, ms, s, m or h (bare numbers are seconds); fractions allowed.
 std::optional<std::chrono::nanoseconds> ParseDuration(std::string_view text);
 
-// 1536 -> "1.5 KiB"; used in tables.
-std::string FormatBytes(uint64_t bytes);
-
 }  // namespace bp

@@ -1,4 +1,4 @@
-#include "tool/run/dispatch.h"
+#include "tool/run/run_spec.h"
 
 #include <memory>
 

@@ -1,5 +1,6 @@
-// From a parsed pool spec to a running pool of its static type: the one place that names every
-// pool type, so that the runner's loop is instantiated per type without virtual calls.
+// Running a built-in pool from its parsed spec: the spec's option values and the run options are
+// checked against the pool, then the pool runs at its static type (WithPoolType,
+// tool/run/pool_types.h), so the runner's loop is instantiated per type without virtual calls.
 #pragma once
 
 #include <optional>
