@@ -44,9 +44,9 @@ FixedPool::FixedPool(size_t count, size_t capacity)
   items_.reserve(count_);
   for (size_t i = 0; i < count_; ++i) {
     items_.emplace_back(capacity_);
-    items_.back().set_owner(this);
+    items_.back().item.set_owner(this);
     next_[i].store(i + 1 < count_ ? static_cast<uint32_t>(i + 1) : kNil, std::memory_order_relaxed);
-    PoisonRegion(items_.back().data(), capacity_);
+    PoisonRegion(items_.back().item.data(), capacity_);
     counters_.Preallocated(capacity_);
   }
   counters_.NotePeak(count_ * capacity_);
@@ -63,7 +63,7 @@ FixedPool::~FixedPool() {
     std::lock_guard<std::mutex> lock(r.mu);
     r.live.erase(std::find(r.live.begin(), r.live.end(), this));
   }
-  for (FixedBuffer& item : items_) UnpoisonRegion(item.data(), capacity_);
+  for (Slot& slot : items_) UnpoisonRegion(slot.item.data(), capacity_);
 }
 
 FixedBuffer* FixedPool::GetShared() {

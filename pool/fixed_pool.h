@@ -34,6 +34,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -76,7 +77,7 @@ class FixedPool {
     item->Reset();
     counters_.Kept(capacity_);
     PoisonRegion(item->data(), capacity_);
-    const auto index = static_cast<uint32_t>(item - items_.data());
+    const auto index = static_cast<uint32_t>(reinterpret_cast<const Slot*>(item) - items_.data());
     Cache* c = LocalCache();
     if (c != nullptr && c->count < cache_items_ && c->armed) [[likely]] {
       c->items[c->count++] = index;
@@ -143,6 +144,15 @@ class FixedPool {
     uint32_t items[kMaxCacheItems];
   };
   static_assert(sizeof(Cache) == 64);
+  // One item per cache line: Get and Put write the item they hand out (Reset), and with items
+  // packed at 48 bytes two threads cycling neighbouring items wrote one line between them on every
+  // op. The item is the first member, so an item's address is its slot's (and index = offset / 64,
+  // a shift).
+  struct alignas(64) Slot {
+    explicit Slot(size_t capacity) : item(capacity) {}
+    FixedBuffer item;
+  };
+  static_assert(sizeof(Slot) == 64 && std::is_standard_layout_v<Slot>);
   friend struct FixedPoolExitHook;
 
   [[gnu::always_inline]] Cache* LocalCache() {
@@ -150,7 +160,7 @@ class FixedPool {
     return slot < cached_threads_ ? &caches_[slot] : nullptr;
   }
   [[gnu::always_inline]] FixedBuffer* Handout(uint32_t index) {
-    FixedBuffer* item = &items_[index];
+    FixedBuffer* item = &items_[index].item;
     counters_.Hit(capacity_);
     UnpoisonRegion(item->data(), capacity_);
     item->Reset();
@@ -168,7 +178,7 @@ class FixedPool {
   const uint32_t cache_items_;
   const unsigned cached_threads_;  // kMaxCachedThreads, or 0 when cache_items_ == 0
   std::unique_ptr<Cache[]> caches_;
-  std::vector<FixedBuffer> items_;                 // never resized: an item's index is its offset
+  std::vector<Slot> items_;                        // never resized: an item's index is its offset
   std::unique_ptr<std::atomic<uint32_t>[]> next_;  // free-list links, by item index
   alignas(64) std::atomic<uint64_t> head_;         // (tag << 32) | index of the top item
   alignas(64) PoolCounters counters_;

@@ -43,6 +43,7 @@ SizedPool::~SizedPool() {
 
 SizedPool::Local* SizedPool::MakeLocal(unsigned slot) {
   auto* l = new Local{};
+  l->counters = counters_.RefOf(slot);
   for (size_t i = 0; i < classes_.size(); ++i) l->cache[i] = classes_[i]->CacheOfThisThread();
   locals_[slot] = l;
   return l;

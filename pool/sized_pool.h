@@ -12,9 +12,9 @@
 // constructor, which cannot fail, clamps min to max instead). Defaults: min 64, max 65536, the
 // range of the article's random-payload benchmark (the Go library's own default is 128 .. 256 KiB).
 //
-// Cost: the class index is one std::bit_width; the thread's table of class caches is one
-// ThreadSlot() load and an index, so get+put of a pooled size is the SyncPool fast path on an
-// already found cache plus a shift and a compare.
+// Cost: the class index is one std::bit_width; the thread's table of class caches (and of its
+// counter shard) is one ThreadSlot() load and an index, so get+put of a pooled size is the
+// SyncPool fast path on an already found cache and shard plus a shift and a compare.
 // Retention: each class is bounded by per_class.max_retained_bytes (see sync_pool.h), so shared and
 // victim lists hold at most num_classes() * per_class.max_retained_bytes in all. One PoolCounters
 // is shared by the classes: Stats() covers the whole pool; peak_retained_bytes is the lower bound
@@ -87,7 +87,7 @@ class SizedPool {
     const int i = n <= bottom_ ? 0 : std::bit_width(n - 1) - bottom_shift_;
     Local* l = ThisThread();
     if (l != nullptr) [[likely]] {
-      return class_[i]->GetFrom(l->cache[i], n);
+      return class_[i]->GetFrom(l->cache[i], n, &l->counters);
     }
     return class_[i]->Get(n);
   }
@@ -102,7 +102,7 @@ class SizedPool {
     if ((cap & (cap - 1)) == 0 && i < num_classes_) [[likely]] {
       Local* l = ThisThread();
       if (l != nullptr) [[likely]] {
-        return class_[i]->PutTo(l->cache[i], b);
+        return class_[i]->PutTo(l->cache[i], b, &l->counters);
       }
       return class_[i]->Put(b);
     }
@@ -117,9 +117,12 @@ class SizedPool {
   static constexpr unsigned kMaxClasses = 63;  // 2^0 .. 2^62
   static constexpr unsigned kMaxLocalThreads = 1024;
   // One thread's caches of every class, looked up once per op by ThreadSlot() (each SyncPool's
-  // own lookup is a hashed TLS table probe per class). Written only by the thread that owns the
-  // slot; a later thread given the same slot adopts it, as SyncPool adopts a cache.
+  // own lookup is a hashed TLS table probe per class), and the slot's counter shard (the classes
+  // share counters_), so that counting a hit or a keep does not look the shard up again. Written
+  // only by the thread that owns the slot; a later thread given the same slot adopts it, as
+  // SyncPool adopts a cache (the shard belongs to the slot, so it stays right).
   struct Local {
+    PoolCounters::Ref counters;
     internal::SyncLocal* cache[kMaxClasses];
   };
   [[gnu::always_inline]] Local* ThisThread() {

@@ -96,26 +96,34 @@ class SyncPool {
   // Get and Put with the calling thread's cache already looked up (CacheOfThisThread), for a
   // pool that keeps one table of its classes' caches per thread (SizedPool): the epoch check, a
   // pop or push, and the counters.
+  // With `counters` (this pool's counters' shard of the calling thread, PoolCounters::RefOf),
+  // the counters are updated without looking the shard up again.
   [[gnu::always_inline]] Buffer* GetFrom(internal::SyncLocal* c, size_t n) {
+    return GetFrom(c, n, nullptr);
+  }
+  [[gnu::always_inline]] Buffer* GetFrom(internal::SyncLocal* c, size_t n,
+                                         const PoolCounters::Ref* counters) {
     if (c->epoch == epoch_.load(std::memory_order_relaxed)) [[likely]] {
       Buffer* b = c->private_item;
       if (b != nullptr) {
         c->private_item = nullptr;
-        return Handout(b);
+        return Handout(b, counters);
       }
-      if (c->count != 0) return Handout(c->items[--c->count]);
+      if (c->count != 0) return Handout(c->items[--c->count], counters);
     }
     return GetSlow(c, n);
   }
-  [[gnu::always_inline]] void PutTo(internal::SyncLocal* c, Buffer* b) {
+  [[gnu::always_inline]] void PutTo(internal::SyncLocal* c, Buffer* b) { PutTo(c, b, nullptr); }
+  [[gnu::always_inline]] void PutTo(internal::SyncLocal* c, Buffer* b,
+                                    const PoolCounters::Ref* counters) {
     if (c->epoch == epoch_.load(std::memory_order_relaxed)) [[likely]] {
       if (c->private_item == nullptr) {
         c->private_item = b;
-        return Keep(b);
+        return Keep(b, counters);
       }
       if (c->count < per_thread_items_) {
         c->items[c->count++] = b;
-        return Keep(b);
+        return Keep(b, counters);
       }
     }
     PutSlow(c, b);
@@ -145,14 +153,22 @@ class SyncPool {
     }
     return CacheSlow();
   }
-  [[gnu::always_inline]] Buffer* Handout(Buffer* b) {
-    counters_->Hit(b->Cap());
+  [[gnu::always_inline]] Buffer* Handout(Buffer* b, const PoolCounters::Ref* counters = nullptr) {
+    if (counters != nullptr) {
+      counters_->Hit(*counters, b->Cap());
+    } else {
+      counters_->Hit(b->Cap());
+    }
     UnpoisonRegion(b->data(), b->Cap());
     b->Reset();
     return b;
   }
-  [[gnu::always_inline]] void Keep(Buffer* b) {
-    counters_->Kept(b->Cap());
+  [[gnu::always_inline]] void Keep(Buffer* b, const PoolCounters::Ref* counters = nullptr) {
+    if (counters != nullptr) {
+      counters_->Kept(*counters, b->Cap());
+    } else {
+      counters_->Kept(b->Cap());
+    }
     PoisonRegion(b->data(), b->Cap());
   }
   void Free(Buffer* b) {

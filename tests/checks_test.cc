@@ -29,6 +29,39 @@ TEST(Pattern, FindsTheFirstChangedByte) {
   }
 }
 
+// The check runs over 256-byte blocks and then word by word: every offset, in and across blocks,
+// at an unaligned start, and in a block after a clean one, must be found exactly.
+TEST(Pattern, FindsEveryOffsetAcrossBlocks) {
+  const uint64_t tag = MakeTag(5, 9);
+  for (size_t n : {63, 64, 65, 255, 256, 257, 600}) {
+    std::vector<uint8_t> storage(n + 1);
+    uint8_t* buf = storage.data() + 1;  // unaligned
+    FillPattern(buf, n, tag);
+    ASSERT_EQ(FirstMismatch(buf, n, tag), n) << "n=" << n;
+    for (size_t bad = 0; bad < n; ++bad) {
+      buf[bad] ^= 0x80;
+      EXPECT_EQ(FirstMismatch(buf, n, tag), bad) << "n=" << n;
+      if (bad + 1 < n) {
+        buf[n - 1] ^= 0x01;  // a later change does not hide the first
+        EXPECT_EQ(FirstMismatch(buf, n, tag), bad) << "n=" << n;
+        buf[n - 1] ^= 0x01;
+      }
+      buf[bad] ^= 0x80;
+    }
+  }
+}
+
+// The block fill writes the same bytes as the word-by-word definition, PatternWord(tag, i).
+TEST(Pattern, FillMatchesPatternWords) {
+  const uint64_t tag = MakeTag(2, 4);
+  std::vector<uint8_t> buf(603, 0);
+  FillPattern(buf.data(), buf.size(), tag);
+  for (size_t i = 0; i < buf.size(); ++i) {
+    const uint64_t w = PatternWord(tag, i / 8);
+    ASSERT_EQ(buf[i], static_cast<uint8_t>(w >> (8 * (i % 8)))) << i;
+  }
+}
+
 TEST(Pattern, AnotherHoldersPatternDoesNotPass) {
   std::vector<uint8_t> buf(256);
   FillPattern(buf.data(), buf.size(), MakeTag(0, 1));

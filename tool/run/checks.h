@@ -83,37 +83,167 @@ class Violations {
   size_t num_examples_ = 0;
 };
 
-// Writes the pattern of `tag` into [p, p+n). 8-byte stores of tag + i*K, so it runs at memset
-// speed; any single changed byte shows in FirstMismatch.
-inline uint64_t PatternWord(uint64_t tag, size_t i) { return tag + i * 0x9E3779B97F4A7C15ull; }
-inline void FillPattern(uint8_t* p, size_t n, uint64_t tag) {
-  size_t words = n / 8;
-  for (size_t i = 0; i < words; ++i) {
-    const uint64_t w = PatternWord(tag, i);
-    std::memcpy(p + i * 8, &w, 8);
-  }
-  if (n % 8 != 0) {
-    const uint64_t w = PatternWord(tag, words);
-    std::memcpy(p + words * 8, &w, n % 8);
-  }
-}
-// The offset of the first byte that differs from the pattern of `tag`, or n when all match.
-inline size_t FirstMismatch(const uint8_t* p, size_t n, uint64_t tag) {
-  size_t words = n / 8;
+// Writes the pattern of `tag` into [p, p+n): word i (8 bytes) is tag + i*K, so any single changed
+// byte shows in FirstMismatch. Both run over 256-byte blocks of vectors (GCC/Clang vector
+// extensions), each vector of the block its own lane of the pattern, stepped in place by one add,
+// so the loops are a load or store, an add and (check) an xor and an or per vector. Where the CPU
+// has AVX2 (checked once), 32-byte vectors with three-operand forms (no register copies, the load
+// folded into the xor): the check takes about 0.75 instructions per word, where 16-byte SSE2 takes
+// 2.5 and a word at a time took 7 (its early exit kept the compiler from vectorising). The check
+// ORs the differences of a block and searches word by word only a block that differs.
+inline constexpr uint64_t kPatternStep = 0x9E3779B97F4A7C15ull;
+inline uint64_t PatternWord(uint64_t tag, size_t i) { return tag + i * kPatternStep; }
+
+namespace internal {
+inline constexpr size_t kPatternBlock = 256;  // bytes
+
+// Word-at-a-time check of [p, p+n), whose first word is word `first` of the pattern.
+inline size_t FirstMismatchWords(const uint8_t* p, size_t n, uint64_t tag, size_t first) {
+  const size_t words = n / 8;
   for (size_t i = 0; i < words; ++i) {
     uint64_t w;
     std::memcpy(&w, p + i * 8, 8);
-    const uint64_t want = PatternWord(tag, i);
+    const uint64_t want = PatternWord(tag, first + i);
     if (w != want) return i * 8 + std::countr_zero(w ^ want) / 8;
   }
   const size_t rest = n % 8;
   if (rest != 0) {
-    uint64_t w = 0, want = PatternWord(tag, words);
+    uint64_t w = 0;
+    const uint64_t want = PatternWord(tag, first + words);
     std::memcpy(&w, p + words * 8, rest);
     const uint64_t mask = (uint64_t{1} << (rest * 8)) - 1;
     if ((w ^ want) & mask) return words * 8 + std::countr_zero((w ^ want) & mask) / 8;
   }
   return n;
+}
+
+// Vectors of W words, kLanes lanes of one vector each; a block is several rounds of the lanes, each
+// lane stepped by kLanes * W words after its use. Always inlined, so that the AVX2 entry points
+// below compile them with 32-byte registers.
+template <int W>
+struct PatternVecOf;
+// Set(v, tag, i, d): v = the pattern's words i, i+d, ... (d = 0: all word i's step of a lane).
+template <>
+struct PatternVecOf<2> {
+  typedef uint64_t type __attribute__((vector_size(16)));
+  [[gnu::always_inline]] static void Set(type* v, uint64_t a, uint64_t d) { *v = type{a, a + d}; }
+};
+template <>
+struct PatternVecOf<4> {
+  typedef uint64_t type __attribute__((vector_size(32)));
+  [[gnu::always_inline]] static void Set(type* v, uint64_t a, uint64_t d) {
+    *v = type{a, a + d, a + 2 * d, a + 3 * d};
+  }
+};
+template <int W, int kLanes>
+struct PatternKernel {
+  using V = typename PatternVecOf<W>::type;
+  static constexpr size_t kRounds = kPatternBlock / (8 * W * kLanes);
+  [[gnu::always_inline]] static void Start(uint64_t tag, V* lane, V* step) {
+#pragma GCC unroll 8
+    for (int k = 0; k < kLanes; ++k) {
+      PatternVecOf<W>::Set(&lane[k], PatternWord(tag, W * k), kPatternStep);
+    }
+    PatternVecOf<W>::Set(step, kLanes * W * kPatternStep, 0);
+  }
+  [[gnu::always_inline]] static void Fill(uint8_t* p, size_t blocks, uint64_t tag) {
+    V lane[kLanes];
+    V step;
+    Start(tag, lane, &step);
+    for (size_t i = 0; i < blocks * kRounds; ++i) {
+#pragma GCC unroll 8
+      for (int k = 0; k < kLanes; ++k) {
+        std::memcpy(p + (i * kLanes + k) * 8 * W, &lane[k], 8 * W);
+        lane[k] += step;
+      }
+    }
+  }
+  // The first block that differs from the pattern, or `blocks`.
+  [[gnu::always_inline]] static size_t FirstBad(const uint8_t* p, size_t blocks, uint64_t tag) {
+    V lane[kLanes];
+    V step;
+    Start(tag, lane, &step);
+    for (size_t b = 0; b < blocks; ++b) {
+      V diff = {};
+#pragma GCC unroll 4
+      for (size_t r = 0; r < kRounds; ++r) {
+#pragma GCC unroll 8
+        for (int k = 0; k < kLanes; ++k) {
+          V w;
+          std::memcpy(&w, p + b * kPatternBlock + (r * kLanes + k) * 8 * W, 8 * W);
+          diff |= w ^ lane[k];
+          lane[k] += step;
+        }
+      }
+      uint64_t any = 0;
+#pragma GCC unroll 4
+      for (int j = 0; j < W; ++j) any |= diff[j];
+      if (any != 0) [[unlikely]] {
+        return b;
+      }
+    }
+    return blocks;
+  }
+};
+
+#if defined(__x86_64__) && !defined(__AVX2__)
+#define BP_PATTERN_AVX2 1
+[[gnu::target("avx2")]] inline void FillBlocksAvx2(uint8_t* p, size_t blocks, uint64_t tag) {
+  PatternKernel<4, 8>::Fill(p, blocks, tag);
+}
+[[gnu::target("avx2")]] inline size_t FirstBadBlockAvx2(const uint8_t* p, size_t blocks,
+                                                        uint64_t tag) {
+  return PatternKernel<4, 8>::FirstBad(p, blocks, tag);
+}
+inline bool HasAvx2() {
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") != 0;
+  }();
+  return has;
+}
+#endif
+
+inline void FillBlocks(uint8_t* p, size_t blocks, uint64_t tag) {
+#ifdef BP_PATTERN_AVX2
+  if (HasAvx2()) return FillBlocksAvx2(p, blocks, tag);
+#endif
+  PatternKernel<2, 8>::Fill(p, blocks, tag);
+}
+inline size_t FirstBadBlock(const uint8_t* p, size_t blocks, uint64_t tag) {
+#ifdef BP_PATTERN_AVX2
+  if (HasAvx2()) return FirstBadBlockAvx2(p, blocks, tag);
+#endif
+  return PatternKernel<2, 8>::FirstBad(p, blocks, tag);
+}
+}  // namespace internal
+
+inline void FillPattern(uint8_t* p, size_t n, uint64_t tag) {
+  const size_t blocks = n / internal::kPatternBlock;
+  internal::FillBlocks(p, blocks, tag);
+  const size_t done = blocks * internal::kPatternBlock;
+  const size_t words = (n - done) / 8;
+  const size_t first = done / 8;
+  for (size_t i = 0; i < words; ++i) {
+    const uint64_t w = PatternWord(tag, first + i);
+    std::memcpy(p + done + i * 8, &w, 8);
+  }
+  if (n % 8 != 0) {
+    const uint64_t w = PatternWord(tag, first + words);
+    std::memcpy(p + done + words * 8, &w, n % 8);
+  }
+}
+
+// The offset of the first byte that differs from the pattern of `tag`, or n when all match.
+inline size_t FirstMismatch(const uint8_t* p, size_t n, uint64_t tag) {
+  constexpr size_t kBlock = internal::kPatternBlock;
+  const size_t blocks = n / kBlock;
+  const size_t bad = internal::FirstBadBlock(p, blocks, tag);
+  if (bad != blocks) {
+    return bad * kBlock + internal::FirstMismatchWords(p + bad * kBlock, kBlock, tag, bad * 32);
+  }
+  const size_t done = blocks * kBlock;
+  return done + internal::FirstMismatchWords(p + done, n - done, tag, done / 8);
 }
 
 // A tag that differs for every (thread, op) pair, from a splitmix64 finaliser.

@@ -359,11 +359,14 @@ class Loop {
         Report(Violation::kDoubleHandout, item, n, cap, op, 0);
       }
     }
-    const uint64_t room = cap > len ? cap - len : 0;
-    uint64_t touched = std::min(n, room);
-    if (ctx_.options.touch == Touch::kNone) touched = 0;
-    if (ctx_.options.touch == Touch::kHead) touched = std::min<uint64_t>(touched, kHeadBytes);
-    if (ctx_.options.workload == Workload::kJson) touched = std::min(touched, kFullTouchLimit);
+    // --touch none writes nothing: one compare, none of the room arithmetic.
+    uint64_t touched = 0;
+    if (ctx_.options.touch != Touch::kNone) {
+      const uint64_t room = cap > len ? cap - len : 0;
+      touched = std::min(n, room);
+      if (ctx_.options.touch == Touch::kHead) touched = std::min<uint64_t>(touched, kHeadBytes);
+      if (ctx_.options.workload == Workload::kJson) touched = std::min(touched, kFullTouchLimit);
+    }
     // The tag seeds the pattern: nothing to derive when nothing is written (--touch none).
     const uint64_t tag = touched != 0 ? MakeTag(self_, op) : 0;
     *h = {item, nullptr, tag, touched, touched, n, cap, op, 0, self_, nullptr};
