@@ -91,23 +91,13 @@ double Ratio(uint64_t num, uint64_t den) {
 
 void WriteRepeats(JsonWriter& w, const std::vector<PoolRun>& repeats);
 
-void WritePool(JsonWriter& w, const PoolRun& p, const std::vector<PoolRun>& repeats,
-               const RunOptions& o) {
+// The run's counters: time, ops, gets and puts, the pool's own counters, bytes and latency.
+void WriteCounters(JsonWriter& w, const PoolRun& p) {
   const ThreadResult& t = p.total;
-  const uint64_t gets = t.gets;
-  w.BeginObject();
-  w.Key("pool").String(p.name);
-  w.Key("spec").String(p.spec);
-  w.Key("allocator").String(p.allocator);
-  w.Key("outcome").String(OutcomeName(p.outcome));
-  w.Key("stop_reason").String(StopReasonName(p.stop_reason));
-  w.Key("promises_capacity").Bool(p.traits.promises_capacity);
-  w.Key("fixed_capacity").Bool(p.traits.fixed_capacity);
-  w.Key("pool_counters").Bool(p.pool_counters);
   w.Key("seconds").Double(p.seconds);
   w.Key("ops").Uint(t.ops);
   w.Key("ops_per_s").Double(p.seconds > 0 ? static_cast<double>(t.ops) / p.seconds : 0.0);
-  w.Key("gets").Uint(gets);
+  w.Key("gets").Uint(t.gets);
   w.Key("puts").Uint(t.puts);
   w.Key("outstanding").Uint(p.outstanding);
   w.Key("refused").Uint(t.refused);
@@ -128,6 +118,10 @@ void WritePool(JsonWriter& w, const PoolRun& p, const std::vector<PoolRun>& repe
   WriteCapacityHistogram(w, t);
   w.Key("latency_ns");
   WriteLatency(w, t.latency);
+}
+
+// Memory: RSS, what the pool retained, the heap after destroy and its growth per cycle.
+void WriteMemory(JsonWriter& w, const PoolRun& p) {
   w.Key("peak_rss_bytes").Uint(p.peak_rss_bytes);
   w.Key("retained_bytes_end").Uint(p.stats.retained_bytes);
   w.Key("peak_retained_bytes").Uint(p.stats.peak_retained_bytes);
@@ -136,7 +130,11 @@ void WritePool(JsonWriter& w, const PoolRun& p, const std::vector<PoolRun>& repe
   for (const uint64_t b : p.heap_after_destroy_bytes) w.Uint(b);
   w.EndArray();
   w.Key("leak_growth_bytes_per_cycle").Uint(p.leak_growth_bytes_per_cycle);
-  w.Key("phase").String(PhaseName(p.phase));
+}
+
+// What the detectors found, when, and under which injection (preemption, hunt phase, misuse).
+void WriteFindings(JsonWriter& w, const PoolRun& p, const RunOptions& o) {
+  const ThreadResult& t = p.total;
   w.Key("violations");
   WriteViolationCounts(w, t.violations);
   w.Key("violation_examples");
@@ -163,6 +161,9 @@ void WritePool(JsonWriter& w, const PoolRun& p, const std::vector<PoolRun>& repe
   w.Key("double_puts").Uint(t.double_puts);
   w.Key("double_put_accepted").Uint(t.double_put_accepted);
   w.Key("double_put_side_effects").Uint(t.double_put_side_effects);
+}
+
+void WriteThreads(JsonWriter& w, const PoolRun& p) {
   w.Key("threads").BeginArray();
   for (size_t i = 0; i < p.threads.size(); ++i) {
     const ThreadResult& r = p.threads[i];
@@ -190,14 +191,10 @@ void WritePool(JsonWriter& w, const PoolRun& p, const std::vector<PoolRun>& repe
     w.EndObject();
   }
   w.EndArray();
-  if (p.outcome == Outcome::kCrashed || p.outcome == Outcome::kSanitizer ||
-      p.outcome == Outcome::kHung || !p.stderr_tail.empty()) {
-    w.Key("signal").Int(p.signal);
-    w.Key("stderr_tail").String(p.stderr_tail);
-  }
-  const std::vector<PoolRun>& runs = repeats.empty() ? std::vector<PoolRun>{p} : repeats;
-  WriteRepeats(w, runs);
-  // Every repeat's points, in order, each naming its repeat.
+}
+
+// Every repeat's points, in order, each naming its repeat.
+void WriteTimeline(JsonWriter& w, const std::vector<PoolRun>& runs) {
   w.Key("timeline").BeginArray();
   for (size_t i = 0; i < runs.size(); ++i) {
     for (const TimelineSample& t : runs[i].timeline) {
@@ -222,6 +219,10 @@ void WritePool(JsonWriter& w, const PoolRun& p, const std::vector<PoolRun>& repe
     }
   }
   w.EndArray();
+}
+
+// A crashed pool: its signal, fault address, phase and symbolised frames.
+void WriteCrash(JsonWriter& w, const PoolRun& p) {
   if (p.outcome == Outcome::kCrashed) {
     w.Key("crash").BeginObject();
     if (p.signal != 0) {
@@ -242,6 +243,33 @@ void WritePool(JsonWriter& w, const PoolRun& p, const std::vector<PoolRun>& repe
     w.EndArray();
     w.EndObject();
   }
+}
+
+void WritePool(JsonWriter& w, const PoolRun& p, const std::vector<PoolRun>& repeats,
+               const RunOptions& o) {
+  w.BeginObject();
+  w.Key("pool").String(p.name);
+  w.Key("spec").String(p.spec);
+  w.Key("allocator").String(p.allocator);
+  w.Key("outcome").String(OutcomeName(p.outcome));
+  w.Key("stop_reason").String(StopReasonName(p.stop_reason));
+  w.Key("promises_capacity").Bool(p.traits.promises_capacity);
+  w.Key("fixed_capacity").Bool(p.traits.fixed_capacity);
+  w.Key("pool_counters").Bool(p.pool_counters);
+  WriteCounters(w, p);
+  WriteMemory(w, p);
+  w.Key("phase").String(PhaseName(p.phase));
+  WriteFindings(w, p, o);
+  WriteThreads(w, p);
+  if (p.outcome == Outcome::kCrashed || p.outcome == Outcome::kSanitizer ||
+      p.outcome == Outcome::kHung || !p.stderr_tail.empty()) {
+    w.Key("signal").Int(p.signal);
+    w.Key("stderr_tail").String(p.stderr_tail);
+  }
+  const std::vector<PoolRun>& runs = repeats.empty() ? std::vector<PoolRun>{p} : repeats;
+  WriteRepeats(w, runs);
+  WriteTimeline(w, runs);
+  WriteCrash(w, p);
   w.Key("verdict").String(PoolPassed(p) ? "pass" : "fail");
   w.EndObject();
 }
