@@ -148,68 +148,69 @@ CLI::App* AddContractCommand(CLI::App& app, ContractCommand& cmd) {
   return c;
 }
 
-int ExecuteContract(const ContractCommand& cmd_in) {
-  ContractCommand cmd = cmd_in;
-  if (cmd.plugin.empty() == cmd.pool.empty()) {
-    std::fprintf(stderr, "bpstress contract: give one of --plugin PATH[:OPTIONS] or --pool SPEC\n");
-    return kExitUsage;
-  }
-  cmd.options.max_size = *ParseSize(cmd.max_size);
-  cmd.options.race_seconds = std::chrono::duration<double>(*ParseDuration(cmd.race_time)).count();
-  const std::chrono::nanoseconds timeout = *ParseDuration(cmd.timeout);
+namespace {
 
-  struct Line {
-    std::string check;
-    CheckResult result;
-  };
-  std::vector<Line> lines;
+struct Line {
+  std::string check;
+  CheckResult result;
+};
+
+// What --pool or --plugin names. A plugin's loading is the first check: a file that is not a
+// plugin fails it and leaves no subject. nullopt (after one line on stderr) for a bad --pool.
+struct Subject {
   std::optional<ContractSubject> subject;
-  std::string subject_name;
+  std::string name;
+  std::vector<Line> lines;  // the load check, for a plugin
+};
+std::optional<Subject> ResolveSubject(const ContractCommand& cmd) {
+  Subject out;
   if (!cmd.pool.empty()) {
     std::string error;
     std::optional<PoolSpec> spec = ParsePoolSpec(cmd.pool, &error);
     if (!spec) {
       std::fprintf(stderr, "bpstress contract: --pool: %s\n", error.c_str());
-      return kExitUsage;
+      return std::nullopt;
     }
     if (auto problem = ValidatePoolSpec(*spec)) {
       std::fprintf(stderr, "bpstress contract: --pool %s: %s\n", cmd.pool.c_str(),
                    problem->c_str());
-      return kExitUsage;
+      return std::nullopt;
     }
     if (std::string_view(spec->entry->name) == "faulty:hang") {
       // Its planted hang is in the 1000th get: the checks would each wait for --timeout.
       std::fprintf(stderr, "bpstress contract: note: faulty:hang hangs by design\n");
     }
-    subject = BuiltinSubject(*spec);
-    subject_name = subject->name;
-  } else {
-    // Loading is the first check: a file that is not a plugin fails it, and nothing else runs.
-    const auto [path, options] = SplitPluginArg(cmd.plugin);
-    std::string error;
-    std::shared_ptr<PluginLibrary> lib = PluginLibrary::Load(path, &error);
-    subject_name = "plugin " + path;
-    if (lib == nullptr) {
-      lines.push_back({"load", {CheckStatus::kFail, error}});
-    } else {
-      subject = PluginSubject(lib, path, options);
-      lines.push_back(
-          {"load",
-           {CheckStatus::kPass,
-            "ABI version " + std::to_string(lib->api().abi_version) + ", " + subject->name}});
-      subject_name = subject->name;
-    }
+    out.subject = BuiltinSubject(*spec);
+    out.name = out.subject->name;
+    return out;
   }
+  const auto [path, options] = SplitPluginArg(cmd.plugin);
+  std::string error;
+  std::shared_ptr<PluginLibrary> lib = PluginLibrary::Load(path, &error);
+  out.name = "plugin " + path;
+  if (lib == nullptr) {
+    out.lines.push_back({"load", {CheckStatus::kFail, error}});
+  } else {
+    out.subject = PluginSubject(lib, path, options);
+    out.lines.push_back(
+        {"load",
+         {CheckStatus::kPass,
+          "ABI version " + std::to_string(lib->api().abi_version) + ", " + out.subject->name}});
+    out.name = out.subject->name;
+  }
+  return out;
+}
 
-  const bool json = cmd.format == "json";
-  auto print = [&](const Line& l) {
-    if (json) return;
-    std::printf("%s  %-16s %s\n", CheckStatusName(l.result.status), l.check.c_str(),
-                l.result.detail.c_str());
-    std::fflush(stdout);
-  };
-  if (!json) std::printf("contract of %s\n", subject_name.c_str());
-  for (const Line& l : lines) print(l);
+void PrintLine(const Line& l) {
+  std::printf("%s  %-16s %s\n", CheckStatusName(l.result.status), l.check.c_str(),
+              l.result.detail.c_str());
+  std::fflush(stdout);
+}
+
+// Every check in its own child, in order; a table line as each one ends.
+void RunChecks(const ContractOptions& options, std::chrono::nanoseconds timeout,
+               const std::optional<ContractSubject>& subject, bool table,
+               std::vector<Line>* lines) {
   bool created = true;
   for (const ContractCheck& check : ContractChecks()) {
     Line l{check.name, {CheckStatus::kSkip, "the plugin did not load"}};
@@ -218,15 +219,19 @@ int ExecuteContract(const ContractCommand& cmd_in) {
     } else if (subject) {
       // concurrent runs for --race-time by design: the hang timeout counts after it.
       const auto race = std::chrono::duration_cast<std::chrono::nanoseconds>(
-          std::chrono::duration<double>(cmd.options.race_seconds));
-      l.result = RunInChild(check, *subject, cmd.options,
-                            l.check == "concurrent" ? timeout + race : timeout);
+          std::chrono::duration<double>(options.race_seconds));
+      l.result =
+          RunInChild(check, *subject, options, l.check == "concurrent" ? timeout + race : timeout);
       // Without a pool nothing else can be checked: the first check's failure says it all.
       if (l.check == "create" && l.result.status == CheckStatus::kFail) created = false;
     }
-    print(l);
-    lines.push_back(std::move(l));
+    if (table) PrintLine(l);
+    lines->push_back(std::move(l));
   }
+}
+
+// The JSON document, or the table's summary line. Returns whether a check failed.
+bool PrintOutcome(const std::string& subject_name, const std::vector<Line>& lines, bool json) {
   size_t counts[3] = {0, 0, 0};
   for (const Line& l : lines) ++counts[static_cast<int>(l.result.status)];
   const bool failed = counts[static_cast<int>(CheckStatus::kFail)] != 0;
@@ -247,7 +252,30 @@ int ExecuteContract(const ContractCommand& cmd_in) {
                 counts[static_cast<int>(CheckStatus::kFail)],
                 counts[static_cast<int>(CheckStatus::kSkip)]);
   }
-  return failed ? kExitCheckFailed : kExitOk;
+  return failed;
+}
+
+}  // namespace
+
+int ExecuteContract(const ContractCommand& cmd_in) {
+  ContractCommand cmd = cmd_in;
+  if (cmd.plugin.empty() == cmd.pool.empty()) {
+    std::fprintf(stderr, "bpstress contract: give one of --plugin PATH[:OPTIONS] or --pool SPEC\n");
+    return kExitUsage;
+  }
+  cmd.options.max_size = *ParseSize(cmd.max_size);
+  cmd.options.race_seconds = std::chrono::duration<double>(*ParseDuration(cmd.race_time)).count();
+  const std::chrono::nanoseconds timeout = *ParseDuration(cmd.timeout);
+  std::optional<Subject> subject = ResolveSubject(cmd);
+  if (!subject) return kExitUsage;
+  const bool json = cmd.format == "json";
+  if (!json) {
+    std::printf("contract of %s\n", subject->name.c_str());
+    for (const Line& l : subject->lines) PrintLine(l);
+  }
+  std::vector<Line> lines = std::move(subject->lines);
+  RunChecks(cmd.options, timeout, subject->subject, !json, &lines);
+  return PrintOutcome(subject->name, lines, json) ? kExitCheckFailed : kExitOk;
 }
 
 }  // namespace bp
