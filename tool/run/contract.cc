@@ -352,63 +352,69 @@ CheckResult CheckCrossThreadPut(const ContractSubject& s, const ContractOptions&
   return Pass(std::to_string(2 * kCount) + " buffers put from the other thread, both ways");
 }
 
+// The concurrent check's view of the pool: who holds what. A buffer handed out while another
+// thread holds it is the double hand-out the contract forbids; the first one is kept.
+class HoldingPool final : public ContractPool {
+ public:
+  explicit HoldingPool(ContractPool* inner) : inner_(inner) {}
+  bool Get(size_t n, ContractBuffer* out) override {
+    if (!inner_->Get(n, out)) return false;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!holding_.insert(out->id).second && failure_.empty()) {
+      failure_ = "buffer " + Hex(out->id) + " handed to both threads at once";
+      found_.store(true, std::memory_order_relaxed);
+    }
+    return true;
+  }
+  void Put(const ContractBuffer& b) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      holding_.erase(b.id);
+    }
+    inner_->Put(b);
+  }
+  std::optional<uint64_t> RetainedBytes() const override { return inner_->RetainedBytes(); }
+  bool Found() const { return found_.load(std::memory_order_relaxed); }
+  std::string Failure() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return failure_;
+  }
+
+ private:
+  ContractPool* inner_;
+  std::mutex mu_;
+  std::unordered_set<const void*> holding_;
+  std::string failure_;  // under mu_; found_ says it is set
+  std::atomic<bool> found_{false};
+};
+
+// One thread of the concurrent check: what it did, and how it ended.
+struct RaceThread {
+  std::optional<CheckResult> result;
+  std::deque<Held> held;
+  size_t refused = 0;
+  uint64_t cycles = 0;
+};
+
 CheckResult CheckConcurrent(const ContractSubject& s, const ContractOptions& o) {
   CheckResult r;
   auto pool = Make(s, &r);
   if (pool == nullptr) return r;
-  // Who holds what: a buffer handed out while held is the double hand-out the contract forbids.
-  std::mutex mu;
-  std::unordered_set<const void*> holding;
-  std::string failure;  // under mu; `found` says it is set
-  std::atomic<bool> found{false};
-  struct Counting final : ContractPool {
-    ContractPool* inner;
-    std::mutex* mu;
-    std::unordered_set<const void*>* holding;
-    std::string* failure;
-    std::atomic<bool>* found;
-    bool Get(size_t n, ContractBuffer* out) override {
-      if (!inner->Get(n, out)) return false;
-      std::lock_guard<std::mutex> lock(*mu);
-      if (!holding->insert(out->id).second && failure->empty()) {
-        *failure = "buffer " + Hex(out->id) + " handed to both threads at once";
-        found->store(true, std::memory_order_relaxed);
-      }
-      return true;
-    }
-    void Put(const ContractBuffer& b) override {
-      {
-        std::lock_guard<std::mutex> lock(*mu);
-        holding->erase(b.id);
-      }
-      inner->Put(b);
-    }
-    std::optional<uint64_t> RetainedBytes() const override { return inner->RetainedBytes(); }
-  };
-  Counting counting;
-  counting.inner = pool.get();
-  counting.mu = &mu;
-  counting.holding = &holding;
-  counting.failure = &failure;
-  counting.found = &found;
+  HoldingPool holding(pool.get());
   // The threads run for the same span of time from a common start, whatever the machine's load:
   // a count of cycles would let one thread finish inside its first time slice on a busy machine,
   // before another one even ran. There are more of them than two so that a thread stopped inside
   // the pool (preemption yields its CPU) is most often followed by another one on that CPU.
-  std::chrono::steady_clock::time_point until;
-  auto stop = [&] {
-    return found.load(std::memory_order_relaxed) || std::chrono::steady_clock::now() >= until;
-  };
   const unsigned n = o.race_threads;
-  std::vector<std::optional<CheckResult>> results(n);
-  std::vector<std::deque<Held>> held(n);
-  std::vector<size_t> refused(n, 0);
-  std::vector<uint64_t> cycles(n, 0);
+  std::vector<RaceThread> threads(n);
   std::optional<Preempter> preempter;
   if (o.preempt_rate > 0) preempter.emplace(o.preempt_rate, 1, n);
+  std::chrono::steady_clock::time_point until;
   std::atomic<unsigned> ready{0};
   std::atomic<bool> go{false};
+  auto stop = [&] { return holding.Found() || std::chrono::steady_clock::now() >= until; };
   auto worker = [&](unsigned t) {
+    RaceThread& me = threads[t];
     if (preempter) preempter->Register(t);
     if (ready.fetch_add(1) + 1 == n) {
       until = std::chrono::steady_clock::now() +
@@ -420,13 +426,13 @@ CheckResult CheckConcurrent(const ContractSubject& s, const ContractOptions& o) 
     }
     // Only the first bytes are written and checked: the time goes into the pool's own code, so
     // the threads are inside it together often (the holding set sees a double hand-out anyway).
-    results[t] = Cycles(counting, UINT64_MAX, uint64_t{1 + t} << 40, 4, 64, &held[t], &refused[t],
-                        stop, &cycles[t]);
+    me.result = Cycles(holding, UINT64_MAX, uint64_t{1 + t} << 40, 4, 64, &me.held, &me.refused,
+                       stop, &me.cycles);
     // What is still held goes back from the thread that got it (a pool may take puts only from
     // there); after a double hand-out the buffers may be shared, so the pool is leaked instead.
-    if (!results[t] && !found.load()) {
-      for (const Held& x : held[t]) counting.Put(x.buf);
-      held[t].clear();
+    if (!me.result && !holding.Found()) {
+      for (const Held& x : me.held) holding.Put(x.buf);
+      me.held.clear();
     }
     if (preempter) preempter->Unregister(t);
   };
@@ -435,14 +441,12 @@ CheckResult CheckConcurrent(const ContractSubject& s, const ContractOptions& o) 
   worker(0);
   for (auto& th : others) th.join();
   if (preempter) preempter->Stop();
-  if (found.load()) return Fail(failure);
-  for (auto& res : results) {
-    if (res) return *res;
-  }
+  if (holding.Found()) return Fail(holding.Failure());
   uint64_t total = 0, refusals = 0;
-  for (unsigned t = 0; t < n; ++t) {
-    total += cycles[t];
-    refusals += refused[t];
+  for (const RaceThread& t : threads) {
+    if (t.result) return *t.result;
+    total += t.cycles;
+    refusals += t.refused;
   }
   char span[96];
   std::snprintf(span, sizeof span, "%u threads x %.2g s (%llu cycles%s)", n, o.race_seconds,
