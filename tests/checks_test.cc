@@ -29,11 +29,12 @@ TEST(Pattern, FindsTheFirstChangedByte) {
   }
 }
 
-// The check runs over 256-byte blocks and then word by word: every offset, in and across blocks,
-// at an unaligned start, and in a block after a clean one, must be found exactly.
+// The check runs over groups of four 256-byte blocks, then single blocks, then word by word: every
+// offset, in and across blocks and groups, at an unaligned start, and in a block after a clean
+// one, must be found exactly.
 TEST(Pattern, FindsEveryOffsetAcrossBlocks) {
   const uint64_t tag = MakeTag(5, 9);
-  for (size_t n : {63, 64, 65, 255, 256, 257, 600}) {
+  for (size_t n : {63, 64, 65, 255, 256, 257, 600, 1024, 1031, 2300}) {
     std::vector<uint8_t> storage(n + 1);
     uint8_t* buf = storage.data() + 1;  // unaligned
     FillPattern(buf, n, tag);

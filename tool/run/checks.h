@@ -158,19 +158,33 @@ struct PatternKernel {
       }
     }
   }
-  // The first block that differs from the pattern, or `blocks`.
+  // The first block that differs from the pattern, or `blocks`: groups of kGroup blocks share one
+  // reduction of their lanes (the reduction costs as much as a block's loads); a group that differs
+  // is searched block by block.
+  static constexpr size_t kGroup = 4;
   [[gnu::always_inline]] static size_t FirstBad(const uint8_t* p, size_t blocks, uint64_t tag) {
+    const size_t groups = blocks / kGroup;
+    const size_t g = FirstBadEach(p, groups, tag, kGroup);
+    const size_t from = g * kGroup;
+    const uint64_t at = PatternWord(tag, from * (kPatternBlock / 8));
+    if (g != groups) return from + FirstBadEach(p + from * kPatternBlock, kGroup, at, 1);
+    return from + FirstBadEach(p + from * kPatternBlock, blocks - from, at, 1);
+  }
+  // The first run of `per` blocks that differs, or `runs`.
+  [[gnu::always_inline]] static size_t FirstBadEach(const uint8_t* p, size_t runs, uint64_t tag,
+                                                    size_t per) {
     V lane[kLanes];
     V step;
     Start(tag, lane, &step);
-    for (size_t b = 0; b < blocks; ++b) {
+    for (size_t b = 0; b < runs; ++b) {
       V diff = {};
+      const uint8_t* run = p + b * per * kPatternBlock;
 #pragma GCC unroll 4
-      for (size_t r = 0; r < kRounds; ++r) {
+      for (size_t r = 0; r < per * kRounds; ++r) {
 #pragma GCC unroll 8
         for (int k = 0; k < kLanes; ++k) {
           V w;
-          std::memcpy(&w, p + b * kPatternBlock + (r * kLanes + k) * 8 * W, 8 * W);
+          std::memcpy(&w, run + (r * kLanes + k) * 8 * W, 8 * W);
           diff |= w ^ lane[k];
           lane[k] += step;
         }
@@ -182,7 +196,7 @@ struct PatternKernel {
         return b;
       }
     }
-    return blocks;
+    return runs;
   }
 };
 
