@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -84,110 +85,110 @@ struct Row {
 
 }  // namespace
 
-int RunSelftest(const SelftestOptions& options) {
-  std::string dir = options.work_dir;
-  if (dir.empty()) {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string templ = std::string(tmp ? tmp : "/tmp") + "/bpstress-selftest-XXXXXX";
-    if (mkdtemp(templ.data()) == nullptr) {
-      std::fprintf(stderr, "bpstress: selftest: cannot create a work directory\n");
-      return kExitUsage;
-    }
-    dir = templ;
+namespace {
+
+// --work-dir, or a fresh directory under $TMPDIR; "" (after one line on stderr) when none can be
+// made.
+std::string WorkDir(const SelftestOptions& options) {
+  if (!options.work_dir.empty()) return options.work_dir;
+  const char* tmp = std::getenv("TMPDIR");
+  std::string templ = std::string(tmp ? tmp : "/tmp") + "/bpstress-selftest-XXXXXX";
+  if (mkdtemp(templ.data()) == nullptr) {
+    std::fprintf(stderr, "bpstress: selftest: cannot create a work directory\n");
+    return "";
   }
+  return templ;
+}
+
+// Why a pool's detector cannot be on trial in this build, or nullopt.
+std::optional<std::string> NotApplicable(const std::string& name) {
   const bool tsan = build::kThreadSanitizer, asan = build::kAddressSanitizer;
-  const std::string threads = std::to_string(options.threads);
+  // ThreadSanitizer delivers a signal only at the thread's next intercepted call, never between
+  // the pool's load and its CAS: preemption cannot widen that window there.
+  if (name == "faulty:aba" && tsan) return "n/a in this build";
+  if (name == "faulty:race" && !tsan) return "n/a in this build";
+  if ((name == "faulty:use-after-put" || name == "faulty:exit-flush") && !asan) {
+    return "n/a in this build";
+  }
+  return std::nullopt;
+}
+
+// The command line and environment of one pool's child run.
+void ChildArgs(const PoolEntry& e, const std::string& threads, const std::string& report,
+               std::vector<std::string>* args, std::vector<std::string>* env) {
+  const bool tsan = build::kThreadSanitizer, asan = build::kAddressSanitizer;
+  const std::string name = e.name;
   // A short run that reaches every planted bug: the faulty pools misbehave within a few
   // thousand operations, and holding two buffers keeps several in flight per thread.
-  const std::vector<std::string> base = {
-      "run",    "--threads",     threads,  "--ops", "4000",       "--seed", "1",
-      "--dist", "uniform:1:16K", "--hold", "2",     "--progress", "never"};
-  std::vector<Row> rows;
-  for (const PoolEntry& e : PoolEntries()) {
-    if (!e.faulty && !e.in_all && std::string_view(e.name) != "null") continue;
-    Row row{e.name, e.faulty ? e.detector : "no findings", "", 0, false};
-    const std::string name = e.name;
-    const std::string report = dir + "/" + std::to_string(rows.size()) + ".json";
-    const std::string err = dir + "/" + std::to_string(rows.size()) + ".err";
-    std::vector<std::string> args = base;
-    args.insert(args.end(), {"--pool", name, "--report", report});
-    std::vector<std::string> env;
-    if (name == "faulty:aba" && tsan) {
-      // ThreadSanitizer delivers a signal only at the thread's next intercepted call, never
-      // between the pool's load and its CAS: preemption cannot widen that window there.
-      row.result = "n/a in this build";
-    } else if (name == "faulty:race" && !tsan) {
-      row.result = "n/a in this build";
-    } else if ((name == "faulty:use-after-put" || name == "faulty:exit-flush") && !asan) {
-      row.result = "n/a in this build";
-    } else {
-      if (name == "faulty:hang") args.insert(args.end(), {"--deadline", "2s"});
-      // Correct pools also stay clean with threads interrupted at random instructions and
-      // replaced every 1000 ops (their per-thread caches torn down).
-      if (!e.faulty) args.insert(args.end(), {"--profile", "bench", "--preempt", "20k"});
-      // (The floor puts only from the thread that got a buffer: no churn with held buffers.)
-      if (!e.faulty && name != "null") args.insert(args.end(), {"--churn", "1000"});
-      // Threads that exit often run the thread-exit flush often.
-      if (name == "faulty:exit-flush") args.insert(args.end(), {"--churn", "500"});
-      if (name == "faulty:aba") {
-        // The default run's hunt phase, for all of a run that ends at the first finding: 64
-        // threads, nothing written, preemption at the default rate. Up to 20 s: in a sanitizer
-        // build on a busy machine the window is hit less often than in 3 s.
-        args = {"run",     "--threads", "64",       "--duration", "20s",
-                "--seed",  "1",         "--dist",   "random65k",  "--progress",
-                "never",   "--profile", "bench",    "--preempt",  "20k",
-                "--touch", "none",      "--warmup", "0",          "--stop-on-violation",
-                "--pool",  name,        "--report", report};
-      }
-      // A stale pool never resets, so its buffers grow with every op: a short run suffices.
-      if (name == "faulty:stale") args[4] = "500";
-      // The 32-bit rounding shows only above 2 GiB: edges:2G ends with 2^31 + 1, and its buffers
-      // of up to 2 GiB are virtual memory touched at their ends (in sanitizer builds each one
-      // freed also costs 256 MiB of shadow writes: two threads). Two passes over the 93 sizes.
-      if (name == "faulty:round32") {
-        // The detector on trial is the runner's capacity check, not ASan's: without heap
-        // poisoning a freed 2 GiB buffer costs no shadow writes (two minutes otherwise).
-        if (asan) env.push_back("ASAN_OPTIONS=poison_heap=0");
-        args[2] = "2";
-        args[4] = "186";
-        args[8] = "edges:2G";
-      }
-      if (name == "faulty:leak" && asan) env.push_back("ASAN_OPTIONS=detect_leaks=0");
-      // Two holders of one buffer also race on its bytes, and TSan would stop the child before
-      // the runner's own detector reports. Silence TSan there: the runner's detector is on trial.
-      if (tsan && e.faulty && name != "faulty:race") {
-        env.push_back("TSAN_OPTIONS=report_bugs=0:halt_on_error=0");
-      }
-      const Child c = RunSelf(args, err, env, std::chrono::seconds(300));
-      row.seconds = c.seconds;
-      if (options.verbose) {
-        std::fprintf(stderr, "[%s] exit %d\n%s\n", name.c_str(), c.exit_code, c.err.c_str());
-      }
-      bool caught = false;
-      if (name == "faulty:race") {
-        caught = c.exit_code != 0 && c.err.find("ThreadSanitizer: data race") != std::string::npos;
-      } else if (name == "faulty:use-after-put" || name == "faulty:exit-flush") {
-        caught = c.exit_code != 0 && c.err.find("ERROR: AddressSanitizer") != std::string::npos;
-      } else if (name == "faulty:hang") {
-        caught = c.exit_code == kExitLimit && Outcome(report) == "hung";
-      } else if (e.faulty) {
-        caught = c.exit_code == kExitCheckFailed && Count(report, e.detector) > 0;
-      }
-      if (e.faulty) {
-        row.result = caught ? "caught" : "MISSED";
-        row.bad = !caught;
-      } else {
-        const bool clean = c.exit_code == 0 && Outcome(report) == "ok";
-        row.result = clean ? "clean" : "FLAGGED (exit " + std::to_string(c.exit_code) + ")";
-        row.bad = !clean;
-        if (!clean && !options.verbose) {
-          std::fprintf(stderr, "[%s] exit %d\n%s\n", name.c_str(), c.exit_code, c.err.c_str());
-        }
-      }
-    }
-    rows.push_back(row);
+  *args = {"run",    "--threads",     threads,  "--ops", "4000",       "--seed", "1",
+           "--dist", "uniform:1:16K", "--hold", "2",     "--progress", "never"};
+  args->insert(args->end(), {"--pool", name, "--report", report});
+  if (name == "faulty:hang") args->insert(args->end(), {"--deadline", "2s"});
+  // Correct pools also stay clean with threads interrupted at random instructions and
+  // replaced every 1000 ops (their per-thread caches torn down).
+  if (!e.faulty) args->insert(args->end(), {"--profile", "bench", "--preempt", "20k"});
+  // (The floor puts only from the thread that got a buffer: no churn with held buffers.)
+  if (!e.faulty && name != "null") args->insert(args->end(), {"--churn", "1000"});
+  // Threads that exit often run the thread-exit flush often.
+  if (name == "faulty:exit-flush") args->insert(args->end(), {"--churn", "500"});
+  if (name == "faulty:aba") {
+    // The default run's hunt phase, for all of a run that ends at the first finding: 64
+    // threads, nothing written, preemption at the default rate. Up to 20 s: in a sanitizer
+    // build on a busy machine the window is hit less often than in 3 s.
+    *args = {"run",     "--threads", "64",       "--duration", "20s",
+             "--seed",  "1",         "--dist",   "random65k",  "--progress",
+             "never",   "--profile", "bench",    "--preempt",  "20k",
+             "--touch", "none",      "--warmup", "0",          "--stop-on-violation",
+             "--pool",  name,        "--report", report};
   }
+  // A stale pool never resets, so its buffers grow with every op: a short run suffices.
+  if (name == "faulty:stale") (*args)[4] = "500";
+  // The 32-bit rounding shows only above 2 GiB: edges:2G ends with 2^31 + 1, and its buffers
+  // of up to 2 GiB are virtual memory touched at their ends (in sanitizer builds each one
+  // freed also costs 256 MiB of shadow writes: two threads). Two passes over the 93 sizes.
+  if (name == "faulty:round32") {
+    // The detector on trial is the runner's capacity check, not ASan's: without heap
+    // poisoning a freed 2 GiB buffer costs no shadow writes (two minutes otherwise).
+    if (asan) env->push_back("ASAN_OPTIONS=poison_heap=0");
+    (*args)[2] = "2";
+    (*args)[4] = "186";
+    (*args)[8] = "edges:2G";
+  }
+  if (name == "faulty:leak" && asan) env->push_back("ASAN_OPTIONS=detect_leaks=0");
+  // Two holders of one buffer also race on its bytes, and TSan would stop the child before
+  // the runner's own detector reports. Silence TSan there: the runner's detector is on trial.
+  if (tsan && e.faulty && name != "faulty:race") {
+    env->push_back("TSAN_OPTIONS=report_bugs=0:halt_on_error=0");
+  }
+}
 
+// Did the child show what the pool's row expects: its detector's finding, or a clean run?
+void Judge(const PoolEntry& e, const Child& c, const std::string& report, bool verbose, Row* row) {
+  const std::string name = e.name;
+  bool caught = false;
+  if (name == "faulty:race") {
+    caught = c.exit_code != 0 && c.err.find("ThreadSanitizer: data race") != std::string::npos;
+  } else if (name == "faulty:use-after-put" || name == "faulty:exit-flush") {
+    caught = c.exit_code != 0 && c.err.find("ERROR: AddressSanitizer") != std::string::npos;
+  } else if (name == "faulty:hang") {
+    caught = c.exit_code == kExitLimit && Outcome(report) == "hung";
+  } else if (e.faulty) {
+    caught = c.exit_code == kExitCheckFailed && Count(report, e.detector) > 0;
+  }
+  if (e.faulty) {
+    row->result = caught ? "caught" : "MISSED";
+    row->bad = !caught;
+    return;
+  }
+  const bool clean = c.exit_code == 0 && Outcome(report) == "ok";
+  row->result = clean ? "clean" : "FLAGGED (exit " + std::to_string(c.exit_code) + ")";
+  row->bad = !clean;
+  if (!clean && !verbose) {
+    std::fprintf(stderr, "[%s] exit %d\n%s\n", name.c_str(), c.exit_code, c.err.c_str());
+  }
+}
+
+int PrintRows(const std::vector<Row>& rows) {
   std::printf("%-24s %-42s %-18s %s\n", "pool", "expected", "result", "time");
   int failures = 0, caught = 0, na = 0;
   for (const Row& r : rows) {
@@ -199,7 +200,36 @@ int RunSelftest(const SelftestOptions& options) {
   }
   std::printf("selftest (%s): %d passed, %d failed, %d n/a in this build\n",
               build::kAnySanitizer ? build::kSanitizers : "no sanitizers", caught, failures, na);
-  return failures == 0 ? kExitOk : kExitCheckFailed;
+  return failures;
+}
+
+}  // namespace
+
+int RunSelftest(const SelftestOptions& options) {
+  const std::string dir = WorkDir(options);
+  if (dir.empty()) return kExitUsage;
+  const std::string threads = std::to_string(options.threads);
+  std::vector<Row> rows;
+  for (const PoolEntry& e : PoolEntries()) {
+    if (!e.faulty && !e.in_all && std::string_view(e.name) != "null") continue;
+    Row row{e.name, e.faulty ? e.detector : "no findings", "", 0, false};
+    if (auto na = NotApplicable(e.name)) {
+      row.result = *na;
+    } else {
+      const std::string report = dir + "/" + std::to_string(rows.size()) + ".json";
+      const std::string err = dir + "/" + std::to_string(rows.size()) + ".err";
+      std::vector<std::string> args, env;
+      ChildArgs(e, threads, report, &args, &env);
+      const Child c = RunSelf(args, err, env, std::chrono::seconds(300));
+      row.seconds = c.seconds;
+      if (options.verbose) {
+        std::fprintf(stderr, "[%s] exit %d\n%s\n", e.name, c.exit_code, c.err.c_str());
+      }
+      Judge(e, c, report, options.verbose, &row);
+    }
+    rows.push_back(row);
+  }
+  return PrintRows(rows) == 0 ? kExitOk : kExitCheckFailed;
 }
 
 }  // namespace bp
