@@ -841,6 +841,96 @@ PoolRun FromHeard(const std::string& name, const std::string& spec, const Heard&
 
 namespace {
 
+// The result and stderr of child `pid` as it runs, until it exits or is killed: at the
+// deadline plus a grace (the watchdog), or a grace after a signal forwarded to it.
+struct Supervision {
+  Heard heard;
+  StderrTail tail;
+  int status = 0;
+  bool killed = false;
+};
+void Supervise(pid_t pid, int result_fd, int err_fd, const RunOptions& options, Supervision* out) {
+  fcntl(result_fd, F_SETFL, O_NONBLOCK);
+  fcntl(err_fd, F_SETFL, O_NONBLOCK);
+  const auto to_result = [&](const char* p, size_t n) { out->heard.Feed(p, n); };
+  const auto to_tail = [&](const char* p, size_t n) { out->tail.Feed(p, n); };
+  bool result_open = true, err_open = true;
+  bool exited = false, forwarded = false;
+  const bool watchdog = options.deadline.count() != 0;
+  Clock::time_point kill_at = Clock::now() + options.deadline + kIsolateGrace;
+  for (;;) {
+    if (result_open) result_open = DrainFd(result_fd, to_result);
+    if (err_open) err_open = DrainFd(err_fd, to_tail);
+    if (exited) break;  // everything the child wrote before it exited has been read
+    const pid_t r = waitpid(pid, &out->status, WNOHANG);
+    if (r == pid) {
+      exited = true;
+      continue;  // one more drain
+    }
+    const Clock::time_point now = Clock::now();
+    if (const int sig = PendingSignal().load(); sig != 0 && !forwarded) {
+      // A signal to this process alone (not the group) must reach the run too. A child that
+      // does not stop on it is given the grace period, not the whole deadline.
+      kill(pid, sig);
+      forwarded = true;
+      kill_at = watchdog ? std::min(kill_at, now + 2 * kIsolateGrace) : now + 2 * kIsolateGrace;
+    }
+    if ((watchdog || forwarded) && now >= kill_at) {
+      kill(pid, SIGKILL);
+      while (waitpid(pid, &out->status, 0) < 0 && errno == EINTR) {
+      }
+      out->killed = exited = true;
+      continue;
+    }
+    pollfd fds[2];
+    nfds_t n = 0;
+    if (result_open) fds[n++] = {result_fd, POLLIN, 0};
+    if (err_open) fds[n++] = {err_fd, POLLIN, 0};
+    // Wakes at least every 20 ms to notice the child's exit (its pipes may be held open by
+    // processes it started), signals and the watchdog.
+    poll(fds, n, 20);
+  }
+  out->tail.Finish();
+}
+
+// What the child's end says: its complete result, or the last stream state with how it ended.
+PoolRun Conclude(const std::string& name, const std::string& spec, Supervision& s) {
+  Heard& heard = s.heard;
+  StderrTail& tail = s.tail;
+  const int status = s.status;
+  const bool killed = s.killed;
+
+  const bool complete = heard.has_result;
+  PoolRun& decoded = heard.result;
+  // Without a complete result, the figures are the child's last live sample.
+  auto partial = [&](Outcome outcome, int signal, std::string text) {
+    if (!complete) return FromHeard(name, spec, heard, outcome, signal, std::move(text));
+    PoolRun run = decoded;
+    run.outcome = outcome;
+    run.signal = signal;
+    run.stderr_tail = std::move(text);
+    return run;
+  };
+  if (killed) return partial(Outcome::kHung, 0, tail.Text());
+  if (tail.sanitizer()) {
+    if (!complete) return partial(Outcome::kSanitizer, 0, tail.Text());
+    decoded.outcome = Outcome::kSanitizer;
+    decoded.stderr_tail = tail.Text();
+    return decoded;
+  }
+  if (WIFSIGNALED(status)) return partial(Outcome::kCrashed, WTERMSIG(status), tail.Text());
+  if (!complete || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::string text = tail.Text();
+    if (WIFEXITED(status)) {
+      text += "(child exited with status " + std::to_string(WEXITSTATUS(status)) +
+              (complete ? ")\n" : " without a complete result)\n");
+    }
+    return partial(Outcome::kCrashed, 0, std::move(text));
+  }
+  if (decoded.stderr_tail.empty()) decoded.stderr_tail = tail.Text();
+  return decoded;
+}
+
 // Runs `start_child` in a forked child with its stderr on a pipe, then supervises it (below).
 // `start_child(result_fd)` never returns: it sends the result on result_fd and _exit()s, or execs.
 PoolRun Spawn(const std::string& name, const std::string& spec, const RunOptions& options,
@@ -880,84 +970,12 @@ PoolRun Spawn(const std::string& name, const std::string& spec, const RunOptions
     return Failed(name, spec, Outcome::kCrashed, 0,
                   std::string("cannot isolate the run: fork: ") + std::strerror(err) + "\n");
   }
-  fcntl(result_pipe[0], F_SETFL, O_NONBLOCK);
-  fcntl(err_pipe[0], F_SETFL, O_NONBLOCK);
-
-  Heard heard;
-  StderrTail tail;
-  const auto to_result = [&](const char* p, size_t n) { heard.Feed(p, n); };
-  const auto to_tail = [&](const char* p, size_t n) { tail.Feed(p, n); };
-  bool result_open = true, err_open = true;
-  bool exited = false, killed = false, forwarded = false;
-  int status = 0;
-  const bool watchdog = options.deadline.count() != 0;
-  Clock::time_point kill_at = Clock::now() + options.deadline + kIsolateGrace;
-  for (;;) {
-    if (result_open) result_open = DrainFd(result_pipe[0], to_result);
-    if (err_open) err_open = DrainFd(err_pipe[0], to_tail);
-    if (exited) break;  // everything the child wrote before it exited has been read
-    const pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) {
-      exited = true;
-      continue;  // one more drain
-    }
-    const Clock::time_point now = Clock::now();
-    if (const int sig = PendingSignal().load(); sig != 0 && !forwarded) {
-      // A signal to this process alone (not the group) must reach the run too. A child that
-      // does not stop on it is given the grace period, not the whole deadline.
-      kill(pid, sig);
-      forwarded = true;
-      kill_at = watchdog ? std::min(kill_at, now + 2 * kIsolateGrace) : now + 2 * kIsolateGrace;
-    }
-    if ((watchdog || forwarded) && now >= kill_at) {
-      kill(pid, SIGKILL);
-      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-      }
-      killed = exited = true;
-      continue;
-    }
-    pollfd fds[2];
-    nfds_t n = 0;
-    if (result_open) fds[n++] = {result_pipe[0], POLLIN, 0};
-    if (err_open) fds[n++] = {err_pipe[0], POLLIN, 0};
-    // Wakes at least every 20 ms to notice the child's exit (its pipes may be held open by
-    // processes it started), signals and the watchdog.
-    poll(fds, n, 20);
-  }
+  Supervision supervision;
+  Supervise(pid, result_pipe[0], err_pipe[0], options, &supervision);
   close(result_pipe[0]);
   close(result_pipe[1]);
   close(err_pipe[0]);
-  tail.Finish();
-
-  const bool complete = heard.has_result;
-  PoolRun& decoded = heard.result;
-  // Without a complete result, the figures are the child's last live sample.
-  auto partial = [&](Outcome outcome, int signal, std::string text) {
-    if (!complete) return FromHeard(name, spec, heard, outcome, signal, std::move(text));
-    PoolRun run = decoded;
-    run.outcome = outcome;
-    run.signal = signal;
-    run.stderr_tail = std::move(text);
-    return run;
-  };
-  if (killed) return partial(Outcome::kHung, 0, tail.Text());
-  if (tail.sanitizer()) {
-    if (!complete) return partial(Outcome::kSanitizer, 0, tail.Text());
-    decoded.outcome = Outcome::kSanitizer;
-    decoded.stderr_tail = tail.Text();
-    return decoded;
-  }
-  if (WIFSIGNALED(status)) return partial(Outcome::kCrashed, WTERMSIG(status), tail.Text());
-  if (!complete || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::string text = tail.Text();
-    if (WIFEXITED(status)) {
-      text += "(child exited with status " + std::to_string(WEXITSTATUS(status)) +
-              (complete ? ")\n" : " without a complete result)\n");
-    }
-    return partial(Outcome::kCrashed, 0, std::move(text));
-  }
-  if (decoded.stderr_tail.empty()) decoded.stderr_tail = tail.Text();
-  return decoded;
+  return Conclude(name, spec, supervision);
 }
 
 }  // namespace
