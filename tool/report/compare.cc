@@ -371,6 +371,128 @@ json IntervalJson(const std::optional<Interval>& in) {
 
 }  // namespace
 
+namespace {
+
+// One pool of one report as the comparison shows it. With repeats the medians are compared, as
+// the gate does.
+struct Figures {
+  std::optional<Interval> ops_in, p99_in;
+  std::optional<double> ops, p99, rss, hit, waste;
+  std::optional<uint64_t> rss_bytes;
+  bool counters = true;
+  std::string verdict;
+};
+Figures FiguresOf(const json& p) {
+  Figures f;
+  f.ops_in = RepeatInterval(p, "ops_per_s");
+  f.p99_in = RepeatInterval(p, "latency_p99_ns");
+  f.ops = f.ops_in ? std::optional<double>(f.ops_in->median) : NumberField(p, "ops_per_s");
+  const auto p99_int = P99(p);
+  f.p99 = f.p99_in
+              ? std::optional<double>(f.p99_in->median)
+              : (p99_int ? std::optional<double>(static_cast<double>(*p99_int)) : std::nullopt);
+  f.rss_bytes = UintField(p, "peak_rss_bytes");
+  if (f.rss_bytes) f.rss = static_cast<double>(*f.rss_bytes);
+  f.hit = NumberField(p, "hit_rate");
+  f.counters = BoolField(p, "pool_counters") != false;
+  f.waste = NumberField(p, "waste_ratio");
+  f.verdict = StringField(p, "verdict").value_or("-");
+  return f;
+}
+
+// The first report's figures of a pool, which the others are given as ratios to.
+struct Firsts {
+  std::optional<double> ops, p99, rss;
+  void Take(const Figures& f) {
+    if (!ops && f.ops) ops = *f.ops;
+    if (!p99 && f.p99) p99 = *f.p99;
+    if (!rss && f.rss) rss = *f.rss;
+  }
+};
+
+std::string Ratio(double v, std::optional<double> first) {
+  if (!first || *first <= 0) return std::string();
+  return FormatNumber(v / *first, " (%.2fx)");
+}
+json RawRatio(std::optional<double> v, std::optional<double> first) {
+  return v && first && *first > 0 ? json(*v / *first) : json(nullptr);
+}
+
+// Untrusted names are escaped in every text format (a newline would split a CSV row).
+std::vector<std::string> TextRow(const std::string& key, const std::string& report,
+                                 const Figures& f, const Firsts& first, bool plain) {
+  std::vector<std::string> row = {Printable(key, plain ? 40 : 200),
+                                  Printable(report, plain ? 60 : 200)};
+  row.push_back(f.ops ? WithSpread(*f.ops, f.ops_in, HumanRate) + Ratio(*f.ops, first.ops) : "-");
+  row.push_back(f.p99 ? WithSpread(*f.p99, f.p99_in, HumanNanos) + Ratio(*f.p99, first.p99) : "-");
+  row.push_back(f.hit && f.counters ? HumanPercent(*f.hit) : "-");
+  row.push_back(f.waste ? HumanPercent(*f.waste) : "-");
+  row.push_back(f.rss ? FormatBytes(*f.rss_bytes) + Ratio(*f.rss, first.rss) : "-");
+  row.push_back(Printable(f.verdict, 10));
+  return row;
+}
+
+json JsonRow(const std::string& key, const std::string& report, const Figures& f,
+             const Firsts& first) {
+  return {{"pool", key},
+          {"report", report},
+          {"ops_per_s", OptionalNumber(f.ops)},
+          {"ops_per_s_ratio", RawRatio(f.ops, first.ops)},
+          {"ops_per_s_stats", IntervalJson(f.ops_in)},
+          {"p99_ns", OptionalNumber(f.p99)},
+          {"p99_ratio", RawRatio(f.p99, first.p99)},
+          {"p99_stats", IntervalJson(f.p99_in)},
+          {"hit_rate", f.counters ? OptionalNumber(f.hit) : json(nullptr)},
+          {"waste_ratio", OptionalNumber(f.waste)},
+          {"peak_rss_bytes", f.rss_bytes ? json(*f.rss_bytes) : json(nullptr)},
+          {"peak_rss_ratio", RawRatio(f.rss, first.rss)},
+          {"verdict", f.verdict}};
+}
+
+std::string RenderCsv(const std::vector<std::vector<std::string>>& rows) {
+  std::string out;
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (i != 0) out.push_back(',');
+      out.append(CsvField(row[i]));
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+std::string RenderMarkdown(const std::vector<std::vector<std::string>>& rows) {
+  std::string out;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    out += "|";
+    for (const std::string& cell : rows[r]) {
+      out.push_back(' ');
+      out.append(MarkdownCell(cell));
+      out.append(" |");
+    }
+    out += "\n";
+    if (r == 0) {
+      out += "|";
+      for (size_t i = 0; i < rows[r].size(); ++i) {
+        out += (i < 2 || i + 1 == rows[r].size()) ? " --- |" : " ---: |";
+      }
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+// Names (pool, report) and the verdict left-aligned, numbers right-aligned.
+std::string RenderTable(std::vector<std::vector<std::string>> rows) {
+  std::vector<bool> left(rows[0].size(), false);
+  left[0] = left[1] = left.back() = true;
+  TextTable table(std::move(left));
+  for (std::vector<std::string>& row : rows) table.AddRow(std::move(row));
+  return table.Render();
+}
+
+}  // namespace
+
 std::string CompareTable(const std::vector<NamedReport>& reports, CompareFormat format) {
   std::vector<std::vector<KeyedPool>> keyed;
   std::vector<std::string> keys;  // pools in order of first appearance
@@ -380,111 +502,34 @@ std::string CompareTable(const std::vector<NamedReport>& reports, CompareFormat 
       if (std::find(keys.begin(), keys.end(), k.key) == keys.end()) keys.push_back(k.key);
     }
   }
-  auto ratio = [](double v, std::optional<double> first) {
-    if (!first || *first <= 0) return std::string();
-    return FormatNumber(v / *first, " (%.2fx)");
-  };
-  auto raw_ratio = [](std::optional<double> v, std::optional<double> first) {
-    return v && first && *first > 0 ? json(*v / *first) : json(nullptr);
-  };
-  const bool text = format != CompareFormat::kJson;
-  const bool plain = format == CompareFormat::kTable;
   std::vector<std::vector<std::string>> rows = {
       {"pool", "report", "ops/s", "p99", "hit rate", "waste", "peak RSS", "verdict"}};
   json list = json::array();
   for (const std::string& key : keys) {
-    std::optional<double> first_ops, first_p99, first_rss;
+    Firsts first;
     for (size_t i = 0; i < reports.size(); ++i) {
       const json* p = FindPool(keyed[i], key);
       if (p == nullptr) continue;
-      const auto ops_in = RepeatInterval(*p, "ops_per_s");
-      const auto p99_in = RepeatInterval(*p, "latency_p99_ns");
-      // With repeats the medians are compared, as the gate does.
-      const auto ops =
-          ops_in ? std::optional<double>(ops_in->median) : NumberField(*p, "ops_per_s");
-      const auto p99_int = P99(*p);
-      const std::optional<double> p99 =
-          p99_in ? std::optional<double>(p99_in->median)
-                 : (p99_int ? std::optional<double>(static_cast<double>(*p99_int)) : std::nullopt);
-      const auto rss_int = UintField(*p, "peak_rss_bytes");
-      const std::optional<double> rss =
-          rss_int ? std::optional<double>(static_cast<double>(*rss_int)) : std::nullopt;
-      const auto hit = NumberField(*p, "hit_rate");
-      const bool counters = BoolField(*p, "pool_counters") != false;
-      const auto waste = NumberField(*p, "waste_ratio");
-      const std::string verdict = StringField(*p, "verdict").value_or("-");
-      if (text) {
-        // Untrusted names are escaped in every text format (a newline would split a CSV row).
-        std::vector<std::string> row = {Printable(key, plain ? 40 : 200),
-                                        Printable(reports[i].name, plain ? 60 : 200)};
-        row.push_back(ops ? WithSpread(*ops, ops_in, HumanRate) + ratio(*ops, first_ops) : "-");
-        row.push_back(p99 ? WithSpread(*p99, p99_in, HumanNanos) + ratio(*p99, first_p99) : "-");
-        row.push_back(hit && counters ? HumanPercent(*hit) : "-");
-        row.push_back(waste ? HumanPercent(*waste) : "-");
-        row.push_back(rss ? FormatBytes(*rss_int) + ratio(*rss, first_rss) : "-");
-        row.push_back(Printable(verdict, 10));
-        rows.push_back(std::move(row));
+      const Figures f = FiguresOf(*p);
+      if (format == CompareFormat::kJson) {
+        list.push_back(JsonRow(key, reports[i].name, f, first));
       } else {
-        list.push_back({{"pool", key},
-                        {"report", reports[i].name},
-                        {"ops_per_s", OptionalNumber(ops)},
-                        {"ops_per_s_ratio", raw_ratio(ops, first_ops)},
-                        {"ops_per_s_stats", IntervalJson(ops_in)},
-                        {"p99_ns", OptionalNumber(p99)},
-                        {"p99_ratio", raw_ratio(p99, first_p99)},
-                        {"p99_stats", IntervalJson(p99_in)},
-                        {"hit_rate", counters ? OptionalNumber(hit) : json(nullptr)},
-                        {"waste_ratio", OptionalNumber(waste)},
-                        {"peak_rss_bytes", rss_int ? json(*rss_int) : json(nullptr)},
-                        {"peak_rss_ratio", raw_ratio(rss, first_rss)},
-                        {"verdict", verdict}});
+        rows.push_back(TextRow(key, reports[i].name, f, first, format == CompareFormat::kTable));
       }
-      if (!first_ops && ops) first_ops = *ops;
-      if (!first_p99 && p99) first_p99 = *p99;
-      if (!first_rss && rss) first_rss = *rss;
+      first.Take(f);
     }
   }
-  std::string out;
   switch (format) {
     case CompareFormat::kJson:
       return list.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
     case CompareFormat::kCsv:
-      for (const auto& row : rows) {
-        for (size_t i = 0; i < row.size(); ++i) {
-          if (i != 0) out.push_back(',');
-          out.append(CsvField(row[i]));
-        }
-        out += "\n";
-      }
-      return out;
+      return RenderCsv(rows);
     case CompareFormat::kMarkdown:
-      for (size_t r = 0; r < rows.size(); ++r) {
-        out += "|";
-        for (const std::string& cell : rows[r]) {
-          out.push_back(' ');
-          out.append(MarkdownCell(cell));
-          out.append(" |");
-        }
-        out += "\n";
-        if (r == 0) {
-          out += "|";
-          for (size_t i = 0; i < rows[r].size(); ++i) {
-            out += (i < 2 || i + 1 == rows[r].size()) ? " --- |" : " ---: |";
-          }
-          out += "\n";
-        }
-      }
-      return out;
+      return RenderMarkdown(rows);
     case CompareFormat::kTable:
       break;
   }
-  // Names (pool, report) and the verdict left-aligned, numbers right-aligned.
-  std::vector<bool> left(rows[0].size(), false);
-  left[0] = left[1] = left.back() = true;
-  TextTable table(std::move(left));
-  for (std::vector<std::string>& row : rows) table.AddRow(std::move(row));
-  out += table.Render();
-  return out;
+  return RenderTable(std::move(rows));
 }
 
 }  // namespace bp
