@@ -255,6 +255,10 @@ TEST(Cli, LimitExitSaysWhy) {
   EXPECT_EQ(h.exit_code, 4) << h.err;
   EXPECT_NE(h.err.find("hung"), std::string::npos) << h.err;
   EXPECT_NE(h.err.find("--deadline"), std::string::npos) << h.err;
+  // The deadline came before the duration's end: it hung in the run, not while draining.
+  const json hung = json::parse(ReadFile(TempPath("hang.json"))).at("pools").at(0);
+  EXPECT_EQ(hung.at("outcome"), "hung");
+  EXPECT_EQ(hung.at("phase"), "run");
 }
 
 }  // namespace
