@@ -156,6 +156,10 @@ TEST(Hunt, FirstViolationIsTimed) {
 // (the item is pushed twice and its list points at itself) and never frees a block, so the run
 // always completes; its own ABA is far rarer than this (see README).
 TEST(Hunt, DoublePutAcceptedIsAFindingApartFromViolations) {
+  // Under ThreadSanitizer the threads interleave finely enough that faulty:aba's own ABA fires
+  // within these 16000 ops (52 genuine double hand-outs seen once): real violations, which this
+  // test cannot tell from a miscount. Release and ASan builds run it.
+  if (build::kThreadSanitizer) GTEST_SKIP() << "faulty:aba's own race fires under TSan";
   int code = -1;
   std::vector<std::string> args = {"--pool",   "faulty:aba",     "--threads", "4",
                                    "--ops",    "4000",           "--hold",    "2",
