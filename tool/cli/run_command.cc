@@ -598,8 +598,8 @@ bool BuiltinsIsolated(const RunCommand& cmd, const RunPlan& plan) {
 
 // Plugins are foreign code: isolated unless --no-isolate (to debug one under gdb).
 bool IsIsolated(const RunCommand& cmd, const RunPlan& plan, const Job& job) {
-  if (cmd.isolate != RunCommand::Isolate::kAuto) return cmd.isolate == RunCommand::Isolate::kOn;
-  return job.plugin != nullptr || BuiltinsIsolated(cmd, plan);
+  if (job.plugin != nullptr) return cmd.isolate != RunCommand::Isolate::kOff;
+  return BuiltinsIsolated(cmd, plan);
 }
 
 // One run of one task: in this process, in a forked child, or in a re-executed child when the

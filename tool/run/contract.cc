@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <barrier>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -410,20 +411,17 @@ CheckResult CheckConcurrent(const ContractSubject& s, const ContractOptions& o) 
   std::optional<Preempter> preempter;
   if (o.preempt_rate > 0) preempter.emplace(o.preempt_rate, 1, n);
   std::chrono::steady_clock::time_point until;
-  std::atomic<unsigned> ready{0};
-  std::atomic<bool> go{false};
+  // The span starts when the last thread arrives (the barrier's completion runs before any leaves).
+  std::barrier start(static_cast<std::ptrdiff_t>(n), [&]() noexcept {
+    until = std::chrono::steady_clock::now() +
+            std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                std::chrono::duration<double>(o.race_seconds));
+  });
   auto stop = [&] { return holding.Found() || std::chrono::steady_clock::now() >= until; };
   auto worker = [&](unsigned t) {
     RaceThread& me = threads[t];
     if (preempter) preempter->Register(t);
-    if (ready.fetch_add(1) + 1 == n) {
-      until = std::chrono::steady_clock::now() +
-              std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                  std::chrono::duration<double>(o.race_seconds));
-      go.store(true);
-    }
-    while (!go.load()) {
-    }
+    start.arrive_and_wait();
     // Only the first bytes are written and checked: the time goes into the pool's own code, so
     // the threads are inside it together often (the holding set sees a double hand-out anyway).
     me.result = Cycles(holding, UINT64_MAX, uint64_t{1 + t} << 40, 4, 64, &me.held, &me.refused,

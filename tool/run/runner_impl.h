@@ -794,7 +794,7 @@ class RunController {
       if (!stopping_) CheckStopConditions(elapsed, rss);
       if (o_.deadline.count() != 0 && elapsed >= o_.deadline) {
         // Where it hung: in the run, unless the run had already been asked to end.
-        hung_phase_ = stopping_ ? Phase::kDrain : Phase::kRun;
+        run_.phase = stopping_ ? Phase::kDrain : Phase::kRun;
         RequestStop(StopReason::kDeadline);
         return true;
       }
@@ -811,7 +811,6 @@ class RunController {
     if (ctx_->preempter) ctx_->preempter->Stop();
     (void)pool_.release();
     run_.outcome = Outcome::kHung;
-    run_.phase = hung_phase_;
     run_.seconds = std::chrono::duration<double>(Clock::now() - t0_).count();
     for (auto& w : ctx_->workers) run_.total.ops += w->live.ops.load(std::memory_order_relaxed);
     run_.peak_rss_bytes = peak_rss_;
@@ -984,7 +983,6 @@ class RunController {
   bool epoch_bumped_ = false;  // the workers were asked to publish for the next sample
   uint64_t peak_rss_ = 0;
   bool stopping_ = false;
-  Phase hung_phase_ = Phase::kRun;  // set when the deadline passes
 };
 
 }  // namespace bp::internal
