@@ -85,6 +85,29 @@ typedef const bp_pool_api* (*bp_pool_plugin_fn)(void);
 
 #define BP_PLUGIN_SYMBOL "bp_pool_plugin"
 
+/* Optional second entry point: the plugin runs bpstress's workers on threads of its own.
+ *
+ *   int bp_pool_run_threads(unsigned count, bp_worker_fn worker, void* arg);
+ *
+ * A plugin that exports it is asked to start `count` threads, each one an OS thread of its own
+ * for the whole call, and to call worker(arg, i) once on each, for i = 0 .. count-1. It returns
+ * only after every worker call has returned, with 0; non-zero means it could not start them (no
+ * worker was called), and bpstress then runs the workers on threads of its own. A worker may be
+ * still running when bpstress abandons a run whose get or put never returned; the plugin simply
+ * never returns then.
+ *
+ * Why: a runtime that must know the threads that call into it (Go: a call from C into Go on a
+ * thread that the Go runtime did not create borrows and returns a runtime thread record on every
+ * call, microseconds each in Go 1.19) can run each worker on a thread it owns. A Go plugin runs
+ * each worker on a goroutine locked to its OS thread (runtime.LockOSThread), and the gets and puts
+ * that the worker makes are then ordinary calls back into Go (about 100 ns). Plugins without this
+ * symbol (every ABI v1 plugin) are run on bpstress's threads as before; the table above is
+ * unchanged. */
+typedef void (*bp_worker_fn)(void* arg, unsigned index);
+typedef int (*bp_pool_run_threads_fn)(unsigned count, bp_worker_fn worker, void* arg);
+
+#define BP_RUN_THREADS_SYMBOL "bp_pool_run_threads"
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
