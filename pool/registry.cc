@@ -1,40 +1,9 @@
 #include "pool/registry.h"
 
-#include <charconv>
+#include "base/units.h"
 
 namespace bp {
 namespace {
-
-// Sizes with a binary K/M/G suffix or plain numbers; the registry is below the CLI, so it has its
-// own small parser instead of depending on tool/.
-std::optional<uint64_t> ParseQuantity(std::string_view s) {
-  unsigned shift = 0;
-  if (!s.empty()) {
-    switch (s.back()) {
-      case 'k':
-      case 'K':
-        shift = 10;
-        break;
-      case 'm':
-      case 'M':
-        shift = 20;
-        break;
-      case 'g':
-      case 'G':
-        shift = 30;
-        break;
-      default:
-        break;
-    }
-  }
-  if (shift != 0) s.remove_suffix(1);
-  if (s.empty() || s.front() < '0' || s.front() > '9') return std::nullopt;
-  uint64_t v = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
-  if (v > (UINT64_MAX >> shift)) return std::nullopt;
-  return v << shift;
-}
 
 std::string KnownNames() {
   std::string out;
@@ -190,7 +159,7 @@ std::optional<PoolSpec> ParsePoolSpec(std::string_view text, std::string* error)
   PoolSpec spec;
   spec.entry = entry;
   for (const PoolOption& o : entry->options) {
-    spec.values.emplace_back(o.key, *ParseQuantity(o.default_value));
+    spec.values.emplace_back(o.key, *ParseSize(o.default_value));
   }
   if (colon == std::string_view::npos) return spec;
   std::string_view rest = text.substr(colon + 1);
@@ -223,10 +192,10 @@ std::optional<PoolSpec> ParsePoolSpec(std::string_view text, std::string* error)
                "' (known: " + (known.empty() ? std::string("none") : known) + ")";
       return std::nullopt;
     }
-    const auto v = ParseQuantity(value);
+    const auto v = ParseSize(value);
     if (!v) {
       *error = std::string(entry->name) + ": " + std::string(key) + "='" + std::string(value) +
-               "' is not a number or size";
+               "' is not a number or size (" + kSizeExamples + ")";
       return std::nullopt;
     }
     slot->second = *v;

@@ -16,6 +16,7 @@
 #include "tool/report/report.h"
 #include "tool/report/report_reader.h"
 #include "tool/run/run_spec.h"
+#include "tool/util/output_file.h"
 
 namespace bp {
 namespace {
@@ -158,22 +159,6 @@ TEST(CompareTableTest, RowsPerPoolAndReportWithRatios) {
   EXPECT_EQ(rows, 1u + 2 + 2 + 1) << table;  // header, sized x2, sync x2, the new pool
 }
 
-TEST(ParseOptionsTest, BoundsInTheirUnits) {
-  EXPECT_EQ(ParseLatencyBound("250"), 250u);
-  EXPECT_EQ(ParseLatencyBound("10us"), 10000u);
-  EXPECT_EQ(ParseLatencyBound("1.5ms"), 1500000u);
-  EXPECT_FALSE(ParseLatencyBound("fast"));
-  EXPECT_FALSE(ParseLatencyBound(""));
-  EXPECT_DOUBLE_EQ(*ParseRatio("10%"), 0.1);
-  EXPECT_DOUBLE_EQ(*ParseRatio("0.25"), 0.25);
-  EXPECT_FALSE(ParseRatio("-1"));
-  EXPECT_FALSE(ParseRatio("%"));
-  EXPECT_DOUBLE_EQ(*ParseRate("1.5M"), 1.5e6);
-  EXPECT_DOUBLE_EQ(*ParseRate("250K"), 250e3);
-  EXPECT_DOUBLE_EQ(*ParseRate("1000"), 1000);
-  EXPECT_FALSE(ParseRate("fast"));
-}
-
 TEST(CompareCliTest, TableAndExitCodes) {
   const testing::ProcessResult help = testing::Run(BPSTRESS_EXE, {"compare", "--help"});
   if (help.exit_code != 0 || help.out.find("ratios") == std::string::npos) {
@@ -181,8 +166,8 @@ TEST(CompareCliTest, TableAndExitCodes) {
   }
   const std::string a = testing::TempPath("a.json"), b = testing::TempPath("b.json");
   std::string error;
-  ASSERT_TRUE(WriteFileAtomic(a, Two().dump(), &error)) << error;
-  ASSERT_TRUE(WriteFileAtomic(b, "{\"schema\": \"bpstress-report/1\", \"pools\": 3", &error));
+  ASSERT_TRUE(WriteOutput(a, Two().dump(), &error)) << error;
+  ASSERT_TRUE(WriteOutput(b, "{\"schema\": \"bpstress-report/1\", \"pools\": 3", &error));
   testing::ProcessResult r = testing::Run(BPSTRESS_EXE, {"compare", a, a});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("(1.00x)"), std::string::npos) << r.out;
@@ -380,8 +365,8 @@ TEST(CompareCliTest, SettingsGuardAndFormats) {
   json other = Two();
   other["config"]["touch"] = "none";
   std::string error;
-  ASSERT_TRUE(WriteFileAtomic(a, Two().dump(), &error)) << error;
-  ASSERT_TRUE(WriteFileAtomic(b, other.dump(), &error)) << error;
+  ASSERT_TRUE(WriteOutput(a, Two().dump(), &error)) << error;
+  ASSERT_TRUE(WriteOutput(b, other.dump(), &error)) << error;
   testing::ProcessResult r = testing::Run(BPSTRESS_EXE, {"compare", a, b});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.err.find("touch: full vs none"), std::string::npos) << r.err;

@@ -15,6 +15,7 @@
 #include "tests/support/subprocess.h"
 #include "tool/report/report.h"
 #include "tool/report/report_reader.h"
+#include "tool/util/output_file.h"
 
 namespace bp {
 namespace {
@@ -123,7 +124,7 @@ TEST(HtmlReportBrowserTest, ChromiumRendersChartsWithoutErrors) {
   const std::string dir = dir_template;
   const std::string page = dir + "/report.html", shot = dir + "/report.png";
   std::string error;
-  ASSERT_TRUE(WriteFileAtomic(page, RenderHtmlReport(Hostile(), "r.json"), &error)) << error;
+  ASSERT_TRUE(WriteOutput(page, RenderHtmlReport(Hostile(), "r.json"), &error)) << error;
 
   const testing::ProcessResult dom = Chromium(dir + "/profile", {"--dump-dom", "file://" + page});
   ASSERT_EQ(dom.exit_code, 0) << dom.err;
@@ -230,7 +231,7 @@ TEST(HtmlReportBrowserTest, ChromiumDrawsTheTimeline) {
   const std::string dir = dir_template;
   const std::string page = dir + "/report.html", shot = dir + "/report.png";
   std::string error;
-  ASSERT_TRUE(WriteFileAtomic(page, RenderHtmlReport(WithTimeline(), "r.json"), &error)) << error;
+  ASSERT_TRUE(WriteOutput(page, RenderHtmlReport(WithTimeline(), "r.json"), &error)) << error;
   // The DOM as the browser built it: the line paths survived parsing with their data.
   const testing::ProcessResult dom = Chromium(dir + "/profile", {"--dump-dom", "file://" + page});
   ASSERT_EQ(dom.exit_code, 0) << dom.err;
@@ -263,7 +264,7 @@ TEST(HtmlReportCliTest, WritesThePage) {
   }
   const std::string in = testing::TempPath("in.json"), out = testing::TempPath("out.html");
   std::string error;
-  ASSERT_TRUE(WriteFileAtomic(in, Hostile().dump(), &error)) << error;
+  ASSERT_TRUE(WriteOutput(in, Hostile().dump(), &error)) << error;
   testing::ProcessResult r = testing::Run(BPSTRESS_EXE, {"report", in, "--html", out});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(Count(testing::ReadFile(out), "<svg"), 5u);

@@ -1,4 +1,4 @@
-#include "tool/util/units.h"
+#include "base/units.h"
 
 #include <gtest/gtest.h>
 

@@ -15,6 +15,7 @@
 #include "tests/support/subprocess.h"
 #include "tool/report/report.h"
 #include "tool/report/report_reader.h"
+#include "tool/util/output_file.h"
 
 namespace bp {
 namespace {
@@ -400,7 +401,7 @@ class VerifyCliTest : public ::testing::Test {
   std::string Write(const std::string& name, const std::string& text) {
     const std::string path = testing::TempPath(name);
     std::string error;
-    EXPECT_TRUE(WriteFileAtomic(path, text, &error)) << error;
+    EXPECT_TRUE(WriteOutput(path, text, &error)) << error;
     paths_.push_back(path);
     return path;
   }

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/units.h"
 #include "build_info.h"
 #include "pool/registry.h"
 #include "tool/cli/contract_command.h"
@@ -18,8 +19,9 @@
 #include "tool/cli/report_commands.h"
 #include "tool/cli/run_command.h"
 #include "tool/cli/selftest.h"
+#include "tool/cli/unit_options.h"
 #include "tool/run/dist.h"
-#include "tool/util/units.h"
+#include "tool/util/output_file.h"
 
 namespace bp {
 namespace {
@@ -72,22 +74,6 @@ int ListCommand() {
     std::printf("    %-24s %s\n", name.c_str(), help.c_str());
   }
   return kExitOk;
-}
-
-// A validator for options that take a size ("512M") or a duration ("500ms").
-CLI::Validator SizeValidator() {
-  return CLI::Validator(
-      [](std::string& s) -> std::string {
-        return ParseSize(s) ? "" : "'" + s + "' is not a size (e.g. 4096, 64K, 512M, 2G)";
-      },
-      "SIZE");
-}
-CLI::Validator DurationValidator() {
-  return CLI::Validator(
-      [](std::string& s) -> std::string {
-        return ParseDuration(s) ? "" : "'" + s + "' is not a duration (e.g. 500ms, 5s, 2m)";
-      },
-      "TIME");
 }
 
 // Checked before anything runs, so a typo costs no stress run: not empty, not a directory.
@@ -176,9 +162,9 @@ void AddWorkloadOptions(CLI::App* run, RunCommand& cmd, RunOptionText& text) {
       ->capture_default_str()
       ->check(CLI::Range(0u, 1u << 20));
   run->add_option("--cross-thread", cmd.options.cross_thread,
-                  "share of buffers put back by another thread (0..1)")
+                  "share of buffers put back by another thread (0..1 or 0%..100%)")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
+      ->transform(FractionTransform());
   AddEnumOption<Touch>(
       run, "--touch", cmd.options.touch,
       {{"none", Touch::kNone},
@@ -200,8 +186,8 @@ void AddWorkloadOptions(CLI::App* run, RunCommand& cmd, RunOptionText& text) {
 // Where the results go, repeats, and the limits of a run.
 void AddOutputAndLimitOptions(CLI::App* run, RunCommand& cmd, RunOptionText& text) {
   run->add_option("--report", cmd.report_path,
-                  "JSON report file (written atomically); '-' writes it to stdout and the table "
-                  "to stderr")
+                  "JSON report file (written atomically; a device or FIFO in place); '-' writes "
+                  "it to stdout and the table to stderr")
       ->capture_default_str()
       ->check(ReportPathValidator());
   AddEnumOption<OutputFormat>(run, "--format", cmd.format,
@@ -272,10 +258,10 @@ std::optional<int> ApplyHuntOptions(RunCommand& cmd, const HuntOptions& h) {
   cmd.profile = h.profile;
   double rate = kHuntPreemptRate;
   if (!h.preempt.empty()) {
-    const auto parsed = ParseEventRate(h.preempt);
+    const auto parsed = ParseRate(h.preempt);
     if (!parsed) {
-      std::fprintf(stderr, "bpstress: --preempt: '%s' is not a rate (e.g. 20k, 5000, 0)\n",
-                   h.preempt.c_str());
+      std::fprintf(stderr, "bpstress: --preempt: '%s' is not a rate (%s)\n", h.preempt.c_str(),
+                   kRateExamples);
       return kExitUsage;
     }
     if (*parsed > 1e6) {
@@ -307,15 +293,15 @@ std::optional<int> ApplyHuntOptions(RunCommand& cmd, const HuntOptions& h) {
         ok = n && *n >= 1;
         if (ok) rate = 1.0 / static_cast<double>(*n);
       } else if (ok) {
-        const auto v = ParseDouble(r);
-        ok = v && *v > 0 && *v <= 1;
+        const auto v = ParseFraction(r);
+        ok = v && *v > 0;
         if (ok) rate = *v;
       }
     }
     if (!ok) {
       std::fprintf(stderr,
                    "bpstress: --misuse: '%s' is not double-put[:RATE] (RATE = 1/N or a share in "
-                   "(0,1], e.g. double-put:1/1000)\n",
+                   "(0,1], e.g. double-put:1/1000 or double-put:0.1%%)\n",
                    h.misuse.c_str());
       return kExitUsage;
     }
@@ -370,6 +356,7 @@ Exit status:
   2  bad command line
   3  unreadable or invalid input file, plugin or allocator
   4  a limit stopped the run: --max-rss reached, or a pool hung past its --deadline
+  5  an output could not be written (--report, --html, stdout): takes precedence over 0, 1, 4
   130  interrupted (SIGINT/SIGTERM); the report is still written
 )";
   return text;
@@ -423,6 +410,26 @@ std::optional<std::string> UnknownOptionMessage(const CLI::App& app,
     return "unknown option " + arg + " (see bpstress " + args[0] + " --help)";
   }
   return std::nullopt;
+}
+
+// A first word that is neither an option nor a subcommand is a mistyped subcommand (run, the
+// default, takes no positional arguments): one line naming it and the closest subcommand when it
+// is close enough to be a typo (`bpstress rn`: did you mean 'run'?).
+std::optional<std::string> UnknownCommandMessage(const CLI::App& app, int argc, char** argv) {
+  if (argc < 2 || argv[1][0] == '-') return std::nullopt;
+  const std::string word = argv[1];
+  std::string best, names;
+  size_t best_d = std::string::npos;
+  for (const CLI::App* c : app.get_subcommands({})) {
+    if (c->get_name() == word) return std::nullopt;
+    names += (names.empty() ? "" : ", ") + c->get_name();
+    const size_t d = EditDistance(word, c->get_name());
+    if (d < best_d) best_d = d, best = c->get_name();
+  }
+  if (best_d <= std::max<size_t>(2, word.size() / 3)) {
+    return "unknown command '" + word + "'; did you mean '" + best + "'?";
+  }
+  return "unknown command '" + word + "' (commands: " + names + ")";
 }
 
 // `bpstress run` as parsed: the command, the options that are text until checked, the hunt knobs.
@@ -485,6 +492,22 @@ std::optional<int> ApplyLimits(const RunOptionText& text, RunCommand& cmd) {
   return std::nullopt;
 }
 
+// A --deadline no longer than the run it watches would call a working pool hung while it still
+// runs (exit 4): a usage error instead. With --ops there is no length to compare.
+std::optional<int> CheckDeadline(const CLI::App& run, const RunOptionText& text,
+                                 const RunOptions& o) {
+  if (run.count("--deadline") == 0 || o.ops_per_thread != 0) return std::nullopt;
+  const bool warmup_longer = o.warmup > o.duration;
+  if (o.deadline > (warmup_longer ? o.warmup : o.duration)) return std::nullopt;
+  std::fprintf(stderr,
+               "bpstress: --deadline %s is not longer than the run it watches (%s %s): a pool "
+               "would be reported hung while it still runs; give more, or leave the default "
+               "(duration + 30s)\n",
+               text.deadline.c_str(), warmup_longer ? "--warmup" : "--duration",
+               (warmup_longer ? text.warmup : text.duration).c_str());
+  return kExitUsage;
+}
+
 // After parsing: the text options checked and converted into the command, in the order of
 // their messages; then the run.
 int ExecuteRunCommandLine(const CLI::App& run, RunCommandLine& line) {
@@ -502,6 +525,7 @@ int ExecuteRunCommandLine(const CLI::App& run, RunCommandLine& line) {
   }
   if (std::optional<int> code = ApplySeed(run, line.text.seed, cmd)) return *code;
   if (std::optional<int> code = ApplyLimits(line.text, cmd)) return *code;
+  if (std::optional<int> code = CheckDeadline(run, line.text, cmd.options)) return *code;
   cmd.touch_given = run.count("--touch") != 0;
   return ExecuteRun(cmd);
 }
@@ -578,9 +602,8 @@ std::optional<int> Parse(CLI::App& app, std::vector<std::string> args) {
   return std::nullopt;
 }
 
-}  // namespace
-
-int Main(int argc, char** argv) {
+// Parses the command line and runs the command; its exit code.
+int Dispatch(int argc, char** argv) {
   CLI::App app{"bpstress: stress and fuzz testing for byte-buffer pools", "bpstress"};
   app.set_version_flag("--version", VersionString());
   app.require_subcommand(1);
@@ -599,6 +622,10 @@ int Main(int argc, char** argv) {
   HuntCommandLine hunt_line;
   CLI::App* hunt = AddHuntCommand(app, hunt_line);
 
+  if (const std::optional<std::string> typo = UnknownCommandMessage(app, argc, argv)) {
+    std::fprintf(stderr, "bpstress: %s\n", typo->c_str());
+    return kExitUsage;
+  }
   const std::vector<std::string> args = WithDefaultSubcommand(app, argc, argv);
   run_line.cmd.argv = args;
   if (std::optional<int> code = Parse(app, args)) return *code;
@@ -610,6 +637,19 @@ int Main(int argc, char** argv) {
   if (hunt->parsed()) return ExecuteHuntCommandLine(*hunt, hunt_line);
   if (run->parsed()) return ExecuteRunCommandLine(*run, run_line);
   return kExitUsage;
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  const int code = Dispatch(argc, argv);
+  // Whatever the command printed must have reached stdout: a table or JSON lost to a full disk
+  // is no success.
+  if (std::string error; !FlushStdout(&error)) {
+    std::fprintf(stderr, "bpstress: %s\n", error.c_str());
+    return kExitWriteFailed;
+  }
+  return code;
 }
 
 }  // namespace bp

@@ -12,10 +12,11 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "base/units.h"
 #include "pool/plugin.h"
+#include "tool/cli/unit_options.h"
 #include "tool/run/run_spec.h"
 #include "tool/util/exit_codes.h"
-#include "tool/util/units.h"
 
 namespace bp {
 namespace {
@@ -106,12 +107,7 @@ CLI::App* AddContractCommand(CLI::App& app, ContractCommand& cmd) {
   plugin->excludes(pool);
   c->add_option("--max-size", cmd.max_size, "get-sizes: powers of two (+-1) up to SIZE")
       ->capture_default_str()
-      ->check(CLI::Validator(
-          [](std::string& s) -> std::string {
-            auto v = ParseSize(s);
-            return v && *v <= (uint64_t{1} << 30) ? "" : "'" + s + "' is not a size up to 1G";
-          },
-          "SIZE"));
+      ->check(SizeValidator(uint64_t{1} << 30));
   c->add_option("--held", cmd.options.held, "many-held: buffers held at once")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
@@ -120,9 +116,9 @@ CLI::App* AddContractCommand(CLI::App& app, ContractCommand& cmd) {
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 32));
   c->add_option("--preempt", cmd.options.preempt_rate,
                 "concurrent: interruptions per second that stop a thread at any instruction "
-                "(0 = none)")
+                "(20k, 5000; 0 = none)")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 1e6));
+      ->transform(RateTransform(1e6));
   c->add_option("--race-time", cmd.race_time,
                 "concurrent: how long the threads get and put at once")
       ->capture_default_str()

@@ -26,6 +26,7 @@
 #include "tool/run/rng.h"
 #include "tool/run/run_spec.h"
 #include "tool/util/exit_codes.h"
+#include "tool/util/output_file.h"
 #include "tool/util/sysinfo.h"
 
 namespace bp {
@@ -420,7 +421,7 @@ int RunHunt(const HuntCommand& h) {
   ReproducePool target;
   std::optional<PoolSpec> spec;
   if (std::optional<int> code = ResolveTarget(h, &target, &spec)) return *code;
-  if (std::string error; !CanWriteFile(h.report_path, &error)) {
+  if (std::string error; !CheckOutputPath(h.report_path, &error)) {
     std::fprintf(stderr, "bpstress: hunt: --report: %s\n", error.c_str());
     return kExitUsage;
   }
@@ -437,15 +438,16 @@ int RunHunt(const HuntCommand& h) {
 
   const nlohmann::json report = HuntReport(h, target, state);
   const double seconds = std::chrono::duration<double>(Clock::now() - state.start).count();
+  int code = state.code;
+  std::string written = h.report_path;
+  if (std::string error; !WriteOutput(h.report_path, report.dump(2) + "\n", &error)) {
+    std::fprintf(stderr, "bpstress: hunt: --report: %s\n", error.c_str());
+    written = "not written";
+    code = kExitWriteFailed;
+  }
   std::printf("hunt: %zu trials in %.1fs, %zu finding%s (seed %llu); report: %s\n",
               state.trials.size(), seconds, state.findings, state.findings == 1 ? "" : "s",
-              static_cast<unsigned long long>(h.seed), h.report_path.c_str());
-  int code = state.code;
-  if (std::string error; !WriteFileAtomic(h.report_path, report.dump(2) + "\n", &error)) {
-    std::fprintf(stderr, "bpstress: hunt: --report: %s\n", error.c_str());
-    if (code == kExitOk) code = kExitUsage;
-  }
-  std::fflush(stdout);
+              static_cast<unsigned long long>(h.seed), written.c_str());
   return code;
 }
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "base/units.h"
 #include "tool/report/compare.h"
 #include "tool/report/html_report.h"
 #include "tool/report/report.h"
@@ -17,7 +18,7 @@
 #include "tool/report/verify.h"
 #include "tool/report/verify_hunt.h"
 #include "tool/util/exit_codes.h"
-#include "tool/util/units.h"
+#include "tool/util/output_file.h"
 
 namespace bp {
 namespace {
@@ -82,7 +83,7 @@ int BadInput(const char* command, const std::string& path, const std::string& wh
 
 // Parses the threshold options; returns an error line for the first bad one.
 std::optional<std::string> ParseThresholds(const CommandArgs& a, Thresholds* t) {
-  auto bad = [](const char* option, const std::string& value, const char* want) {
+  auto bad = [](const char* option, const std::string& value, const std::string& want) {
     return std::string(option) + ": '" + Printable(value, 40) + "' is not " + want;
   };
   if (!a.min_ops.empty() && !(t->min_ops_per_sec = ParseRate(a.min_ops))) {
@@ -91,16 +92,14 @@ std::optional<std::string> ParseThresholds(const CommandArgs& a, Thresholds* t) 
   if (!a.max_p99.empty() && !(t->max_p99_ns = ParseLatencyBound(a.max_p99))) {
     return bad("--max-p99", a.max_p99, "a duration (10us, 2ms) or a number of ns");
   }
-  t->max_waste = a.max_waste.empty() ? std::nullopt : ParseRatio(a.max_waste);
-  if (!a.max_waste.empty() && !(t->max_waste && *t->max_waste <= 1)) {
-    return bad("--max-waste", a.max_waste, "a ratio in 0..1 (0.25 or 25%)");
+  if (!a.max_waste.empty() && !(t->max_waste = ParseFraction(a.max_waste))) {
+    return bad("--max-waste", a.max_waste, kFractionExamples);
   }
-  t->min_hit_rate = a.min_hit_rate.empty() ? std::nullopt : ParseRatio(a.min_hit_rate);
-  if (!a.min_hit_rate.empty() && !(t->min_hit_rate && *t->min_hit_rate <= 1)) {
-    return bad("--min-hit-rate", a.min_hit_rate, "a ratio in 0..1 (0.9 or 90%)");
+  if (!a.min_hit_rate.empty() && !(t->min_hit_rate = ParseFraction(a.min_hit_rate))) {
+    return bad("--min-hit-rate", a.min_hit_rate, kFractionExamples);
   }
   if (!a.max_rss.empty() && !(t->max_rss_bytes = ParseSize(a.max_rss))) {
-    return bad("--max-rss", a.max_rss, "a size (512M, 2G)");
+    return bad("--max-rss", a.max_rss, std::string("a size (") + kSizeExamples + ")");
   }
   t->pools = a.pools;
   return std::nullopt;
@@ -206,20 +205,19 @@ int Html(const CommandArgs& a) {
   nlohmann::json report;
   std::string error;
   if (!LoadReport(a.report, &report, &error)) return BadInput("report", a.report, error);
-  if (!WriteFileAtomic(a.html, RenderHtmlReport(report, a.report), &error)) {
-    return UsageError("report", "--html: " + error);
+  if (!WriteOutput(a.html, RenderHtmlReport(report, a.report), &error)) {
+    std::fprintf(stderr, "bpstress report: --html: %s\n", Printable(error).c_str());
+    return kExitWriteFailed;
   }
-  std::printf("report: %s\n", Printable(a.html).c_str());
+  if (a.html != "-") std::printf("report: %s\n", Printable(a.html).c_str());
   return kExitOk;
 }
 
 // Every exception stops at this boundary as one line and exit 3 (allocation failure on a huge
-// report is the only one expected).
+// report is the only one expected). What went to stdout is checked by Main (FlushStdout).
 int Guarded(const char* command, int (*run)(const CommandArgs&), const CommandArgs& a) {
   try {
-    const int code = run(a);
-    std::fflush(stdout);
-    return code;
+    return run(a);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bpstress %s: cannot process the input: %s\n", command, e.what());
   } catch (...) {
@@ -262,7 +260,10 @@ std::function<std::optional<int>()> AddReportCommands(CLI::App& app) {
   CLI::App* report =
       app.add_subcommand("report", "render a report as one self-contained HTML file");
   report->add_option("report", a->report, "report JSON file")->required();
-  report->add_option("--html", a->html, "output HTML file (written atomically)")->required();
+  report
+      ->add_option("--html", a->html,
+                   "output HTML file (written atomically; a device or FIFO in place; - for stdout)")
+      ->required();
   return [a, verify, compare, report]() -> std::optional<int> {
     if (verify->parsed()) return Guarded("verify", Verify, *a);
     if (compare->parsed()) return Guarded("compare", Compare, *a);

@@ -10,6 +10,7 @@
 #include <string>
 #include <variant>
 
+#include "base/units.h"
 #include "build_info.h"
 #include "pool/registry.h"
 #include "tool/cli/reproduce.h"
@@ -20,13 +21,17 @@
 #include "tool/run/plugin_run.h"
 #include "tool/run/run_spec.h"
 #include "tool/util/exit_codes.h"
+#include "tool/util/output_file.h"
 #include "tool/util/stats.h"
 #include "tool/util/sysinfo.h"
 #include "tool/util/text_format.h"
-#include "tool/util/units.h"
 
 namespace bp {
 namespace {
+
+// Bytes written and checked per op above which the harness, not the pool, takes most of an op's
+// time (measured: see PrintCostFooter).
+constexpr double kHarnessDominatesBytes = 4096;
 
 bool IsPartial(Outcome o) {
   return o == Outcome::kHung || o == Outcome::kCrashed || o == Outcome::kSanitizer;
@@ -86,8 +91,6 @@ void PrintInjected(const Report& report, bool show_allocator, FILE* out) {
       }
       sep = ", ";
     }
-    if (t.first_violation_s >= 0)
-      std::fprintf(out, "%sfirst violation at %.3fs", sep, t.first_violation_s);
     std::fprintf(out, "\n");
   }
 }
@@ -112,16 +115,148 @@ void PrintCrashes(const Report& report, bool show_allocator, FILE* out) {
   }
 }
 
+// The findings of a row by kind, failures first: "double_handout 804740, leak 1"; "0" when none.
+std::string FindingsCell(const ThreadResult& t) {
+  std::string text;
+  for (size_t k = 0; k < kViolationKinds; ++k) {
+    const Violation v = static_cast<Violation>(k);
+    if (!IsFailure(v) || t.violations.count(v) == 0) continue;
+    text += (text.empty() ? "" : ", ") + std::string(kViolationNames[k]) + " " +
+            std::to_string(t.violations.count(v));
+  }
+  if (text.empty()) text = "0";
+  if (const uint64_t n = t.violations.count(Violation::kTruncated); n != 0) {
+    text += " (+" + std::to_string(n) + " truncated)";
+  }
+  return text;
+}
+
+// What one example of a finding says, in words (tool/run/checks.h: ViolationExample).
+std::string ExampleText(const PoolRun& p, const ViolationExample& e) {
+  char where[64];
+  std::snprintf(where, sizeof where, "thread %u, op %llu: ", e.thread,
+                static_cast<unsigned long long>(e.op));
+  char address[32];
+  std::snprintf(address, sizeof address, "0x%llx", static_cast<unsigned long long>(e.address));
+  const std::string n = std::to_string(e.size) + " B";
+  switch (e.kind) {
+    case Violation::kShortCapacity:
+      return where + ("asked for " + n + ", got capacity " + std::to_string(e.capacity));
+    case Violation::kNotEmpty:
+      return where + ("a buffer fresh from get had len " + std::to_string(e.detail));
+    case Violation::kDoubleHandout:
+      return where + ("got buffer " + std::string(address) + " (" + n +
+                      ") while another holder still had it");
+    case Violation::kCorruption:
+      return where + ("byte " + std::to_string(e.detail) + " of its " + n + " in " + address +
+                      " changed before its put");
+    case Violation::kLeak:
+      if (p.outstanding != 0) return std::to_string(p.outstanding) + " buffers never put back";
+      if (p.leak_growth_bytes_per_cycle != 0) {
+        return "the heap grew by at least " + FormatBytes(p.leak_growth_bytes_per_cycle) +
+               " in every create-run-destroy cycle";
+      }
+      return FormatBytes(p.heap_leaked_bytes) + " of heap not returned after destroy";
+    case Violation::kTruncated:
+    case Violation::kCount:
+      break;
+  }
+  return where + std::string(kViolationNames[static_cast<size_t>(e.kind)]);
+}
+
+// Under the table, one line per pool with findings: when the first one happened and an example,
+// so that the reader knows what was found without opening the report.
+void PrintFindings(const Report& report, bool show_allocator, FILE* out) {
+  for (const PoolRun& p : report.pools) {
+    const Violations& v = p.total.violations;
+    if (v.failures() == 0) continue;
+    const ViolationExample* example = nullptr;
+    for (size_t i = 0; i < v.num_examples() && example == nullptr; ++i) {
+      if (IsFailure(v.example(i).kind)) example = &v.example(i);
+    }
+    std::string when = p.total.first_violation_s >= 0
+                           ? FormatNumber(p.total.first_violation_s, "first violation at %.3fs")
+                           : std::string("found at the end of the run");
+    if (p.hunt.found) when += " of the hunt phase";
+    std::fprintf(out, "%s: %s", RowName(p, show_allocator).c_str(), when.c_str());
+    if (example != nullptr) {
+      std::fprintf(out, "; example: %s: %s", kViolationNames[static_cast<size_t>(example->kind)],
+                   ExampleText(p, *example).c_str());
+    }
+    std::fprintf(out, "\n");
+  }
+}
+
+// Bytes the harness wrote into each buffer, on average over the table's pools (what --touch
+// writes of the n asked for; --checks reads the same bytes back at put).
+double TouchedBytesPerOp(const Report& report) {
+  uint64_t gets = 0, requested = 0;
+  for (const PoolRun& p : report.pools) {
+    gets += p.total.gets;
+    requested += p.total.bytes_requested;
+  }
+  if (gets == 0) return 0;
+  const double mean = static_cast<double>(requested) / static_cast<double>(gets);
+  switch (report.options.touch) {
+    case Touch::kNone:
+      return 0;
+    case Touch::kHead:
+      return std::min<double>(mean, kHeadBytes);
+    case Touch::kEnds:
+      return std::min<double>(mean, 2 * kHeadBytes);
+    case Touch::kFull:
+      break;
+  }
+  return std::min<double>(mean, static_cast<double>(kFullTouchLimit));
+}
+
+// The footer: what the ops/s above measured besides the pools, and how to measure the pools
+// alone. Above kHarnessDominates bytes per op the harness's writing and checking takes most of
+// an op's time (README "Reading the table": measured with the null pool, the harness floor).
+void PrintCostFooter(const Report& report, FILE* out) {
+  const RunOptions& o = report.options;
+  if (o.touch == Touch::kNone && o.checks == CheckLevel::kNone) return;
+  const double per_op = TouchedBytesPerOp(report);
+  std::string what =
+      "--touch " + std::string(TouchName(o.touch)) + " --checks " + CheckLevelName(o.checks);
+  if (o.workload == Workload::kJson) what += " --workload json";
+  std::string work =
+      per_op > 0 ? "wrote " + FormatBytes(static_cast<uint64_t>(per_op)) + " per op on average" +
+                       (o.checks == CheckLevel::kFull ? " and checked it at put" : "")
+                 : std::string("checked every buffer");
+  const bool dominates = per_op >= kHarnessDominatesBytes || o.workload == Workload::kJson;
+  std::fprintf(out,
+               "time: the harness %s (%s)%s; to rank pools by their own cost: --touch none "
+               "--checks none --profile bench\n",
+               work.c_str(), what.c_str(),
+               dominates ? ": at this size that work, not the pool, is most of each op's time"
+                         : ", included in ops/s and latencies");
+}
+
+// Whether the pool's own counters (hits, misses) were read: a partial run (crash, hang, sanitizer
+// report) before the drain has none, which is not the same as zero.
+bool StatsKnown(const PoolRun& p) {
+  return p.pool_counters && p.stats.gets != 0 &&
+         (!IsPartial(p.outcome) || p.phase == Phase::kDestroy || p.phase == Phase::kDone ||
+          p.phase == Phase::kDrain);
+}
+
+// A cell of the table: the figure, or "-" where the run cannot know it (no latency samples, a
+// crash before the counters were read): never a zero that was not measured.
+std::string Known(bool known, const std::string& text) { return known ? text : "-"; }
+
 void PrintTable(const Report& report, bool show_allocator, FILE* out) {
   // Names left-aligned, numbers right-aligned.
-  TextTable table({true, false, false, false, false, false, false, false, true, true});
-  table.AddRow({"pool", "ops/s", "p50", "p99", "hit rate", "waste", "peak RSS", "violations",
+  TextTable table({true, false, false, false, false, false, false, true, true, true});
+  table.AddRow({"pool", "ops/s", "p50", "p99", "hit rate", "waste", "peak RSS", "findings",
                 "outcome", "verdict"});
   for (size_t i = 0; i < report.pools.size(); ++i) {
     const PoolRun& p = report.pools[i];
     const ThreadResult& t = p.total;
-    const double rate = p.seconds > 0 ? static_cast<double>(t.ops) / p.seconds : 0;
-    std::string rate_text = RunRate(rate), p99_text = RunNanos(t.latency.Percentile(99));
+    const bool timed = t.latency.Count() != 0;
+    std::string rate_text =
+        Known(p.seconds > 0, RunRate(p.seconds > 0 ? static_cast<double>(t.ops) / p.seconds : 0));
+    std::string p99_text = Known(timed, RunNanos(t.latency.Percentile(99)));
     if (i < report.repeats.size() && report.repeats[i].size() > 1) {
       // Repeats: the median and the half-width of its 95% interval (tool/util/stats.h).
       std::vector<double> rates, p99s;
@@ -141,23 +276,23 @@ void PrintTable(const Report& report, bool show_allocator, FILE* out) {
                    RunNanos(static_cast<uint64_t>((sp.ci_high - sp.ci_low) / 2));
       }
     }
-    const double hit = p.stats.gets ? static_cast<double>(p.stats.hits) / p.stats.gets : 0;
+    const double hit = StatsKnown(p) ? static_cast<double>(p.stats.hits) / p.stats.gets : 0;
     const double waste =
         t.bytes_capacity > t.bytes_requested
             ? static_cast<double>(t.bytes_capacity - t.bytes_requested) / t.bytes_capacity
             : 0;
-    std::string violations = std::to_string(t.violations.failures());
-    if (t.violations.count(Violation::kTruncated) != 0) {
-      violations += " (+" + std::to_string(t.violations.count(Violation::kTruncated)) + " trunc)";
-    }
-    table.AddRow({RowName(p, show_allocator), rate_text, RunNanos(t.latency.Percentile(50)),
-                  p99_text, p.pool_counters ? HumanPercent(hit) : "-", HumanPercent(waste),
-                  FormatBytes(p.peak_rss_bytes), violations, OutcomeName(p.outcome),
-                  PoolPassed(p) ? "pass" : "FAIL"});
+    table.AddRow({RowName(p, show_allocator), rate_text,
+                  Known(timed, RunNanos(t.latency.Percentile(50))), p99_text,
+                  Known(StatsKnown(p), HumanPercent(hit)),
+                  Known(t.bytes_capacity != 0, HumanPercent(waste)),
+                  Known(p.peak_rss_bytes != 0, FormatBytes(p.peak_rss_bytes)), FindingsCell(t),
+                  OutcomeName(p.outcome), PoolPassed(p) ? "pass" : "FAIL"});
   }
   std::fputs(table.Render().c_str(), out);
+  PrintFindings(report, show_allocator, out);
   PrintCrashes(report, show_allocator, out);
   PrintInjected(report, show_allocator, out);
+  PrintCostFooter(report, out);
 }
 
 // Exit 4 says why on stderr, one line per pool that hit a limit.
@@ -556,7 +691,7 @@ std::optional<int> PlanRun(RunCommand& cmd, RunPlan* plan) {
   if (std::optional<int> code = LoadPlugins(cmd, &plan->plugins)) return code;
   if (std::optional<int> code = SelectJobs(cmd, plan)) return code;
   plan->report_to_stdout = cmd.report_path == "-";
-  if (std::string error; !plan->report_to_stdout && !CanWriteFile(cmd.report_path, &error)) {
+  if (std::string error; !plan->report_to_stdout && !CheckOutputPath(cmd.report_path, &error)) {
     std::fprintf(stderr, "bpstress: --report: %s\n", error.c_str());
     return kExitUsage;
   }
@@ -673,35 +808,54 @@ bool ExecuteTasks(const RunCommand& cmd, const RunPlan& plan, Report* report) {
   return hung_in_process;
 }
 
-// Emit: the report file (or JSON on stdout), the table with its reproduce lines, and the
-// reasons for exit 4. Returns the exit code.
+// Emit: the table with its reproduce lines first (the results reach the user even when the
+// report cannot be written), then the report file (or JSON on stdout), the line that says where
+// it went, and the reasons for exit 4. Returns the exit code: kExitWriteFailed when any of it
+// could not be written.
 int EmitRun(const RunCommand& cmd, const RunPlan& plan, const Report& report) {
-  const std::string json = RenderReport(report);
   int code = report.exit_code;
-  if (json.empty()) {
-    std::fprintf(stderr, "bpstress: internal error: the report could not be rendered\n");
-    code = kExitCheckFailed;
-  } else if (std::string error;
-             !plan.report_to_stdout && !WriteFileAtomic(cmd.report_path, json, &error)) {
-    std::fprintf(stderr, "bpstress: --report: %s\n", error.c_str());
-    code = kExitUsage;
-  }
-  if (cmd.format == OutputFormat::kJson || plan.report_to_stdout) std::fputs(json.c_str(), stdout);
+  bool write_failed = false;
+  FILE* out = plan.report_to_stdout ? stderr : stdout;
   if (cmd.format == OutputFormat::kTable) {
-    FILE* out = plan.report_to_stdout ? stderr : stdout;
     PrintTable(report, !cmd.allocators.empty(), out);
     // A pool that ran isolated among several reruns isolated: a crash stays a `crashed` result.
     PrintReproduceLines(cmd, report, plan.allocators, plan.native, BuiltinsIsolated(cmd, plan),
                         out);
+  }
+  const std::string json = RenderReport(report);
+  bool saved = false;
+  if (json.empty()) {
+    std::fprintf(stderr, "bpstress: internal error: the report could not be rendered\n");
+    code = kExitCheckFailed;
+  } else {
+    std::string error;
+    if (!plan.report_to_stdout) {
+      saved = WriteOutput(cmd.report_path, json, &error);
+      if (!saved) std::fprintf(stderr, "bpstress: --report: %s\n", error.c_str());
+      write_failed |= !saved;
+    }
+    if (cmd.format == OutputFormat::kJson || plan.report_to_stdout) {
+      const bool printed = WriteOutput("-", json, &error);
+      if (!printed) std::fprintf(stderr, "bpstress: %s\n", error.c_str());
+      saved |= plan.report_to_stdout && printed;
+      write_failed |= !printed;
+    }
+  }
+  if (cmd.format == OutputFormat::kTable) {
     std::fprintf(out, "report: %s (seed %llu)%s\n",
-                 plan.report_to_stdout ? "stdout" : cmd.report_path.c_str(),
+                 !saved                  ? "not written"
+                 : plan.report_to_stdout ? "stdout"
+                                         : cmd.report_path.c_str(),
                  static_cast<unsigned long long>(cmd.options.seed),
                  report.interrupted ? ", interrupted" : "");
   }
   if (report.exit_code == kExitLimit) PrintLimitReasons(report);
-  std::fflush(stdout);
+  if (std::string error; !FlushStdout(&error)) {
+    std::fprintf(stderr, "bpstress: %s\n", error.c_str());
+    write_failed = true;
+  }
   std::fflush(stderr);
-  return code;
+  return write_failed ? kExitWriteFailed : code;
 }
 
 }  // namespace

@@ -4,9 +4,9 @@
 #include <cstdio>
 #include <utility>
 
+#include "base/units.h"
 #include "tool/report/report_reader.h"
 #include "tool/util/text_format.h"
-#include "tool/util/units.h"
 
 namespace bp {
 namespace {
@@ -109,45 +109,6 @@ const json* Setting(const json& report, const char* section, const char* key) {
 }
 
 }  // namespace
-
-std::optional<uint64_t> ParseLatencyBound(std::string_view text) {
-  if (!text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos) {
-    return ParseUint(text);
-  }
-  const auto d = ParseDuration(text);
-  if (!d || d->count() < 0) return std::nullopt;
-  return static_cast<uint64_t>(d->count());
-}
-
-std::optional<double> ParseRatio(std::string_view text) {
-  const bool percent = !text.empty() && text.back() == '%';
-  if (percent) text.remove_suffix(1);
-  const auto v = ParseDouble(text);
-  if (!v || *v < 0) return std::nullopt;
-  return percent ? *v / 100 : *v;
-}
-
-std::optional<double> ParseRate(std::string_view text) {
-  double scale = 1;
-  if (!text.empty()) {
-    switch (text.back()) {
-      case 'k':
-      case 'K':
-        scale = 1e3;
-        break;
-      case 'M':
-        scale = 1e6;
-        break;
-      case 'G':
-        scale = 1e9;
-        break;
-    }
-    if (scale != 1) text.remove_suffix(1);
-  }
-  const auto v = ParseDouble(text);
-  if (!v || *v < 0) return std::nullopt;
-  return *v * scale;
-}
 
 void CheckThresholds(const json& report, const Thresholds& t, Findings* f) {
   const std::vector<KeyedPool> pools = KeyedPools(report);

@@ -74,10 +74,4 @@ enum class CompareFormat { kTable, kMarkdown, kCsv, kJson };
 std::string CompareTable(const std::vector<NamedReport>& reports,
                          CompareFormat format = CompareFormat::kTable);
 
-// Thresholds given on the verify command line, parsed: "10us" or a bare number of nanoseconds;
-// a ratio "0.25" or "25%"; a rate "250000", "250K", "1.5M" (decimal suffixes K, M, G).
-std::optional<uint64_t> ParseLatencyBound(std::string_view text);
-std::optional<double> ParseRatio(std::string_view text);
-std::optional<double> ParseRate(std::string_view text);
-
 }  // namespace bp

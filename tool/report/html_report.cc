@@ -6,10 +6,10 @@
 #include <optional>
 #include <vector>
 
+#include "base/units.h"
 #include "tool/report/report_reader.h"
 #include "tool/run/checks.h"
 #include "tool/util/text_format.h"
-#include "tool/util/units.h"
 
 namespace bp {
 namespace {

@@ -1,13 +1,8 @@
 #include "tool/report/report.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 
 #include "build_info.h"
 #include "pool/json_writer.h"
@@ -498,50 +493,6 @@ std::string RenderReport(const Report& r) {
   std::string text(out.View());
   text.push_back('\n');
   return text;
-}
-
-bool CanWriteFile(const std::string& path, std::string* error) {
-  const std::string probe = path + ".probe." + std::to_string(getpid());
-  const int fd = open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    *error = "cannot write '" + path + "': " + std::strerror(errno);
-    return false;
-  }
-  close(fd);
-  unlink(probe.c_str());
-  return true;
-}
-
-bool WriteFileAtomic(const std::string& path, const std::string& text, std::string* error) {
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    *error = "cannot write '" + tmp + "': " + std::strerror(errno);
-    return false;
-  }
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t k = write(fd, text.data() + done, text.size() - done);
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) {
-      *error = "cannot write '" + tmp + "': " + std::strerror(errno);
-      close(fd);
-      unlink(tmp.c_str());
-      return false;
-    }
-    done += static_cast<size_t>(k);
-  }
-  if (fsync(fd) != 0 || close(fd) != 0) {
-    *error = "cannot flush '" + tmp + "': " + std::strerror(errno);
-    unlink(tmp.c_str());
-    return false;
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    *error = "cannot rename '" + tmp + "' to '" + path + "': " + std::strerror(errno);
-    unlink(tmp.c_str());
-    return false;
-  }
-  return true;
 }
 
 }  // namespace bp

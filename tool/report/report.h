@@ -6,8 +6,8 @@
 // `misses`, `drops`, `latency_ns`, `capacity_histogram`, `peak_rss_bytes`, `retained_bytes_end`,
 // `violations`, `threads`, `verdict`. Unknown fields may be added in later versions of schema 1.
 //
-// The JSON is produced with bp::JsonWriter (the project's own writer) and written atomically: a
-// temporary file in the same directory, fsync, rename. A reader never sees half a report.
+// The JSON is produced with bp::JsonWriter (the project's own writer); the commands write it with
+// tool/util/output_file.h (atomically to a file, in place to a device or FIFO).
 #pragma once
 
 #include <string>
@@ -50,10 +50,5 @@ bool PoolPassed(const PoolRun& run);
 
 // The report as JSON text (complete and valid, or an empty string if the writer failed).
 std::string RenderReport(const Report& report);
-
-// Writes `text` to `path` atomically. On failure returns false with a one-line reason.
-bool WriteFileAtomic(const std::string& path, const std::string& text, std::string* error);
-// Checks up front that `path` can be written (its directory exists and is writable).
-bool CanWriteFile(const std::string& path, std::string* error);
 
 }  // namespace bp

@@ -7,8 +7,8 @@
 #include <memory>
 #include <vector>
 
+#include "base/units.h"
 #include "tool/report/report.h"
-#include "tool/util/units.h"
 
 namespace bp {
 namespace {

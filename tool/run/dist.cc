@@ -10,8 +10,8 @@
 #include <memory>
 #include <optional>
 
+#include "base/units.h"
 #include "tool/util/text_format.h"
-#include "tool/util/units.h"
 
 namespace bp {
 namespace {
