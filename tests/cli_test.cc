@@ -56,7 +56,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadArgs{{"--cross-thread", "1.5"}, "--cross-thread"},
         BadArgs{{"--deadline", "0"}, "--deadline"},
         BadArgs{{"--pool", "null", "--cross-thread", "0.5"}, "null"},
-        BadArgs{{"--frobnicate"}, "frobnicate"}));
+        BadArgs{{"--frobnicate"}, "frobnicate"},
+        // A deadline no longer than the run would call a working pool hung (was exit 4).
+        BadArgs{{"--duration", "1h", "--deadline", "1s"}, "--deadline"},
+        BadArgs{{"--duration", "1s", "--warmup", "5s", "--deadline", "2s"}, "--warmup"},
+        BadArgs{{"--ops", "100", "--warmup", "5s", "--deadline", "2s"}, "--warmup"},
+        BadArgs{{"--cross-thread", "150%"}, "--cross-thread"},
+        BadArgs{{"--pool", "sized:max=64KiX"}, "64KiX"}));
 
 TEST(Cli, UnwritableReportIsAUsageError) {
   const ProcessResult r =
@@ -249,16 +255,131 @@ TEST(Cli, LimitExitSaysWhy) {
                 "--report", TempPath("limit.json"), "--progress", "never"});
   EXPECT_EQ(r.exit_code, 4) << r.err;
   EXPECT_NE(r.err.find("--max-rss"), std::string::npos) << r.err;
+  // A deadline shorter than a run is a usage error (below): the run here has no length (--ops)
+  // and no warmup, so the deadline comes while the pool runs.
   const ProcessResult h =
-      Bpstress({"--threads", "2", "--duration", "2s", "--deadline", "300ms", "--pool",
-                "faulty:hang", "--report", TempPath("hang.json"), "--progress", "never"});
+      Bpstress({"--threads", "2", "--ops", "1000000000", "--warmup", "0", "--deadline", "300ms",
+                "--pool", "faulty:hang", "--report", TempPath("hang.json"), "--progress", "never"});
   EXPECT_EQ(h.exit_code, 4) << h.err;
   EXPECT_NE(h.err.find("hung"), std::string::npos) << h.err;
   EXPECT_NE(h.err.find("--deadline"), std::string::npos) << h.err;
-  // The deadline came before the duration's end: it hung in the run, not while draining.
+  // The deadline came before the run's end: it hung in the run, not while draining.
   const json hung = json::parse(ReadFile(TempPath("hang.json"))).at("pools").at(0);
   EXPECT_EQ(hung.at("outcome"), "hung");
   EXPECT_EQ(hung.at("phase"), "run");
+}
+
+// One parser per kind of quantity: what one command takes, every command and pool option takes
+// (before: --cross-thread 25%, contract --preempt 20k and sized:max=64KiB were refused).
+TEST(Cli, UnitsAreReadAlikeByEveryCommand) {
+  const std::string path = TempPath("units.json");
+  const ProcessResult r = Bpstress({"--pool",         "sized:max=64KiB,min=64B",
+                                    "--cross-thread", "25%",
+                                    "--hold",         "2",
+                                    "--threads",      "2",
+                                    "--ops",          "500",
+                                    "--preempt",      "1.5k",
+                                    "--profile",      "bench",
+                                    "--max-rss",      "4GiB",
+                                    "--report",       path,
+                                    "--progress",     "never"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json report = json::parse(ReadFile(path));
+  EXPECT_DOUBLE_EQ(report["config"]["cross_thread"].get<double>(), 0.25);
+  EXPECT_NE(report["pools"][0]["spec"].get<std::string>().find("max=65536"), std::string::npos)
+      << report["pools"][0]["spec"];
+  const ProcessResult v =
+      Bpstress({"verify", path, "--max-waste", "99%", "--min-hit-rate", "0%", "--min-ops-per-sec",
+                "1k", "--max-rss", "4GiB", "--max-p99", "1s"});
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+  const ProcessResult c = Bpstress({"contract", "--pool", "sized:max=64KiB", "--preempt", "20k",
+                                    "--race-time", "100ms", "--max-size", "64KiB"});
+  EXPECT_EQ(c.exit_code, 0) << c.out << c.err;
+  const ProcessResult too_fast = Bpstress({"contract", "--pool", "sized", "--preempt", "2M"});
+  EXPECT_EQ(too_fast.exit_code, 2) << too_fast.err;
+  EXPECT_NE(too_fast.err.find("--preempt"), std::string::npos) << too_fast.err;
+}
+
+TEST(Cli, MistypedSubcommandGetsASuggestion) {
+  for (const auto& [typo, said] : std::vector<std::pair<std::string, std::string>>{
+           {"rn", "did you mean 'run'?"},
+           {"verfy", "did you mean 'verify'?"},
+           {"lst", "did you mean 'list'?"},
+           {"xyzzy", "unknown command 'xyzzy' (commands: run, list"}}) {
+    const ProcessResult r = Bpstress({typo});
+    EXPECT_EQ(r.exit_code, 2) << typo << ": " << r.err;
+    EXPECT_EQ(Lines(r.err), 1u) << r.err;
+    EXPECT_NE(r.err.find(said), std::string::npos) << r.err;
+    EXPECT_EQ(r.out, "");
+  }
+}
+
+// The row of a pool in the table on stdout.
+std::string Row(const std::string& out, const std::string& pool) {
+  const size_t at = out.find("\n" + pool + " ");
+  if (at == std::string::npos) return "";
+  return out.substr(at + 1, out.find('\n', at + 1) - at - 1);
+}
+
+// The table says what was found, by kind, and when the first one was, with an example (before:
+// a bare count, and the first violation only under injection options).
+TEST(Cli, TableNamesFindingsByKindWithTheFirstOne) {
+  const ProcessResult r = Bpstress({"--pool",     "faulty:short-capacity",
+                                    "--threads",  "2",
+                                    "--ops",      "4000",
+                                    "--dist",     "uniform:1:16K",
+                                    "--hold",     "2",
+                                    "--seed",     "1",
+                                    "--profile",  "bench",
+                                    "--warmup",   "0",
+                                    "--report",   TempPath("kinds.json"),
+                                    "--progress", "never"});
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  const std::string row = Row(r.out, "faulty:short-capacity");
+  EXPECT_NE(row.find("short_capacity "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("faulty:short-capacity: first violation at "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("example: short_capacity: thread "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(", got capacity "), std::string::npos) << r.out;
+}
+
+// A pool that crashed before its first timed op has no latency, RSS or counters: "-", not 0ns or
+// 0 B.
+TEST(Cli, UnknownFiguresOfACrashedPoolPrintAsDash) {
+  const ProcessResult r =
+      Bpstress({"--plugin", std::string(BP_BINARY_DIR) + "/libcrash_pool.so:at=1", "--threads", "1",
+                "--ops", "100", "--profile", "bench", "--warmup", "0", "--report",
+                TempPath("crash.json"), "--progress", "never"});
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  const std::string row = Row(r.out, "crash");
+  ASSERT_NE(row.find("crashed"), std::string::npos) << r.out;
+  EXPECT_EQ(row.find("0ns"), std::string::npos) << row;
+  EXPECT_EQ(row.find(" 0 B"), std::string::npos) << row;
+  EXPECT_NE(row.find(" - "), std::string::npos) << row;
+}
+
+// The footer says what the time went to and how to rank pools by their own cost.
+TEST(Cli, FooterSaysWhatDominatedTheTime) {
+  const ProcessResult full =
+      Bpstress({"--pool", "malloc", "--threads", "1", "--ops", "300", "--dist", "fixed:32K",
+                "--report", TempPath("cost.json"), "--progress", "never"});
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  EXPECT_NE(full.out.find("time: the harness wrote and checked 32.0 KiB per op (--touch full "
+                          "--checks full)"),
+            std::string::npos)
+      << full.out;
+  EXPECT_NE(full.out.find("--touch none --checks none --profile bench"), std::string::npos);
+  const ProcessResult small =
+      Bpstress({"--pool", "malloc", "--threads", "1", "--ops", "300", "--dist", "fixed:64",
+                "--report", TempPath("cost.json"), "--progress", "never"});
+  ASSERT_EQ(small.exit_code, 0) << small.err;
+  EXPECT_NE(small.out.find("time: ops/s and latencies include the harness's own work"),
+            std::string::npos)
+      << small.out;
+  const ProcessResult bare =
+      Bpstress({"--pool", "malloc", "--threads", "1", "--ops", "300", "--touch", "none", "--checks",
+                "none", "--report", TempPath("cost.json"), "--progress", "never"});
+  ASSERT_EQ(bare.exit_code, 0) << bare.err;
+  EXPECT_EQ(bare.out.find("time:"), std::string::npos) << bare.out;
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "pool/registry.h"
+
 namespace bp {
 namespace {
 
@@ -46,6 +48,65 @@ TEST(ParseDouble, FiniteOnly) {
   EXPECT_DOUBLE_EQ(*ParseDouble("1e-3"), 0.001);
   EXPECT_FALSE(ParseDouble("inf").has_value());
   EXPECT_FALSE(ParseDouble("0.5x").has_value());
+}
+
+TEST(ParseSize, EverySpellingOfOneSize) {
+  for (const char* text : {"65536", "64k", "64K", "64KiB", "64kib", "64KB", "64kb"}) {
+    EXPECT_EQ(ParseSize(text), 65536u) << text;
+  }
+  EXPECT_EQ(ParseSize("64B"), 64u);
+}
+
+// The registry reads its options with the same parser (it had one of its own that refused
+// "64KiB" while --dist took it).
+TEST(ParseSize, PoolOptionsTakeEverySpelling) {
+  for (const char* text :
+       {"sized:max=64KiB", "sized:max=64k", "sized:max=65536", "sized:max=64KB"}) {
+    std::string error;
+    const auto spec = ParsePoolSpec(text, &error);
+    ASSERT_TRUE(spec.has_value()) << text << ": " << error;
+    EXPECT_EQ(spec->Value("max"), 65536u) << text;
+  }
+  std::string error;
+  EXPECT_FALSE(ParsePoolSpec("sized:max=64KiX", &error).has_value());
+  EXPECT_NE(error.find("64KiX"), std::string::npos) << error;
+}
+
+TEST(ParseRate, DecimalSuffixes) {
+  EXPECT_DOUBLE_EQ(*ParseRate("20k"), 20e3);
+  EXPECT_DOUBLE_EQ(*ParseRate("20K"), 20e3);
+  EXPECT_DOUBLE_EQ(*ParseRate("1.5M"), 1.5e6);
+  EXPECT_DOUBLE_EQ(*ParseRate("2G"), 2e9);
+  EXPECT_DOUBLE_EQ(*ParseRate("5000"), 5000);
+  EXPECT_DOUBLE_EQ(*ParseRate("0"), 0);
+  EXPECT_DOUBLE_EQ(*ParseRate(".5k"), 500);
+  for (const char* bad : {"", "k", "-5", "+5", "20m", "20x", "fast", "inf", "nan", "1e400", " 5"}) {
+    EXPECT_FALSE(ParseRate(bad).has_value()) << bad;
+  }
+}
+
+TEST(ParseRatio, PercentOrFraction) {
+  EXPECT_DOUBLE_EQ(*ParseRatio("25%"), 0.25);
+  EXPECT_DOUBLE_EQ(*ParseRatio("0.25"), 0.25);
+  EXPECT_DOUBLE_EQ(*ParseRatio("150%"), 1.5);
+  EXPECT_DOUBLE_EQ(*ParseFraction("25%"), 0.25);
+  EXPECT_DOUBLE_EQ(*ParseFraction("0.25"), 0.25);
+  EXPECT_DOUBLE_EQ(*ParseFraction("100%"), 1);
+  EXPECT_DOUBLE_EQ(*ParseFraction("0"), 0);
+  for (const char* bad : {"1.5", "150%", "-1", "%", "", "25 %", "x%"}) {
+    EXPECT_FALSE(ParseFraction(bad).has_value()) << bad;
+  }
+  EXPECT_FALSE(ParseRatio("-1").has_value());
+  EXPECT_FALSE(ParseRatio("%").has_value());
+}
+
+TEST(ParseLatencyBound, BareNumbersAreNanoseconds) {
+  EXPECT_EQ(ParseLatencyBound("250"), 250u);
+  EXPECT_EQ(ParseLatencyBound("10us"), 10000u);
+  EXPECT_EQ(ParseLatencyBound("1.5ms"), 1500000u);
+  EXPECT_FALSE(ParseLatencyBound("fast"));
+  EXPECT_FALSE(ParseLatencyBound(""));
+  EXPECT_FALSE(ParseLatencyBound("-1us"));
 }
 
 }  // namespace

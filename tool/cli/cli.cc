@@ -492,19 +492,20 @@ std::optional<int> ApplyLimits(const RunOptionText& text, RunCommand& cmd) {
   return std::nullopt;
 }
 
-// A --deadline no longer than the run it watches would call a working pool hung while it still
-// runs (exit 4): a usage error instead. With --ops there is no length to compare.
+// A --deadline no longer than a run it watches (the measured run, or the warmup: a run of its
+// own) would call a working pool hung while it still runs (exit 4): a usage error instead. With
+// --ops the measured run has no length to compare; the warmup still has one.
 std::optional<int> CheckDeadline(const CLI::App& run, const RunOptionText& text,
                                  const RunOptions& o) {
-  if (run.count("--deadline") == 0 || o.ops_per_thread != 0) return std::nullopt;
-  const bool warmup_longer = o.warmup > o.duration;
-  if (o.deadline > (warmup_longer ? o.warmup : o.duration)) return std::nullopt;
+  if (run.count("--deadline") == 0) return std::nullopt;
+  const bool by_warmup = o.ops_per_thread != 0 || o.warmup > o.duration;
+  if (o.deadline > (by_warmup ? o.warmup : o.duration)) return std::nullopt;
   std::fprintf(stderr,
                "bpstress: --deadline %s is not longer than the run it watches (%s %s): a pool "
                "would be reported hung while it still runs; give more, or leave the default "
                "(duration + 30s)\n",
-               text.deadline.c_str(), warmup_longer ? "--warmup" : "--duration",
-               (warmup_longer ? text.warmup : text.duration).c_str());
+               text.deadline.c_str(), by_warmup ? "--warmup" : "--duration",
+               (by_warmup ? text.warmup : text.duration).c_str());
   return kExitUsage;
 }
 

@@ -204,6 +204,7 @@ int Compare(const CommandArgs& a) {
 int Html(const CommandArgs& a) {
   nlohmann::json report;
   std::string error;
+  if (!CheckOutputPath(a.html, &error)) return UsageError("report", "--html: " + error);
   if (!LoadReport(a.report, &report, &error)) return BadInput("report", a.report, error);
   if (!WriteOutput(a.html, RenderHtmlReport(report, a.report), &error)) {
     std::fprintf(stderr, "bpstress report: --html: %s\n", Printable(error).c_str());

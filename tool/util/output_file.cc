@@ -165,7 +165,7 @@ bool WriteAtomic(const Plan& plan, std::string_view text, std::string* error) {
   const std::string tmp = path + ".tmp." + std::to_string(getpid());
   const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
-    *error = Errno("cannot write", path, errno) + " (creating " + Quoted(tmp) + ")";
+    *error = Errno("cannot write", path, errno);
     return false;
   }
   auto fail = [&](const char* what) {
