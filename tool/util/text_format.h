@@ -1,6 +1,6 @@
 // Text for people: numbers with units (rates, durations, bytes, percentages) and tables aligned
 // in columns, as the run table, `bpstress compare`, hunt and the HTML report print them. Parsing
-// what users type is tool/util/units.h.
+// what users type is base/units.h.
 //
 // Thread safety: pure functions. Nothing throws but std::bad_alloc.
 #pragma once
