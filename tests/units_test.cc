@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "pool/registry.h"
+#include "tool/run/dist.h"
 
 namespace bp {
 namespace {
@@ -107,6 +108,16 @@ TEST(ParseLatencyBound, BareNumbersAreNanoseconds) {
   EXPECT_FALSE(ParseLatencyBound("fast"));
   EXPECT_FALSE(ParseLatencyBound(""));
   EXPECT_FALSE(ParseLatencyBound("-1us"));
+}
+
+// A share is a fraction or a percentage wherever one is meant, --dist bimodal's P included.
+TEST(ParseFraction, DistributionSharesTakePercentages) {
+  const auto percent = Distribution::Parse("bimodal:64:64K:25%");
+  const auto fraction = Distribution::Parse("bimodal:64:64K:0.25");
+  ASSERT_TRUE(std::holds_alternative<Distribution>(percent));
+  ASSERT_TRUE(std::holds_alternative<Distribution>(fraction));
+  EXPECT_EQ(std::get<Distribution>(percent).spec(), std::get<Distribution>(fraction).spec());
+  EXPECT_TRUE(std::holds_alternative<DistError>(Distribution::Parse("bimodal:64:64K:150%")));
 }
 
 }  // namespace

@@ -286,7 +286,13 @@ std::optional<DistError> DistParser::ParseFields(std::string_view name, const Fi
     if (auto e = Size(f[1], "SMALL", &a)) return e;
     if (auto e = Size(f[2], "LARGE", &b)) return e;
     if (a > b) return Usage("SMALL must be <= LARGE");
-    if (auto e = Real(f[3], "P", &share)) return e;
+    if (!f[3].empty() && f[3].back() == '%') {  // a share as a percentage: "25%"
+      const auto v = ParseFraction(f[3]);
+      if (!v) return Usage("P must be in [0, 1] (0.25 or 25%)");
+      share = *v;
+    } else if (auto e = Real(f[3], "P", &share)) {
+      return e;
+    }
     if (!(share >= 0 && share <= 1)) return Usage("P must be in [0, 1]");
     Bimodal(a, b, share + 0.0);  // "-0" reads as -0.0; the canonical spec should say 0
   } else if (name == "lognormal") {
