@@ -164,6 +164,7 @@ void AddWorkloadOptions(CLI::App* run, RunCommand& cmd, RunOptionText& text) {
   run->add_option("--cross-thread", cmd.options.cross_thread,
                   "share of buffers put back by another thread (0..1 or 0%..100%)")
       ->capture_default_str()
+      ->type_name("SHARE")
       ->transform(FractionTransform());
   AddEnumOption<Touch>(
       run, "--touch", cmd.options.touch,
@@ -216,8 +217,8 @@ void AddOutputAndLimitOptions(CLI::App* run, RunCommand& cmd, RunOptionText& tex
   run->add_flag("--pin", cmd.options.pin,
                 "pin worker threads round-robin over the CPUs this process may use");
   run->add_option("--deadline", text.deadline,
-                  "watchdog per pool: a pool still running after TIME is hung (exit 4); "
-                  "default duration + 30s")
+                  "watchdog per pool: a pool still running after TIME is hung (exit 4); longer "
+                  "than --duration and --warmup; default duration + 30s")
       ->check(DurationValidator());
 }
 
@@ -356,7 +357,8 @@ Exit status:
   2  bad command line
   3  unreadable or invalid input file, plugin or allocator
   4  a limit stopped the run: --max-rss reached, or a pool hung past its --deadline
-  5  an output could not be written (--report, --html, stdout): takes precedence over 0, 1, 4
+  5  an output could not be written (--report, --html, stdout); it takes precedence over 0, 1, 4
+     and 130
   130  interrupted (SIGINT/SIGTERM); the report is still written
 )";
   return text;

@@ -118,6 +118,7 @@ CLI::App* AddContractCommand(CLI::App& app, ContractCommand& cmd) {
                 "concurrent: interruptions per second that stop a thread at any instruction "
                 "(20k, 5000; 0 = none)")
       ->capture_default_str()
+      ->type_name("RATE")
       ->transform(RateTransform(1e6));
   c->add_option("--race-time", cmd.race_time,
                 "concurrent: how long the threads get and put at once")

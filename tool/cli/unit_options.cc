@@ -41,7 +41,7 @@ CLI::Validator RateTransform(double max) {
         s = Exact(*v);
         return "";
       },
-      "RATE");
+      "");
 }
 
 CLI::Validator FractionTransform() {
@@ -52,7 +52,7 @@ CLI::Validator FractionTransform() {
         s = Exact(*v);
         return "";
       },
-      "SHARE");
+      "");
 }
 
 }  // namespace bp

@@ -3,7 +3,8 @@
 // not a share in 0..1, e.g. 0.25 or 25%").
 //
 // The transforms (RateTransform, FractionTransform) rewrite the text into a plain number before
-// CLI11 converts it, so that an option bound to a double accepts "20k" or "25%".
+// CLI11 converts it, so that an option bound to a double accepts "20k" or "25%". They have no
+// description of their own: name the option's type (`->type_name("RATE")`) for --help.
 #pragma once
 
 #include <CLI/CLI.hpp>
