@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "tool/report/report_reader.h"
+#include "tool/util/stats.h"
 #include "tool/util/text_format.h"
 #include "tool/util/units.h"
 
@@ -66,6 +67,7 @@ std::string PrecisePercent(double ratio) { return FormatNumber(100 * ratio, "%.4
 struct Interval {
   double low, median, high;
   uint64_t n;
+  double level;  // the interval's coverage (stats' ci_level)
 };
 std::optional<Interval> RepeatInterval(const json& pool, const char* name) {
   const json* stats = Field(pool, "stats");
@@ -75,7 +77,15 @@ std::optional<Interval> RepeatInterval(const json& pool, const char* name) {
   const auto low = NumberField(*s, "ci_low"), median = NumberField(*s, "median"),
              high = NumberField(*s, "ci_high");
   if (!n || *n < 2 || !low || !median || !high) return std::nullopt;
-  return Interval{*low, *median, *high, *n};
+  return Interval{*low, *median, *high, *n, NumberField(*s, "ci_level").value_or(0)};
+}
+
+// The label of an interval, as the run's table gives it (IntervalLabel).
+std::string LabelOf(const Interval& in) {
+  Summary s;
+  s.n = in.n;
+  s.ci_level = in.level;
+  return IntervalLabel(s);
 }
 
 // "1.23M", or "1.23M ± 40.0K" for the median of repeats.
@@ -109,6 +119,22 @@ const json* Setting(const json& report, const char* section, const char* key) {
 }
 
 }  // namespace
+
+std::optional<ShownFigure> ShownOpsPerSec(const json& pool) {
+  if (const auto in = RepeatInterval(pool, "ops_per_s")) {
+    return ShownFigure{in->median, "ops_per_s (median of " + std::to_string(in->n) + " repeats)"};
+  }
+  if (const auto v = NumberField(pool, "ops_per_s")) return ShownFigure{*v, "ops_per_s"};
+  return std::nullopt;
+}
+
+std::optional<ShownFigure> ShownP99(const json& pool) {
+  if (const auto in = RepeatInterval(pool, "latency_p99_ns")) {
+    return ShownFigure{in->median, "latency p99 (median of " + std::to_string(in->n) + " repeats)"};
+  }
+  if (const auto v = P99(pool)) return ShownFigure{static_cast<double>(*v), "latency p99"};
+  return std::nullopt;
+}
 
 std::optional<uint64_t> ParseLatencyBound(std::string_view text) {
   if (!text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos) {
@@ -171,18 +197,19 @@ void CheckThresholds(const json& report, const Thresholds& t, Findings* f) {
       f->Fail(label + ": " + option + ": the report has no " + field);
     };
     if (t.min_ops_per_sec) {
-      if (const auto v = NumberField(p, "ops_per_s")) {
-        f->Check(*v >= *t.min_ops_per_sec, label + ": ops_per_s " + HumanRate(*v) +
-                                               " < --min-ops-per-sec " +
-                                               HumanRate(*t.min_ops_per_sec));
+      if (const auto v = ShownOpsPerSec(p)) {
+        f->Check(v->value >= *t.min_ops_per_sec, label + ": " + v->what + " " +
+                                                     HumanRate(v->value) + " < --min-ops-per-sec " +
+                                                     HumanRate(*t.min_ops_per_sec));
       } else {
         missing("--min-ops-per-sec", "ops_per_s");
       }
     }
     if (t.max_p99_ns) {
-      if (const auto v = P99(p)) {
-        f->Check(*v <= *t.max_p99_ns, label + ": latency p99 " + HumanNanos(*v) + " > --max-p99 " +
-                                          HumanNanos(*t.max_p99_ns));
+      if (const auto v = ShownP99(p)) {
+        f->Check(v->value <= static_cast<double>(*t.max_p99_ns),
+                 label + ": " + v->what + " " + HumanNanos(v->value) + " > --max-p99 " +
+                     HumanNanos(*t.max_p99_ns));
       } else {
         f->Note(label + ": no latency samples, --max-p99 not checked");
       }
@@ -366,7 +393,11 @@ json OptionalNumber(std::optional<double> v) { return v ? json(*v) : json(nullpt
 
 json IntervalJson(const std::optional<Interval>& in) {
   if (!in) return nullptr;
-  return {{"n", in->n}, {"median", in->median}, {"ci_low", in->low}, {"ci_high", in->high}};
+  return {{"n", in->n},
+          {"median", in->median},
+          {"ci_low", in->low},
+          {"ci_high", in->high},
+          {"ci_level", in->level}};
 }
 
 }  // namespace
@@ -505,12 +536,20 @@ std::string CompareTable(const std::vector<NamedReport>& reports, CompareFormat 
   std::vector<std::vector<std::string>> rows = {
       {"pool", "report", "ops/s", "p99", "hit rate", "waste", "peak RSS", "verdict"}};
   json list = json::array();
+  std::vector<std::string> labels;  // what "M ± H" means, with its coverage
+  auto add_label = [&labels](const std::optional<Interval>& in) {
+    if (!in) return;
+    const std::string l = LabelOf(*in);
+    if (std::find(labels.begin(), labels.end(), l) == labels.end()) labels.push_back(l);
+  };
   for (const std::string& key : keys) {
     Firsts first;
     for (size_t i = 0; i < reports.size(); ++i) {
       const json* p = FindPool(keyed[i], key);
       if (p == nullptr) continue;
       const Figures f = FiguresOf(*p);
+      add_label(f.ops_in);
+      add_label(f.p99_in);
       if (format == CompareFormat::kJson) {
         list.push_back(JsonRow(key, reports[i].name, f, first));
       } else {
@@ -525,11 +564,14 @@ std::string CompareTable(const std::vector<NamedReport>& reports, CompareFormat 
     case CompareFormat::kCsv:
       return RenderCsv(rows);
     case CompareFormat::kMarkdown:
-      return RenderMarkdown(rows);
     case CompareFormat::kTable:
       break;
   }
-  return RenderTable(std::move(rows));
+  std::string out =
+      format == CompareFormat::kMarkdown ? RenderMarkdown(rows) : RenderTable(std::move(rows));
+  if (!labels.empty() && format == CompareFormat::kMarkdown) out += "\n";
+  for (const std::string& l : labels) out += "ops/s, p99: " + l + "\n";
+  return out;
 }
 
 }  // namespace bp

@@ -31,8 +31,19 @@ struct Thresholds {
   std::vector<std::string> pools;  // pool names the bounds apply to; empty: every pool
 };
 
-// Adds one finding per bound and pool. A name in t.pools that is not in the report fails (a
-// typo must not turn a gate into a no-op).
+// The figure of a pool that the tables show and the thresholds gate: with two repeats or more
+// (stats.*.n >= 2) the median over the repeats, as `bpstress run`'s table, `compare` and the HTML
+// report show it; else the run's own figure. `what` names it for messages ("ops_per_s (median of
+// 3 repeats)").
+struct ShownFigure {
+  double value;
+  std::string what;
+};
+std::optional<ShownFigure> ShownOpsPerSec(const nlohmann::json& pool);
+std::optional<ShownFigure> ShownP99(const nlohmann::json& pool);
+
+// Adds one finding per bound and pool, on the shown figures (ShownOpsPerSec, ShownP99). A name
+// in t.pools that is not in the report fails (a typo must not turn a gate into a no-op).
 void CheckThresholds(const nlohmann::json& report, const Thresholds& t, Findings* findings);
 
 // The baseline gate is noise-aware. When both sides ran a pool several times (--repeat, n >= 2
@@ -69,7 +80,8 @@ struct NamedReport {
 };
 // The side-by-side table of `bpstress compare`: one row per pool and report (ops/s, p99, hit
 // rate, waste, peak RSS, verdict) with ratios to the first report that has the pool. A pool run
-// several times shows the median ops/s and p99 ± the half-width of their 95% interval.
+// several times shows the median ops/s and p99 ± half their interval, whose coverage a line under
+// the table (text and markdown) and `ci_level` (JSON) state.
 enum class CompareFormat { kTable, kMarkdown, kCsv, kJson };
 std::string CompareTable(const std::vector<NamedReport>& reports,
                          CompareFormat format = CompareFormat::kTable);

@@ -326,25 +326,15 @@ void WriteRepeats(JsonWriter& w, const std::vector<PoolRun>& repeats) {
     w.EndObject();
   }
   w.EndArray();
-  std::vector<double> ops;
-  std::array<std::vector<double>, 4> latency;
-  static constexpr double kPercentiles[] = {50, 90, 99, 99.9};
-  for (const PoolRun& r : repeats) {
-    if (!HasFigures(r)) continue;
-    ops.push_back(OpsPerSecond(r));
-    if (r.total.latency.Count() == 0) continue;
-    for (size_t k = 0; k < latency.size(); ++k) {
-      latency[k].push_back(static_cast<double>(r.total.latency.Percentile(kPercentiles[k])));
-    }
-  }
+  const RepeatSummary stats = SummarizeRepeats(repeats);
   w.Key("stats").BeginObject();
   w.Key("ops_per_s");
-  WriteSummary(w, Summarize(ops));
+  WriteSummary(w, stats.ops_per_s);
   static constexpr const char* kKeys[] = {"latency_p50_ns", "latency_p90_ns", "latency_p99_ns",
                                           "latency_p99_9_ns"};
-  for (size_t k = 0; k < latency.size(); ++k) {
+  for (size_t k = 0; k < stats.latency.size(); ++k) {
     w.Key(kKeys[k]);
-    WriteSummary(w, Summarize(latency[k]));
+    WriteSummary(w, stats.latency[k]);
   }
   w.EndObject();
 }
@@ -432,6 +422,24 @@ void MergeField(T& into, const T& r, const T&, merge::Own) {
 }
 
 }  // namespace
+
+RepeatSummary SummarizeRepeats(const std::vector<PoolRun>& repeats) {
+  std::vector<double> ops;
+  std::array<std::vector<double>, 4> latency;
+  for (const PoolRun& r : repeats) {
+    if (!HasFigures(r)) continue;
+    ops.push_back(OpsPerSecond(r));
+    if (r.total.latency.Count() == 0) continue;
+    for (size_t k = 0; k < latency.size(); ++k) {
+      latency[k].push_back(
+          static_cast<double>(r.total.latency.Percentile(RepeatSummary::kPercentiles[k])));
+    }
+  }
+  RepeatSummary out;
+  out.ops_per_s = Summarize(ops);
+  for (size_t k = 0; k < latency.size(); ++k) out.latency[k] = Summarize(latency[k]);
+  return out;
+}
 
 PoolRun MergeRepeats(const std::vector<PoolRun>& repeats) {
   if (repeats.size() == 1) return repeats.front();
