@@ -501,3 +501,79 @@ TEST(RepeatFiguresTest, RunTableSaysTheCoverageAndVerifyGatesTheMedian) {
 
 }  // namespace
 }  // namespace bp
+
+namespace bp {
+namespace {
+
+// A report of one pool whose latency clock steps by 10 ns (the README's case).
+json OnePool() {
+  json r = Two();
+  r["pools"].erase(1);
+  r["host"]["latency_resolution_ns"] = 10;
+  return r;
+}
+
+// The README's baseline example on two runs of one binary: p99 50 ns -> 70 ns is two clock steps,
+// not a 40% regression. Fails on the code that compared p99 as a plain ratio.
+TEST(BaselineResolutionTest, TwoClockStepsAreNotARegression) {
+  json before = OnePool(), now = OnePool();
+  before["pools"][0]["latency_ns"]["p99"] = 50;
+  now["pools"][0]["latency_ns"]["p99"] = 70;
+  Findings f = Gate(now, before, {.max_regression = 0.15});
+  EXPECT_EQ(f.failed, 0u) << Lines(f);
+  // Four steps are still within the clock's resolution; five are a rise.
+  now["pools"][0]["latency_ns"]["p99"] = 90;
+  EXPECT_EQ(Gate(now, before, {.max_regression = 0.15}).failed, 0u);
+  now["pools"][0]["latency_ns"]["p99"] = 100;
+  f = Gate(now, before, {.max_regression = 0.15});
+  EXPECT_EQ(f.failed, 1u) << Lines(f);
+  EXPECT_TRUE(Has(f, "FAIL pool 'sized': ", "4 steps of the latency clock, 10ns each")) << Lines(f);
+  // A report without the field is taken to step by 10 ns.
+  before["host"].erase("latency_resolution_ns");
+  now["host"].erase("latency_resolution_ns");
+  now["pools"][0]["latency_ns"]["p99"] = 70;
+  EXPECT_EQ(Gate(now, before, {.max_regression = 0.15}).failed, 0u);
+  // Intervals of repeats: the same floor.
+  SetInterval(before["pools"][0], "latency_p99_ns", 50, 50, 50);
+  SetInterval(now["pools"][0], "latency_p99_ns", 60, 70, 70);
+  EXPECT_EQ(Gate(now, before, {}).failed, 0u) << Lines(Gate(now, before, {}));
+}
+
+// Twenty runs of one binary against one baseline, as the README's example gates them: reports
+// derived from one real run, each percentile moved by up to two clock steps either way and ops/s
+// by up to 8% (a quiet machine): no false failure. A 2x slowdown (latencies doubled, ops/s halved)
+// fails. Derived reports, not twenty runs: the test must not depend on the machine's load
+// (tests/baseline_identical_runs.sh runs the real thing).
+TEST(BaselineResolutionTest, TwentyIdenticalRunsPassAndATwoTimesSlowdownFails) {
+  const json baseline = OnePool();
+  std::mt19937_64 rng(19);
+  std::uniform_int_distribution<int> steps(-2, 2);
+  std::uniform_real_distribution<double> spread(0.92, 1.08);
+  auto derived = [&](double slowdown) {
+    json r = baseline;
+    json& p = r["pools"][0];
+    for (const char* k : {"p50", "p90", "p99", "p99_9"}) {
+      const double v = p["latency_ns"][k].get<double>() * slowdown + 10 * steps(rng);
+      p["latency_ns"][k] = static_cast<uint64_t>(std::max(0.0, v));
+    }
+    p["ops_per_s"] = p["ops_per_s"].get<double>() / slowdown * spread(rng);
+    return r;
+  };
+  std::string lines;
+  int false_failures = 0;
+  for (int run = 0; run < 20; ++run) {
+    for (const BaselineGate& gate : {BaselineGate{.max_regression = 0.15}, BaselineGate{}}) {
+      const Findings f = Gate(derived(1.0), baseline, gate);
+      false_failures += f.failed != 0;
+      lines += Lines(f);
+    }
+  }
+  EXPECT_EQ(false_failures, 0) << lines;
+  const Findings slow = Gate(derived(2.0), baseline, {.max_regression = 0.15});
+  EXPECT_EQ(slow.failed, 2u) << Lines(slow);
+  EXPECT_TRUE(Has(slow, "FAIL pool 'sized': ", "ops_per_s fell")) << Lines(slow);
+  EXPECT_TRUE(Has(slow, "FAIL pool 'sized': ", "latency p99 rose")) << Lines(slow);
+}
+
+}  // namespace
+}  // namespace bp

@@ -58,6 +58,24 @@ std::optional<uint64_t> P99(const json& pool) {
   return UintField(*latency, "p99");
 }
 
+std::optional<double> P99Double(const json& pool) {
+  const auto v = P99(pool);
+  return v ? std::optional<double>(static_cast<double>(*v)) : std::nullopt;
+}
+
+// The latency clock's step of a report (host.latency_resolution_ns), kAssumedResolutionNs for
+// reports written before it was recorded.
+double ResolutionNs(const json& report) {
+  const json* host = Field(report, "host");
+  const auto v = host != nullptr ? NumberField(*host, "latency_resolution_ns") : std::nullopt;
+  return v && *v > 0 ? *v : kAssumedResolutionNs;
+}
+
+std::string FloorText(double floor_ns) {
+  return FormatNumber(kLatencyResolutionSteps, "%.0f") + " steps of the latency clock, " +
+         HumanNanos(floor_ns / kLatencyResolutionSteps) + " each";
+}
+
 std::string Label(const std::string& key) { return "pool '" + Printable(key, 80) + "'"; }
 
 // Bounds are compared exactly, so their messages must not round 99.94% up to the 99.99% bound.
@@ -334,9 +352,10 @@ void CheckBaseline(const json& report, const json& baseline, const BaselineGate&
     } else {
       f->Note(label + ": a single run on " + (in || old_in ? "one side" : "both sides") +
               ": no interval, comparing one figure against a bound of " + bound);
-      const auto ops = in ? std::optional<double>(in->median) : NumberField(*k.pool, "ops_per_s");
+      // Repeats on one side give its noise floor: the end of its interval nearest the other side.
+      const auto ops = in ? std::optional<double>(in->high) : NumberField(*k.pool, "ops_per_s");
       const auto old_ops =
-          old_in ? std::optional<double>(old_in->median) : NumberField(*old, "ops_per_s");
+          old_in ? std::optional<double>(old_in->low) : NumberField(*old, "ops_per_s");
       if (ops && old_ops && *old_ops > 0) {
         const double drop = 1 - *ops / *old_ops;
         f->Check(drop <= max_regression, label + ": ops_per_s fell " + PrecisePercent(drop) +
@@ -346,21 +365,31 @@ void CheckBaseline(const json& report, const json& baseline, const BaselineGate&
         f->Note(label + ": no ops_per_s on both sides, throughput not compared");
       }
     }
+    // Latencies are whole steps of the clock: a rise of fewer than kLatencyResolutionSteps steps
+    // is the clock, never a regression.
+    const double floor_ns =
+        kLatencyResolutionSteps * std::max(ResolutionNs(report), ResolutionNs(baseline));
+    auto rose = [&](double now_ns, double old_ns) {
+      return now_ns - old_ns > std::max(max_regression * old_ns, floor_ns);
+    };
     if (p99_in && old_p99_in) {
       const double gap = p99_in->low / old_p99_in->high - 1;
-      f->Check(old_p99_in->high <= 0 || gap <= max_regression,
+      f->Check(old_p99_in->high <= 0 || !rose(p99_in->low, old_p99_in->high),
                label + ": latency p99 interval [" + HumanNanos(p99_in->low) + ", " +
                    HumanNanos(p99_in->high) + "] lies " + PrecisePercent(gap) +
                    " above the baseline's [" + HumanNanos(old_p99_in->low) + ", " +
-                   HumanNanos(old_p99_in->high) + "], more than " + bound);
+                   HumanNanos(old_p99_in->high) + "], more than " + bound + " and " +
+                   HumanNanos(floor_ns) + " (" + FloorText(floor_ns) + ")");
       continue;
     }
-    const auto p99 = P99(*k.pool), old_p99 = P99(*old);
+    const auto p99 = p99_in ? std::optional<double>(p99_in->low) : P99Double(*k.pool);
+    const auto old_p99 = old_p99_in ? std::optional<double>(old_p99_in->high) : P99Double(*old);
     if (p99 && old_p99 && *old_p99 > 0) {
-      const double rise = static_cast<double>(*p99) / static_cast<double>(*old_p99) - 1;
-      f->Check(rise <= max_regression, label + ": latency p99 rose " + PrecisePercent(rise) +
-                                           " above the baseline (" + HumanNanos(*old_p99) + " -> " +
-                                           HumanNanos(*p99) + "), more than " + bound);
+      const double rise = *p99 / *old_p99 - 1;
+      f->Check(!rose(*p99, *old_p99), label + ": latency p99 rose " + PrecisePercent(rise) +
+                                          " above the baseline (" + HumanNanos(*old_p99) + " -> " +
+                                          HumanNanos(*p99) + "), more than " + bound + " and " +
+                                          HumanNanos(floor_ns) + " (" + FloorText(floor_ns) + ")");
     } else {
       f->Note(label + ": no latency samples on both sides, p99 not compared");
     }

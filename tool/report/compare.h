@@ -51,7 +51,14 @@ void CheckThresholds(const nlohmann::json& report, const Thresholds& t, Findings
 // than the bound below the baseline's interval: new ci_high < old ci_low * (1 - bound) (for p99:
 // new ci_low > old ci_high * (1 + bound)). With a single run on either side there is no interval:
 // a note says so and the point figures are compared with a wider default bound.
-inline constexpr double kDefaultMaxRegression = 0.10;           // intervals on both sides
+// With repeats on one side only, that side's interval end nearest the other is the figure (its
+// noise floor). Latencies come in whole steps of the latency clock (host.latency_resolution_ns,
+// e.g. 8 ns on a virtual machine's TSC): a p99 rise is a regression only when it is more than the
+// bound and more than kLatencyResolutionSteps steps, so that 50 ns -> 70 ns between two runs of
+// one binary is not a 40% regression.
+inline constexpr double kLatencyResolutionSteps = 4;
+inline constexpr double kAssumedResolutionNs = 10;     // reports without latency_resolution_ns
+inline constexpr double kDefaultMaxRegression = 0.10;  // intervals on both sides
 inline constexpr double kDefaultSingleRunMaxRegression = 0.25;  // a single run on a side
 struct BaselineGate {
   std::optional<double> max_regression;  // --max-regression; nullopt: the defaults above

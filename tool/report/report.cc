@@ -11,6 +11,7 @@
 
 #include "build_info.h"
 #include "pool/json_writer.h"
+#include "tool/run/latency_clock.h"
 #include "tool/util/stats.h"
 
 namespace bp {
@@ -487,6 +488,7 @@ std::string RenderReport(const Report& r) {
   w.Key("cpus").Uint(r.host.cpus);
   w.Key("memory_bytes").Uint(r.host.memory_bytes);
   w.Key("os").String(r.host.os);
+  w.Key("latency_resolution_ns").Double(LatencyClock::ResolutionNs());
   w.EndObject();
   w.Key("started_at").String(r.started_at);
   w.Key("config").BeginObject();
