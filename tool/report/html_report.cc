@@ -492,8 +492,8 @@ std::string RenderHtmlReport(const json& report, std::string_view source) {
       BarChart("latency of get + put",
                {{"p50", Nanos}, {"p90", Nanos}, {"p99", Nanos}, {"p99.9", Nanos}, {"max", Nanos}},
                latency, true,
-               "latency of one get + put (with repeats: the median of the repeats' "
-               "percentiles; max over all)");
+               "latency of one get + put (with repeats: each percentile the median over the "
+               "repeats; max over all)");
   out += TimelineCharts(pools, names);
   out += "<h2 id=\"capacity\">Capacity distribution</h2>\n" + CapacityCharts(pools, names);
   out += "<h2 id=\"retained\">Retained bytes</h2>\n" +
