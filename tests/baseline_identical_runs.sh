@@ -5,7 +5,12 @@
 # doubled, ops/s halved) must fail. Depends on the machine's load (run it on a quiet one); the
 # unit test BaselineResolutionTest in tests/compare_test.cc checks the same without runs.
 #
+# Last, a real 2x slowdown: examples/plugins/work_pool.c at work=2000 as the baseline and at
+# work=4000 (the same pool doing twice the work per get and put) with --repeat 3 on both sides
+# must fail the default gate, and work=2000 against itself must pass.
+#
 # usage: tests/baseline_identical_runs.sh BPSTRESS [RUNS=20] [DURATION=5s]
+# (libwork_pool.so is looked for next to BPSTRESS, as the build puts it)
 set -u
 bp=${1:?usage: $0 BPSTRESS [RUNS] [DURATION]}
 runs=${2:-20}
@@ -41,4 +46,26 @@ if ! grep -q "^FAIL.*ops_per_s fell" "$dir/slow.out" || ! grep -q "^FAIL.*latenc
 fi
 echo "2x slowdown: failed the baseline gate as it must:"
 grep -E '^FAIL.*(ops_per_s fell|latency p99 rose)' "$dir/slow.out"
+plugin=$(dirname "$bp")/libwork_pool.so
+if [ -f "$plugin" ]; then
+  work() {
+    "$bp" --plugin "$plugin:work=$1" --repeat 3 --duration 1s --profile bench --touch none \
+      --checks none --seed 1 --progress never --report "$2" >/dev/null
+  }
+  work 2000 "$dir/w1.json" && work 2000 "$dir/w1b.json" && work 4000 "$dir/w2.json" ||
+    { echo "work_pool runs failed"; exit 2; }
+  if "$bp" verify "$dir/w1b.json" --baseline "$dir/w1.json" >"$dir/w.out"; then
+    echo "work_pool work=2000 against itself: passed"
+  else
+    failed=$((failed + 1))
+    echo "work_pool work=2000 against itself: false failure:"
+    grep '^FAIL' "$dir/w.out"
+  fi
+  if "$bp" verify "$dir/w2.json" --baseline "$dir/w1.json" >"$dir/w.out"; then
+    echo "work_pool work=4000 (2x work): PASSED the gate (wrong)"
+    exit 1
+  fi
+  echo "work_pool work=4000 (2x work): failed the gate as it must:"
+  grep '^FAIL' "$dir/w.out" | grep -v 'verify:'
+fi
 [ "$failed" -eq 0 ]
