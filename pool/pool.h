@@ -45,6 +45,7 @@ struct PoolTraits {
   bool promises_capacity;  // Get(n) returns Cap() >= n
   bool fixed_capacity;     // items never grow; writes past Cap() are truncated
   bool pools;              // a Put item can come back from a later Get (false: malloc baseline)
+  bool operator==(const PoolTraits&) const = default;
 };
 
 struct PoolStats {
@@ -55,6 +56,7 @@ struct PoolStats {
   uint64_t drops = 0;                // Put that freed the item instead of keeping it
   uint64_t retained_bytes = 0;       // capacity held by the pool now
   uint64_t peak_retained_bytes = 0;  // the most it held at once (see each pool for precision)
+  bool operator==(const PoolStats&) const = default;
 };
 
 template <class P>

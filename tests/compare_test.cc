@@ -407,3 +407,158 @@ TEST(CompareCliTest, SettingsGuardAndFormats) {
 
 }  // namespace
 }  // namespace bp
+
+namespace bp {
+namespace {
+
+// One figure per view: with repeats, the table shows the median, and verify gates that same
+// median, not the total over the repeats (ops / seconds of all of them), which no view shows.
+// Fails on the code that gated the total.
+TEST(RepeatFiguresTest, ThresholdsGateTheMedianTheTableShows) {
+  json report = Two();
+  report["pools"].erase(1);
+  json& pool = report["pools"][0];
+  pool["ops_per_s"] = 1.41e6;  // the total over the repeats
+  SetInterval(pool, "ops_per_s", 1.55e6, 1.6e6, 1.65e6, 3);
+  pool["latency_ns"]["p99"] = 90;  // of all the repeats' samples together
+  SetInterval(pool, "latency_p99_ns", 40, 50, 60, 3);
+  Thresholds t;
+  t.min_ops_per_sec = 1.5e6;
+  t.max_p99_ns = 55;
+  Findings f = Thresh(report, t);
+  EXPECT_EQ(f.failed, 0u) << Lines(f);
+  // The other way round: a median below the bound fails, whatever the total says, and the
+  // message names the figure.
+  pool["ops_per_s"] = 1.6e6;
+  SetInterval(pool, "ops_per_s", 1.38e6, 1.41e6, 1.45e6, 3);
+  f = Thresh(report, t);
+  EXPECT_EQ(f.failed, 1u) << Lines(f);
+  EXPECT_TRUE(Has(f, "FAIL pool 'sized': ", "ops_per_s (median of 3 repeats) 1.41M")) << Lines(f);
+  // The table shows the same figure.
+  const std::string table = CompareTable({{"a.json", report}});
+  EXPECT_NE(table.find("1.41M ± "), std::string::npos) << table;
+}
+
+// "± …" is labelled with the interval's real coverage: 75% at 3 repeats, not 95%.
+TEST(RepeatFiguresTest, IntervalsSayTheirCoverage) {
+  Summary s = Summarize({1, 2, 3});
+  EXPECT_EQ(s.ci_level, 0.75);
+  EXPECT_NE(IntervalLabel(s).find("median of 3 repeats"), std::string::npos);
+  EXPECT_NE(IntervalLabel(s).find("75% probability"), std::string::npos) << IntervalLabel(s);
+  EXPECT_EQ(IntervalLabel(Summarize({1})), "");
+  json report = Two();
+  report["pools"].erase(1);
+  SetInterval(report["pools"][0], "ops_per_s", 1e6, 1.1e6, 1.2e6, 3);
+  report["pools"][0]["stats"]["ops_per_s"]["ci_level"] = 0.75;
+  const std::string table = CompareTable({{"a.json", report}});
+  EXPECT_NE(table.find("ops/s, p99: median of 3 repeats ± half its interval, which holds the "
+                       "true median with 75% probability"),
+            std::string::npos)
+      << table;
+  const json rows = json::parse(CompareTable({{"a.json", report}}, CompareFormat::kJson));
+  EXPECT_EQ(rows[0]["ops_per_s_stats"]["ci_level"], 0.75);
+}
+
+// The run's table: a pool run 3 times shows the median and a line with the coverage, and its
+// report gates that median. Fails on the code that printed no coverage.
+TEST(RepeatFiguresTest, RunTableSaysTheCoverageAndVerifyGatesTheMedian) {
+  const std::string path = testing::TempPath("repeat3.json");
+  const testing::ProcessResult run =
+      testing::Run(BPSTRESS_EXE, {"run", "--pool", "sized", "--threads", "2", "--ops", "20000",
+                                  "--repeat", "3", "--warmup", "0ms", "--profile", "bench",
+                                  "--seed", "1", "--progress", "never", "--report", path});
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find("ops/s, p99: median of 3 repeats ± half its interval, which holds the "
+                         "true median with 75% probability (order statistics)"),
+            std::string::npos)
+      << run.out;
+  json report;
+  std::string error;
+  ASSERT_TRUE(LoadReport(path, &report, &error)) << error;
+  const double median = report["pools"][0]["stats"]["ops_per_s"]["median"];
+  Thresholds t;
+  t.min_ops_per_sec = median;
+  EXPECT_EQ(Thresh(report, t).failed, 0u) << Lines(Thresh(report, t));
+  t.min_ops_per_sec = median * 1.0001;
+  EXPECT_EQ(Thresh(report, t).failed, 1u) << Lines(Thresh(report, t));
+  unlink(path.c_str());
+}
+
+}  // namespace
+}  // namespace bp
+
+namespace bp {
+namespace {
+
+// A report of one pool whose latency clock steps by 10 ns (the README's case).
+json OnePool() {
+  json r = Two();
+  r["pools"].erase(1);
+  r["host"]["latency_resolution_ns"] = 10;
+  return r;
+}
+
+// The README's baseline example on two runs of one binary: p99 50 ns -> 70 ns is two clock steps,
+// not a 40% regression. Fails on the code that compared p99 as a plain ratio.
+TEST(BaselineResolutionTest, TwoClockStepsAreNotARegression) {
+  json before = OnePool(), now = OnePool();
+  before["pools"][0]["latency_ns"]["p99"] = 50;
+  now["pools"][0]["latency_ns"]["p99"] = 70;
+  Findings f = Gate(now, before, {.max_regression = 0.15});
+  EXPECT_EQ(f.failed, 0u) << Lines(f);
+  // Four steps are still within the clock's resolution; five are a rise.
+  now["pools"][0]["latency_ns"]["p99"] = 90;
+  EXPECT_EQ(Gate(now, before, {.max_regression = 0.15}).failed, 0u);
+  now["pools"][0]["latency_ns"]["p99"] = 100;
+  f = Gate(now, before, {.max_regression = 0.15});
+  EXPECT_EQ(f.failed, 1u) << Lines(f);
+  EXPECT_TRUE(Has(f, "FAIL pool 'sized': ", "4 steps of the latency clock, 10ns each")) << Lines(f);
+  // A report without the field is taken to step by 10 ns.
+  before["host"].erase("latency_resolution_ns");
+  now["host"].erase("latency_resolution_ns");
+  now["pools"][0]["latency_ns"]["p99"] = 70;
+  EXPECT_EQ(Gate(now, before, {.max_regression = 0.15}).failed, 0u);
+  // Intervals of repeats: the same floor.
+  SetInterval(before["pools"][0], "latency_p99_ns", 50, 50, 50);
+  SetInterval(now["pools"][0], "latency_p99_ns", 60, 70, 70);
+  EXPECT_EQ(Gate(now, before, {}).failed, 0u) << Lines(Gate(now, before, {}));
+}
+
+// Twenty runs of one binary against one baseline, as the README's example gates them: reports
+// derived from one real run, each percentile moved by up to two clock steps either way and ops/s
+// by up to 8% (a quiet machine): no false failure. A 2x slowdown (latencies doubled, ops/s halved)
+// fails. Derived reports, not twenty runs: the test must not depend on the machine's load
+// (tests/baseline_identical_runs.sh runs the real thing).
+TEST(BaselineResolutionTest, TwentyIdenticalRunsPassAndATwoTimesSlowdownFails) {
+  const json baseline = OnePool();
+  std::mt19937_64 rng(19);
+  std::uniform_int_distribution<int> steps(-2, 2);
+  std::uniform_real_distribution<double> spread(0.92, 1.08);
+  auto derived = [&](double slowdown) {
+    json r = baseline;
+    json& p = r["pools"][0];
+    for (const char* k : {"p50", "p90", "p99", "p99_9"}) {
+      const double v = p["latency_ns"][k].get<double>() * slowdown + 10 * steps(rng);
+      p["latency_ns"][k] = static_cast<uint64_t>(std::max(0.0, v));
+    }
+    p["ops_per_s"] = p["ops_per_s"].get<double>() / slowdown * spread(rng);
+    return r;
+  };
+  std::string lines;
+  int false_failures = 0;
+  for (int run = 0; run < 20; ++run) {
+    for (const BaselineGate& gate : {BaselineGate{.max_regression = 0.15}, BaselineGate{}}) {
+      const Findings f = Gate(derived(1.0), baseline, gate);
+      false_failures += f.failed != 0;
+      lines += Lines(f);
+    }
+  }
+  EXPECT_EQ(false_failures, 0) << lines;
+  const Findings slow = Gate(derived(2.0), baseline, {.max_regression = 0.15});
+  EXPECT_EQ(slow.failed, 2u) << Lines(slow);
+  EXPECT_TRUE(Has(slow, "FAIL pool 'sized': ", "ops_per_s fell")) << Lines(slow);
+  EXPECT_TRUE(Has(slow, "FAIL pool 'sized': ", "latency p99 rose")) << Lines(slow);
+}
+
+}  // namespace
+}  // namespace bp

@@ -12,6 +12,7 @@
 #include <thread>
 #include <variant>
 
+#include "tests/support/pool_run_sample.h"
 #include "tests/support/subprocess.h"
 #include "tool/run/leak_cycles.h"
 #include "tool/run/plugin_run.h"
@@ -40,150 +41,48 @@ RunOptions WithDeadline(std::chrono::nanoseconds deadline) {
   return o;
 }
 
-ThreadResult SampleThread(uint64_t k) {
-  ThreadResult t;
-  t.ops = 1000 * k + 1;
-  t.gets = 900 * k + 2;
-  t.puts = 800 * k + 3;
-  t.refused = k + 4;
-  t.handoffs = k + 5;
-  t.bytes_requested = 123456789 * k;
-  t.bytes_capacity = 223456789 * k;
-  t.seconds = 0.25 * static_cast<double>(k + 1);
-  t.capacity_log2[static_cast<size_t>(k % 65)] = k + 7;
-  t.capacity_log2[64] = 3;
-  for (uint64_t v : {uint64_t{3}, uint64_t{150}, uint64_t{99999}, 1000 * k + 17}) {
-    t.latency.Record(v);
-  }
-  t.violations.Add({.kind = Violation::kCorruption,
-                    .thread = static_cast<uint32_t>(k),
-                    .op = 77 + k,
-                    .address = 0xdead0 + k,
-                    .size = 64,
-                    .capacity = 32,
-                    .detail = 5});
-  t.violations.Add({.kind = Violation::kDoubleHandout,
-                    .thread = 1,
-                    .op = 2,
-                    .address = 0xbeef0,
-                    .size = 16,
-                    .capacity = 16,
-                    .detail = 0});
-  t.violations.AddCount(Violation::kTruncated, 40 + k);
-  return t;
-}
-
-PoolRun SampleRun() {
-  PoolRun run;
-  run.name = "sample";
-  run.spec = "plugin:/x/libsample.so:a=1";
-  run.traits = {.promises_capacity = true, .fixed_capacity = true, .pools = false};
-  run.pool_counters = false;
-  run.outcome = Outcome::kViolations;
-  run.stop_reason = StopReason::kOps;
-  run.seconds = 1.5;
-  run.stats = {.gets = 11,
-               .puts = 12,
-               .hits = 13,
-               .misses = 14,
-               .drops = 15,
-               .retained_bytes = 16,
-               .peak_retained_bytes = 17};
-  for (uint64_t k = 1; k <= 3; ++k) {
-    run.threads.push_back(SampleThread(k));
-    run.total.Merge(run.threads.back());
-  }
-  run.outstanding = 21;
-  run.peak_rss_bytes = 22ull << 30;
-  run.heap_leaked_bytes = 23;
-  run.stderr_tail = "from the body\n";
-  return run;
-}
-
-void ExpectSameThread(const ThreadResult& a, const ThreadResult& b) {
-  EXPECT_EQ(a.ops, b.ops);
-  EXPECT_EQ(a.gets, b.gets);
-  EXPECT_EQ(a.puts, b.puts);
-  EXPECT_EQ(a.refused, b.refused);
-  EXPECT_EQ(a.handoffs, b.handoffs);
-  EXPECT_EQ(a.bytes_requested, b.bytes_requested);
-  EXPECT_EQ(a.bytes_capacity, b.bytes_capacity);
-  EXPECT_EQ(a.seconds, b.seconds);
-  EXPECT_EQ(a.capacity_log2, b.capacity_log2);
-  EXPECT_EQ(a.latency.Count(), b.latency.Count());
-  EXPECT_EQ(a.latency.Min(), b.latency.Min());
-  EXPECT_EQ(a.latency.Max(), b.latency.Max());
-  EXPECT_EQ(a.latency.Mean(), b.latency.Mean());
-  for (size_t i = 0; i < Histogram::kBuckets; ++i) {
-    ASSERT_EQ(a.latency.BucketCount(i), b.latency.BucketCount(i)) << "bucket " << i;
-  }
-  for (size_t k = 0; k < kViolationKinds; ++k) {
-    EXPECT_EQ(a.violations.count(static_cast<Violation>(k)),
-              b.violations.count(static_cast<Violation>(k)));
-  }
-  ASSERT_EQ(a.violations.num_examples(), b.violations.num_examples());
-  for (size_t i = 0; i < a.violations.num_examples(); ++i) {
-    const ViolationExample &x = a.violations.example(i), &y = b.violations.example(i);
-    EXPECT_EQ(x.kind, y.kind);
-    EXPECT_EQ(x.thread, y.thread);
-    EXPECT_EQ(x.op, y.op);
-    EXPECT_EQ(x.address, y.address);
-    EXPECT_EQ(x.size, y.size);
-    EXPECT_EQ(x.capacity, y.capacity);
-    EXPECT_EQ(x.detail, y.detail);
-  }
-}
-
-void ExpectSameRun(const PoolRun& a, const PoolRun& b) {
-  EXPECT_EQ(a.name, b.name);
-  EXPECT_EQ(a.spec, b.spec);
-  EXPECT_EQ(a.traits.promises_capacity, b.traits.promises_capacity);
-  EXPECT_EQ(a.traits.fixed_capacity, b.traits.fixed_capacity);
-  EXPECT_EQ(a.traits.pools, b.traits.pools);
-  EXPECT_EQ(a.pool_counters, b.pool_counters);
-  EXPECT_EQ(a.outcome, b.outcome);
-  EXPECT_EQ(a.stop_reason, b.stop_reason);
-  EXPECT_EQ(a.seconds, b.seconds);
-  EXPECT_EQ(a.stats.gets, b.stats.gets);
-  EXPECT_EQ(a.stats.puts, b.stats.puts);
-  EXPECT_EQ(a.stats.hits, b.stats.hits);
-  EXPECT_EQ(a.stats.misses, b.stats.misses);
-  EXPECT_EQ(a.stats.drops, b.stats.drops);
-  EXPECT_EQ(a.stats.retained_bytes, b.stats.retained_bytes);
-  EXPECT_EQ(a.stats.peak_retained_bytes, b.stats.peak_retained_bytes);
-  ExpectSameThread(a.total, b.total);
-  ASSERT_EQ(a.threads.size(), b.threads.size());
-  for (size_t i = 0; i < a.threads.size(); ++i) ExpectSameThread(a.threads[i], b.threads[i]);
-  EXPECT_EQ(a.outstanding, b.outstanding);
-  EXPECT_EQ(a.peak_rss_bytes, b.peak_rss_bytes);
-  EXPECT_EQ(a.heap_leaked_bytes, b.heap_leaked_bytes);
-  EXPECT_EQ(a.signal, b.signal);
-  EXPECT_EQ(a.stderr_tail, b.stderr_tail);
+// The round trips below compare with PoolRun's defaulted operator==: every field. This makes sure
+// the sample sets every field of PoolRun::Fields to something else than its default, so that a
+// field the codec forgot cannot compare equal by accident.
+TEST(IsolateWire, FullRunSetsEveryField) {
+  const PoolRun full = testing::FullRun(), blank;
+  PoolRun::Fields([&](const char* name, auto member, auto) {
+    EXPECT_FALSE(full.*member == blank.*member) << "FullRun leaves " << name << " at its default";
+  });
 }
 
 TEST(IsolateWire, EncodeDecodeRoundTrip) {
-  const PoolRun run = SampleRun();
+  const PoolRun run = testing::FullRun();
   PoolRun back;
   ASSERT_TRUE(internal::DecodePoolRun(internal::EncodePoolRun(run), &back));
-  ExpectSameRun(run, back);
+  EXPECT_TRUE(back == run);
+  // Each field on its own: a change to any one comes back.
+  PoolRun::Fields([&](const char* name, auto member, auto) {
+    PoolRun one;
+    one.*member = run.*member;
+    PoolRun out;
+    ASSERT_TRUE(internal::DecodePoolRun(internal::EncodePoolRun(one), &out)) << name;
+    EXPECT_TRUE(out == one) << name;
+  });
 }
 
 TEST(IsolateWire, TruncatedOrDamagedIsRejected) {
-  const std::string bytes = internal::EncodePoolRun(SampleRun());
+  const std::string bytes = internal::EncodePoolRun(testing::SampleRun());
   PoolRun back;
   EXPECT_FALSE(internal::DecodePoolRun(bytes.substr(0, bytes.size() - 1), &back));
   EXPECT_FALSE(internal::DecodePoolRun(bytes.substr(0, bytes.size() / 2), &back));
   EXPECT_FALSE(internal::DecodePoolRun("", &back));
+  EXPECT_FALSE(internal::DecodePoolRun(bytes + "x", &back));
   std::string damaged = bytes;
   damaged[damaged.size() / 2] ^= 0x40;
   EXPECT_FALSE(internal::DecodePoolRun(damaged, &back));
 }
 
 TEST(Isolate, ResultComesBackIdentical) {
-  const PoolRun expected = SampleRun();
+  const PoolRun expected = testing::SampleRun();
   const PoolRun run = RunIsolated("ignored", "ignored", WithDeadline(std::chrono::seconds(60)),
-                                  [] { return SampleRun(); });
-  ExpectSameRun(expected, run);
+                                  [] { return testing::SampleRun(); });
+  EXPECT_TRUE(run == expected);
 }
 
 TEST(Isolate, SegfaultIsACrashWithItsSignal) {

@@ -66,9 +66,14 @@ TEST(RepeatTest, TableShowsMedianAndIntervalAndReportKeepsRepeats) {
       Bpstress({"run", "--pool", "sized", "--pool", "fixed", "--threads", "2", "--ops", "2000",
                 "--repeat", "3", "--warmup", "20ms", "--progress", "never", "--report", path});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  // "123.4K ± 5.6K": the median and the half-width of its interval.
-  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 4) << r.out;  // header, 2 pools, report
+  // "123.4K ± 5.6K": the median and half its interval, whose coverage a line under the table
+  // states. Lines: header, 2 pools, the coverage, report.
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 5) << r.out;
   EXPECT_NE(r.out.find(" ± "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ops/s, p99: median of 3 repeats ± half its interval, which holds the true "
+                       "median with 75% probability"),
+            std::string::npos)
+      << r.out;
   const ProcessResult v = Bpstress({"verify", path});
   EXPECT_EQ(v.exit_code, 0) << v.out;
   const json j = Load(path);

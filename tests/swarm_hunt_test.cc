@@ -4,6 +4,7 @@
 // exit 2. The reproduce line of `run` parses back (through the shell and the CLI) to the same
 // config.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -161,7 +162,7 @@ TEST(HuntTest, FindsAPlantedBugAndItsReproduceLineFindsItAgain) {
   EXPECT_EQ(h.at("trials_run"), trials.size());
   for (size_t i = 0; i < trials.size(); ++i) {
     const json& t = trials[i];
-    EXPECT_EQ(t.at("index"), i);
+    EXPECT_EQ(t.at("trial"), i + 1);  // one numbering: the messages' and the report's
     for (const char* key : {"threads", "dist", "duration_ms", "hold", "cross_thread", "touch",
                             "checks", "preempt_rate", "churn", "double_put_rate", "seed"}) {
       EXPECT_TRUE(t.at("config").contains(key)) << key;
@@ -173,6 +174,20 @@ TEST(HuntTest, FindsAPlantedBugAndItsReproduceLineFindsItAgain) {
     }
   }
   EXPECT_GT(trials.back().at("findings").at("short_capacity").get<uint64_t>(), 0u);
+  // The finding says what it found, under the number the message gave it, and keeps its evidence
+  // next to the report. Fails on the code that deleted it and numbered trials from 0 in the JSON.
+  const std::string number = std::to_string(trials.size());
+  EXPECT_NE(r.out.find("finding: trial " + number + ": violations"), std::string::npos) << r.out;
+  const std::string detail = trials.back().at("detail");
+  EXPECT_EQ(detail.rfind("first violation: short_capacity at ", 0), 0u) << detail;
+  const std::string evidence = report + ".trial-" + number;
+  EXPECT_EQ(trials.back().at("evidence"), evidence);
+  EXPECT_NE(r.out.find("evidence: " + evidence + "/"), std::string::npos) << r.out;
+  const json kept = ReadJson(evidence + "/report.json");
+  EXPECT_GT(kept.at("pools").at(0).at("violations").at("short_capacity").get<uint64_t>(), 0u);
+  EXPECT_NE(testing::ReadFile(evidence + "/stdout").find("FAIL"), std::string::npos);
+  EXPECT_EQ(access((evidence + "/stderr").c_str(), F_OK), 0);
+  for (size_t i = 0; i + 1 < trials.size(); ++i) EXPECT_TRUE(trials[i].at("evidence").is_null());
   // verify checks a hunt report; one that found something fails, as a failed run's does.
   const auto verified = Bpstress({"verify", report});
   EXPECT_EQ(verified.exit_code, 1) << verified.out;
@@ -188,7 +203,14 @@ TEST(HuntTest, FindsAPlantedBugAndItsReproduceLineFindsItAgain) {
   Bpstress({"hunt", "--pool", "faulty:short-capacity", "--budget", "20s", "--seed", "3", "--report",
             report2});
   EXPECT_EQ(ReadJson(report2).at("trials").at(0).at("args"), trials.at(0).at("args"));
-  for (const auto& f : {report, rerun, report2}) unlink(f.c_str());
+  for (const auto& f : {report, rerun, report2, evidence + "/report.json", evidence + "/stdout",
+                        evidence + "/stderr"}) {
+    unlink(f.c_str());
+  }
+  rmdir(evidence.c_str());
+  const std::string evidence2 = report2 + ".trial-" + number;
+  for (const char* f : {"/report.json", "/stdout", "/stderr"}) unlink((evidence2 + f).c_str());
+  rmdir(evidence2.c_str());
 }
 
 TEST(HuntTest, CleanOnACorrectPoolWithinItsBudget) {

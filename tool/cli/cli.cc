@@ -574,6 +574,12 @@ CLI::App* AddHuntCommand(CLI::App& app, HuntCommandLine& line) {
   hunt->add_option("--report", h.report_path, "JSON report of every trial")->capture_default_str();
   hunt->add_flag("--progress", h.progress,
                  "show trials, time left and findings on stderr (default: when it is a terminal)");
+  hunt->add_option(
+      "--replay", h.replay_path,
+      "run the finding of this hunt report again (--times) and say how often it fires");
+  hunt->add_option("--times", h.replay_times, "runs of --replay")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 100000u));
   return hunt;
 }
 

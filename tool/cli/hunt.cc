@@ -125,12 +125,45 @@ struct TrialResult {
   int exit_code = 0;    // the child's; 128 + signal when killed
   double seconds = 0;
   std::map<std::string, uint64_t> findings;  // violation kind -> count (also hardening kinds)
-  std::string detail;                        // a stderr line for crashes, sanitizers and errors
+  // What happened, in one line: the first violation (kind, time, example) from the trial's
+  // report, else the stderr line of a crash, sanitizer report or error.
+  std::string detail;
+};
+
+// The files a trial child leaves in the work directory: its report, stdout and stderr.
+struct TrialFiles {
+  std::string report, out, err;
+  explicit TrialFiles(const std::string& dir)
+      : report(dir + "/trial.json"), out(dir + "/trial.out"), err(dir + "/trial.err") {}
+  void Remove() const {
+    for (const std::string& f : {report, out, err}) unlink(f.c_str());
+  }
 };
 
 bool IsFinding(const std::string& outcome) {
   return outcome == "violations" || outcome == "crashed" || outcome == "sanitizer" ||
          outcome == "hung";
+}
+
+// "first violation: double_handout at 0.120s, thread 2, op 1234, address 0x7f.., size 100,
+// capacity 128, detail 0", from a pool of a run report; "" when it found none.
+std::string FirstViolation(const nlohmann::json& pool) {
+  const auto examples = pool.find("violation_examples");
+  if (examples == pool.end() || !examples->is_array() || examples->empty()) return "";
+  const nlohmann::json& e = examples->at(0);
+  std::string out = "first violation: " + e.value("kind", std::string("?"));
+  const auto first = pool.find("first_violation_s");
+  if (first != pool.end() && first->is_number()) {
+    char at[32];
+    std::snprintf(at, sizeof at, " at %.3fs", first->get<double>());
+    out += at;
+  }
+  for (const char* key : {"thread", "op", "address", "size", "capacity", "detail"}) {
+    const auto v = e.find(key);
+    if (v == e.end()) continue;
+    out += std::string(", ") + key + " " + (v->is_string() ? v->get<std::string>() : v->dump());
+  }
+  return out;
 }
 
 // The findings of a trial's report into r: its violation counts and, under --misuse double-put,
@@ -142,6 +175,7 @@ std::string ReadTrialReport(const std::string& path, TrialResult* r) {
     for (const auto& [kind, count] : pool.at("violations").items()) {
       if (count.get<uint64_t>() != 0) r->findings[kind] = count.get<uint64_t>();
     }
+    r->detail = FirstViolation(pool);
     if (const uint64_t accepted = pool.value("double_put_accepted", uint64_t{0})) {
       r->findings["double_put_accepted"] = accepted;
     }
@@ -178,6 +212,7 @@ void ClassifyTrial(bool killed, std::chrono::nanoseconds kill_after, const std::
   } else {
     r.outcome = "error";  // a command line the child refused (exit 2) or could not load (3)
   }
+  if (r.outcome == "clean") r.detail.clear();
   if (r.detail.empty() && r.outcome != "clean") r.detail = StderrLine(err_text);
   // A pool may crash or stop on a put repeated by a buggy caller (free() aborts on a double free;
   // a free list pushed twice can loop on itself): recorded, but not a finding of the pool.
@@ -186,11 +221,12 @@ void ClassifyTrial(bool killed, std::chrono::nanoseconds kill_after, const std::
   }
 }
 
-// Runs one trial child: /proc/self/exe with `args`, output to files in `dir`, killed at `kill`.
+// Runs one trial child: /proc/self/exe with `args`, output to the files of `dir` (TrialFiles),
+// killed at `kill`. The files stay for the caller to keep or remove.
 TrialResult RunTrial(const std::vector<std::string>& args, const std::string& dir,
                      std::chrono::nanoseconds kill_after, bool misuse) {
-  const std::string report = dir + "/trial.json", out = dir + "/trial.out",
-                    err = dir + "/trial.err";
+  const TrialFiles files(dir);
+  const std::string &report = files.report, &out = files.out, &err = files.err;
   std::vector<std::string> argv = {"bpstress"};
   argv.insert(argv.end(), args.begin(), args.end());
   argv.insert(argv.end(), {"--report", report, "--progress", "never", "--format", "table"});
@@ -215,8 +251,34 @@ TrialResult RunTrial(const std::vector<std::string>& args, const std::string& di
   }
   const std::string reported = ReadTrialReport(report, &r);
   ClassifyTrial(killed, kill_after, reported, Slurp(err), misuse, &r);
-  for (const std::string& f : {report, out, err}) unlink(f.c_str());
   return r;
+}
+
+// Where a finding's evidence is kept: next to the hunt report, "REPORT.trial-N".
+std::string EvidenceDir(const std::string& report_path, size_t trial) {
+  return report_path + ".trial-" + std::to_string(trial);
+}
+
+// Moves the trial's report, stdout and stderr into `to` (report.json, stdout, stderr), replacing
+// an older hunt's evidence there. Returns false with a reason when it cannot.
+bool KeepEvidence(const TrialFiles& files, const std::string& to, std::string* error) {
+  const std::string names[] = {"report.json", "stdout", "stderr"};
+  for (const std::string& n : names) unlink((to + "/" + n).c_str());
+  if (mkdir(to.c_str(), 0755) != 0 && errno != EEXIST) {
+    *error = "cannot create '" + to + "': " + std::strerror(errno);
+    return false;
+  }
+  const std::string* from[] = {&files.report, &files.out, &files.err};
+  for (size_t i = 0; i < 3; ++i) {
+    if (access(from[i]->c_str(), F_OK) != 0) continue;  // a child killed before its report
+    const std::string dest = to + "/" + names[i];
+    if (std::rename(from[i]->c_str(), dest.c_str()) != 0) {
+      // Another file system: copy.
+      std::ofstream(dest, std::ios::binary) << Slurp(*from[i]);
+      unlink(from[i]->c_str());
+    }
+  }
+  return true;
 }
 
 nlohmann::json ConfigJson(const HuntTrial& t) {
@@ -328,30 +390,52 @@ std::optional<HuntTrial> NextTrial(Rng& rng, uint64_t memory, Clock::duration le
   return trial;
 }
 
-void PrintFinding(size_t index, const TrialResult& r, const std::string& line) {
+std::string Kinds(const std::map<std::string, uint64_t>& findings) {
   std::string kinds;
-  for (const auto& [kind, count] : r.findings) {
+  for (const auto& [kind, count] : findings) {
     kinds += (kinds.empty() ? "" : ", ") + kind + " " + std::to_string(count);
   }
-  std::printf("finding: trial %zu: %s%s%s%s\n", index + 1, r.outcome.c_str(),
-              kinds.empty() ? "" : " (", kinds.c_str(), kinds.empty() ? "" : ")");
-  if (!r.detail.empty()) std::printf("  %s\n", r.detail.c_str());
-  std::printf("reproduce: %s\n", line.c_str());
+  return kinds;
 }
 
-// Adds a trial's result to the state; true when the hunt stops at it (interrupted, refused, a
-// finding).
-bool RecordTrial(size_t index, const HuntTrial& trial, const std::vector<std::string>& args,
-                 const std::string& line, const TrialResult& r, bool progress, HuntState* s) {
-  s->trials.push_back({{"index", index},
-                       {"config", ConfigJson(trial)},
-                       {"args", args},
-                       {"reproduce", line},
-                       {"outcome", r.outcome},
-                       {"exit_code", r.exit_code},
-                       {"seconds", r.seconds},
-                       {"findings", r.findings},
-                       {"detail", r.detail}});
+void PrintFinding(size_t trial, const TrialResult& r, const std::string& line,
+                  const std::string& evidence) {
+  const std::string kinds = Kinds(r.findings);
+  std::printf("finding: trial %zu: %s%s%s%s\n", trial, r.outcome.c_str(), kinds.empty() ? "" : " (",
+              kinds.c_str(), kinds.empty() ? "" : ")");
+  if (!r.detail.empty()) std::printf("  %s\n", r.detail.c_str());
+  std::printf("reproduce: %s\n", line.c_str());
+  if (!evidence.empty()) {
+    std::printf("evidence: %s/ (report.json, stdout, stderr)\n", evidence.c_str());
+  }
+}
+
+// Adds trial number `trial` (from 1, as every message and the report number it) to the state;
+// true when the hunt stops at it (interrupted, refused, a finding). A finding's report, stdout
+// and stderr are moved to its evidence directory; every other trial's files are removed.
+bool RecordTrial(size_t trial, const HuntTrial& config, const std::vector<std::string>& args,
+                 const std::string& line, const TrialResult& r, const TrialFiles& files,
+                 const std::string& report_path, bool progress, HuntState* s) {
+  std::string evidence;
+  if (IsFinding(r.outcome)) {
+    evidence = EvidenceDir(report_path, trial);
+    if (std::string error; !KeepEvidence(files, evidence, &error)) {
+      std::fprintf(stderr, "bpstress: hunt: the finding's evidence is lost: %s\n", error.c_str());
+      evidence.clear();
+    }
+  }
+  files.Remove();
+  s->trials.push_back(
+      {{"trial", trial},
+       {"config", ConfigJson(config)},
+       {"args", args},
+       {"reproduce", line},
+       {"outcome", r.outcome},
+       {"exit_code", r.exit_code},
+       {"seconds", r.seconds},
+       {"findings", r.findings},
+       {"detail", r.detail},
+       {"evidence", evidence.empty() ? nlohmann::json() : nlohmann::json(evidence)}});
   if (r.outcome == "interrupted") {
     s->stopped = "interrupted";
     s->code = kExitInterrupted;
@@ -359,7 +443,7 @@ bool RecordTrial(size_t index, const HuntTrial& trial, const std::vector<std::st
   }
   if (r.outcome == "error") {
     if (progress) std::fprintf(stderr, "\r%60s\r", "");
-    std::fprintf(stderr, "bpstress: hunt: trial %zu was refused (exit %d): %s\n", index + 1,
+    std::fprintf(stderr, "bpstress: hunt: trial %zu was refused (exit %d): %s\n", trial,
                  r.exit_code, r.detail.c_str());
     s->stopped = "error";
     s->code = kExitBadInput;
@@ -371,7 +455,7 @@ bool RecordTrial(size_t index, const HuntTrial& trial, const std::vector<std::st
   s->reproduce = line;
   s->code = kExitCheckFailed;
   if (progress) std::fprintf(stderr, "\r%60s\r", "");
-  PrintFinding(index, r, line);
+  PrintFinding(trial, r, line, evidence);
   return true;
 }
 
@@ -403,12 +487,97 @@ void RunTrials(const HuntCommand& h, const ReproducePool& target,
     }
     const TrialResult r = RunTrial(args, dir, trial->options.duration + kTrialKill,
                                    trial->options.double_put_rate > 0);
-    if (RecordTrial(index, *trial, args, line, r, progress, s)) break;
+    if (RecordTrial(index + 1, *trial, args, line, r, TrialFiles(dir), h.report_path, progress,
+                    s)) {
+      break;
+    }
   }
   if (progress) std::fprintf(stderr, "\r%60s\r", "");
 }
 
+// The trial of a hunt report that found something (its last finding), or an error line.
+std::optional<nlohmann::json> FindingTrial(const std::string& path, std::string* error) {
+  nlohmann::json report;
+  try {
+    report = nlohmann::json::parse(Slurp(path));
+  } catch (const std::exception&) {
+    *error = "cannot read a hunt report from '" + path + "'";
+    return std::nullopt;
+  }
+  if (!report.is_object() || report.value("schema", "") != "bpstress-hunt/1" ||
+      !report.contains("trials") || !report["trials"].is_array()) {
+    *error = "'" + path + "' is not a hunt report (schema bpstress-hunt/1)";
+    return std::nullopt;
+  }
+  std::optional<nlohmann::json> found;
+  for (const nlohmann::json& t : report["trials"]) {
+    if (t.is_object() && IsFinding(t.value("outcome", ""))) found = t;
+  }
+  if (!found) *error = "'" + path + "' has no finding to replay";
+  return found;
+}
+
+// The replayed trial's words and its kill deadline, from its report entry.
+bool ReplayArgs(const nlohmann::json& trial, std::vector<std::string>* args,
+                std::chrono::nanoseconds* kill_after, bool* misuse) {
+  try {
+    for (const nlohmann::json& a : trial.at("args")) args->push_back(a.get<std::string>());
+    const nlohmann::json& config = trial.at("config");
+    *kill_after = milliseconds(config.at("duration_ms").get<int64_t>()) + kTrialKill;
+    *misuse = config.at("double_put_rate").get<double>() > 0;
+  } catch (const std::exception&) {
+    return false;
+  }
+  return !args->empty() && (*args)[0] == "run";
+}
+
 }  // namespace
+
+int RunHuntReplay(const HuntCommand& h) {
+  std::string error;
+  const std::optional<nlohmann::json> trial = FindingTrial(h.replay_path, &error);
+  std::vector<std::string> args;
+  std::chrono::nanoseconds kill_after{};
+  bool misuse = false;
+  if (trial && !ReplayArgs(*trial, &args, &kill_after, &misuse)) {
+    error = "'" + h.replay_path + "': the finding's trial has no valid args and config";
+  }
+  if (!error.empty()) {
+    std::fprintf(stderr, "bpstress: hunt: --replay: %s\n", error.c_str());
+    return kExitBadInput;
+  }
+  const uint64_t number = trial->value("trial", trial->value("index", uint64_t{0}) + 1);
+  std::string dir;
+  if (std::optional<int> code = MakeWorkDir(&dir)) return *code;
+  InstallSignalHandlers();
+  std::printf("replay: trial %llu of %s, %u times: bpstress %s\n",
+              static_cast<unsigned long long>(number), h.replay_path.c_str(), h.replay_times,
+              ShellJoin(args).c_str());
+  std::map<std::string, unsigned> outcomes;
+  unsigned ran = 0, fired = 0;
+  for (; ran < h.replay_times && PendingSignal().load() == 0; ++ran) {
+    const TrialResult r = RunTrial(args, dir, kill_after, misuse);
+    TrialFiles(dir).Remove();
+    if (r.outcome == "interrupted") break;
+    ++outcomes[r.outcome];
+    const bool finding = IsFinding(r.outcome);
+    fired += finding;
+    const std::string kinds = Kinds(r.findings);
+    std::printf("  run %u: %s%s%s%s\n", ran + 1, r.outcome.c_str(), kinds.empty() ? "" : " (",
+                kinds.c_str(), kinds.empty() ? "" : ")");
+    std::fflush(stdout);
+  }
+  rmdir(dir.c_str());
+  std::string summary;
+  for (const auto& [outcome, count] : outcomes) {
+    summary += (summary.empty() ? "" : ", ") + outcome + " " + std::to_string(count);
+  }
+  std::printf("replay: trial %llu fired %u of %u times (%s)\n",
+              static_cast<unsigned long long>(number), fired, ran, summary.c_str());
+  std::fflush(stdout);
+  if (ran < h.replay_times) return kExitInterrupted;
+  return fired > 0 ? kExitCheckFailed : kExitOk;
+}
 
 std::vector<HuntTrial> DrawHuntTrials(uint64_t seed, size_t count, uint64_t memory_bytes) {
   Rng rng(seed, 0x48554E54);  // "HUNT": a stream of its own
@@ -418,6 +587,7 @@ std::vector<HuntTrial> DrawHuntTrials(uint64_t seed, size_t count, uint64_t memo
 }
 
 int RunHunt(const HuntCommand& h) {
+  if (!h.replay_path.empty()) return RunHuntReplay(h);
   ReproducePool target;
   std::optional<PoolSpec> spec;
   if (std::optional<int> code = ResolveTarget(h, &target, &spec)) return *code;

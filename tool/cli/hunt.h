@@ -7,6 +7,8 @@
 //
 // Each trial is a child process: this binary re-executed with the trial's `run` command line
 // (the same words its reproduce line shows, plus a temporary --report), killed past its deadline.
+// The finding's trial keeps its report, stdout and stderr next to the hunt report, and
+// `--replay` runs it again to tell how often it fires.
 // So a pool that crashes, trips a sanitizer or hangs in a trial is a finding like a violation,
 // and costs the hunt nothing. The hunt stops at the first finding (exit 1) or when the budget is
 // spent (exit 0), prints the failing trial's reproduce line, and writes a JSON report of every
@@ -33,6 +35,9 @@ struct HuntCommand {
   bool seed_given = false;
   std::string report_path = "bpstress-hunt.json";
   bool progress = false;  // always show progress (else only when stderr is a terminal)
+  // --replay REPORT --times N: run the finding of a hunt report again N times instead of hunting.
+  std::string replay_path;
+  unsigned replay_times = 10;
 };
 
 // One trial's configuration: the run options and the canonical --dist.
@@ -46,6 +51,13 @@ struct HuntTrial {
 std::vector<HuntTrial> DrawHuntTrials(uint64_t seed, size_t count, uint64_t memory_bytes);
 
 // Returns the exit code: 0 clean, 1 a finding, 2 bad options, 3 bad plugin, 130 interrupted.
+// A finding's trial report, stdout and stderr are kept in REPORT.trial-N/ (report.json, stdout,
+// stderr), N the trial's number as the messages and the report give it (from 1).
 int RunHunt(const HuntCommand& options);
+
+// `hunt --replay REPORT --times N`: runs the finding trial of a hunt report (its `args`, each run
+// a child as in the hunt) N times and prints how often it fired. Returns 1 when it fired at least
+// once, 0 when never, 3 for a file that is not a hunt report with a finding, 130 interrupted.
+int RunHuntReplay(const HuntCommand& options);
 
 }  // namespace bp

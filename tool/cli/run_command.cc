@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <variant>
 
@@ -257,6 +258,7 @@ void PrintTable(const Report& report, bool show_allocator, FILE* out) {
   TextTable table({true, false, false, false, false, false, false, true, true, true});
   table.AddRow({"pool", "ops/s", "p50", "p99", "hit rate", "waste", "peak RSS", "findings",
                 "outcome", "verdict"});
+  std::set<std::string> labels;  // what "M ± H" means, with its coverage
   for (size_t i = 0; i < report.pools.size(); ++i) {
     const PoolRun& p = report.pools[i];
     const ThreadResult& t = p.total;
@@ -265,22 +267,17 @@ void PrintTable(const Report& report, bool show_allocator, FILE* out) {
         Known(p.seconds > 0, RunRate(p.seconds > 0 ? static_cast<double>(t.ops) / p.seconds : 0));
     std::string p99_text = Known(timed, RunNanos(t.latency.Percentile(99)));
     if (i < report.repeats.size() && report.repeats[i].size() > 1) {
-      // Repeats: the median and the half-width of its 95% interval (tool/util/stats.h).
-      std::vector<double> rates, p99s;
-      for (const PoolRun& r : report.repeats[i]) {
-        if (r.seconds <= 0 || IsPartial(r.outcome)) continue;
-        rates.push_back(static_cast<double>(r.total.ops) / r.seconds);
-        if (r.total.latency.Count() != 0) {
-          p99s.push_back(static_cast<double>(r.total.latency.Percentile(99)));
-        }
-      }
-      const Summary sr = Summarize(rates), sp = Summarize(p99s);
-      if (sr.n != 0) {
+      // Repeats: the median and half its interval, the figures verify gates (report.h).
+      const RepeatSummary rs = SummarizeRepeats(report.repeats[i]);
+      const Summary &sr = rs.ops_per_s, &sp = rs.latency[2];
+      if (sr.n >= 2) {
         rate_text = RunRate(sr.median) + " ± " + RunRate((sr.ci_high - sr.ci_low) / 2);
+        labels.insert(IntervalLabel(sr));
       }
-      if (sp.n != 0) {
+      if (sp.n >= 2) {
         p99_text = RunNanos(static_cast<uint64_t>(sp.median)) + " ± " +
                    RunNanos(static_cast<uint64_t>((sp.ci_high - sp.ci_low) / 2));
+        labels.insert(IntervalLabel(sp));
       }
     }
     const double hit = StatsKnown(p) ? static_cast<double>(p.stats.hits) / p.stats.gets : 0;
@@ -297,6 +294,7 @@ void PrintTable(const Report& report, bool show_allocator, FILE* out) {
   }
   std::fputs(table.Render().c_str(), out);
   PrintFindings(report, show_allocator, out);
+  for (const std::string& label : labels) std::fprintf(out, "ops/s, p99: %s\n", label.c_str());
   PrintCrashes(report, show_allocator, out);
   PrintInjected(report, show_allocator, out);
   PrintCostFooter(report, out);

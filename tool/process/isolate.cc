@@ -36,7 +36,7 @@ static_assert(std::is_trivially_copyable_v<ThreadResult>,
               "ThreadResult is sent as bytes between processes: keep it trivially copyable");
 static_assert(std::is_trivially_copyable_v<PoolStats>);
 
-constexpr char kMagic[8] = {'B', 'P', 'R', 'U', 'N', '\x02', '\0', '\0'};
+constexpr char kMagic[8] = {'B', 'P', 'R', 'U', 'N', '\x03', '\0', '\0'};
 constexpr char kTrailer[8] = {'B', 'P', 'E', 'N', 'D', '\0', '\0', '\0'};
 
 // FNV-1a: catches a truncated or interleaved stream, which is all a pipe between two processes
@@ -50,6 +50,8 @@ uint64_t Checksum(std::string_view bytes) {
   return h;
 }
 
+// A PoolRun field on the wire: strings and vectors as a count and their elements, everything else
+// (trivially copyable, asserted) as its bytes.
 class Writer {
  public:
   void Raw(const void* p, size_t n) { out_.append(static_cast<const char*>(p), n); }
@@ -58,9 +60,18 @@ class Writer {
     static_assert(std::is_trivially_copyable_v<T>);
     Raw(&v, sizeof v);
   }
-  void Str(const std::string& s) {
+  void Put(const std::string& s) {
     Pod(uint64_t{s.size()});
     Raw(s.data(), s.size());
+  }
+  template <class T>
+  void Put(const std::vector<T>& v) {
+    Pod(uint64_t{v.size()});
+    for (const T& e : v) Put(e);
+  }
+  template <class T>
+  void Put(const T& v) {
+    Pod(v);
   }
   std::string& out() { return out_; }
 
@@ -82,12 +93,29 @@ class Reader {
     static_assert(std::is_trivially_copyable_v<T>);
     return Raw(v, sizeof *v);
   }
-  bool Str(std::string* s) {
+  bool Get(std::string* s) {
     uint64_t n = 0;
     if (!Pod(&n) || n > in_.size()) return false;
     s->assign(in_.data(), n);
     in_.remove_prefix(n);
     return true;
+  }
+  // A count is checked against the bytes left (each element takes at least 8 bytes, or its size)
+  // before anything is allocated for it.
+  template <class T>
+  bool Get(std::vector<T>* v) {
+    constexpr size_t kMinBytes = std::is_same_v<T, std::string> ? sizeof(uint64_t) : sizeof(T);
+    uint64_t n = 0;
+    if (!Pod(&n) || n > in_.size() / kMinBytes) return false;
+    v->resize(n);
+    for (T& e : *v) {
+      if (!Get(&e)) return false;
+    }
+    return true;
+  }
+  template <class T>
+  bool Get(T* v) {
+    return Pod(v);
   }
   size_t left() const { return in_.size(); }
 
@@ -97,38 +125,13 @@ class Reader {
 
 }  // namespace
 
+// The fields in PoolRun::Fields order, framed by kMagic, the ThreadResult record size, a checksum
+// and kTrailer.
 std::string EncodePoolRun(const PoolRun& run) {
   Writer w;
   w.Raw(kMagic, sizeof kMagic);
   w.Pod(uint64_t{sizeof(ThreadResult)});
-  w.Str(run.name);
-  w.Str(run.spec);
-  w.Str(run.allocator);
-  w.Pod(run.traits);
-  w.Pod(run.pool_counters);
-  w.Pod(run.outcome);
-  w.Pod(run.stop_reason);
-  w.Pod(run.seconds);
-  w.Pod(run.stats);
-  w.Pod(run.total);
-  w.Pod(uint64_t{run.threads.size()});
-  for (const ThreadResult& t : run.threads) w.Pod(t);
-  w.Pod(run.outstanding);
-  w.Pod(run.peak_rss_bytes);
-  w.Pod(run.heap_leaked_bytes);
-  w.Pod(run.signal);
-  w.Str(run.stderr_tail);
-  w.Pod(run.phase);
-  w.Pod(run.has_fault_address);
-  w.Pod(run.fault_address);
-  w.Pod(uint64_t{run.crash_frames.size()});
-  for (const std::string& f : run.crash_frames) w.Str(f);
-  w.Pod(uint64_t{run.heap_after_destroy_bytes.size()});
-  for (const uint64_t b : run.heap_after_destroy_bytes) w.Pod(b);
-  w.Pod(run.leak_growth_bytes_per_cycle);
-  w.Pod(uint64_t{run.timeline.size()});
-  for (const TimelineSample& t : run.timeline) w.Pod(t);
-  w.Pod(run.hunt);
+  PoolRun::Fields([&](const char*, auto member, auto) { w.Put(run.*member); });
   w.Pod(Checksum(w.out()));
   w.Raw(kTrailer, sizeof kTrailer);
   return std::move(w.out());
@@ -147,44 +150,11 @@ bool DecodePoolRun(std::string_view bytes, PoolRun* out) {
 
   Reader r(body.substr(sizeof kMagic));
   PoolRun run;
-  uint64_t record_size = 0, threads = 0;
+  uint64_t record_size = 0;
   if (!r.Pod(&record_size) || record_size != sizeof(ThreadResult)) return false;
-  if (!r.Str(&run.name) || !r.Str(&run.spec) || !r.Str(&run.allocator) || !r.Pod(&run.traits) ||
-      !r.Pod(&run.pool_counters) || !r.Pod(&run.outcome) || !r.Pod(&run.stop_reason) ||
-      !r.Pod(&run.seconds) || !r.Pod(&run.stats) || !r.Pod(&run.total) || !r.Pod(&threads) ||
-      threads > r.left() / sizeof(ThreadResult)) {
-    return false;
-  }
-  run.threads.resize(threads);
-  for (ThreadResult& t : run.threads) {
-    if (!r.Pod(&t)) return false;
-  }
-  if (!r.Pod(&run.outstanding) || !r.Pod(&run.peak_rss_bytes) || !r.Pod(&run.heap_leaked_bytes) ||
-      !r.Pod(&run.signal) || !r.Str(&run.stderr_tail) || !r.Pod(&run.phase) ||
-      !r.Pod(&run.has_fault_address) || !r.Pod(&run.fault_address)) {
-    return false;
-  }
-  uint64_t frames = 0, cycles = 0;
-  if (!r.Pod(&frames) || frames > r.left() / sizeof(uint64_t)) return false;
-  run.crash_frames.resize(frames);
-  for (std::string& f : run.crash_frames) {
-    if (!r.Str(&f)) return false;
-  }
-  if (!r.Pod(&cycles) || cycles > r.left() / sizeof(uint64_t)) return false;
-  run.heap_after_destroy_bytes.resize(cycles);
-  for (uint64_t& b : run.heap_after_destroy_bytes) {
-    if (!r.Pod(&b)) return false;
-  }
-  uint64_t points = 0;
-  if (!r.Pod(&run.leak_growth_bytes_per_cycle) || !r.Pod(&points) ||
-      points > r.left() / sizeof(TimelineSample)) {
-    return false;
-  }
-  run.timeline.resize(points);
-  for (TimelineSample& t : run.timeline) {
-    if (!r.Pod(&t)) return false;
-  }
-  if (!r.Pod(&run.hunt) || r.left() != 0) return false;
+  bool ok = true;
+  PoolRun::Fields([&](const char*, auto member, auto) { ok = ok && r.Get(&(run.*member)); });
+  if (!ok || r.left() != 0) return false;
   *out = std::move(run);
   return true;
 }

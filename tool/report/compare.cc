@@ -6,6 +6,7 @@
 
 #include "base/units.h"
 #include "tool/report/report_reader.h"
+#include "tool/util/stats.h"
 #include "tool/util/text_format.h"
 
 namespace bp {
@@ -57,6 +58,24 @@ std::optional<uint64_t> P99(const json& pool) {
   return UintField(*latency, "p99");
 }
 
+std::optional<double> P99Double(const json& pool) {
+  const auto v = P99(pool);
+  return v ? std::optional<double>(static_cast<double>(*v)) : std::nullopt;
+}
+
+// The latency clock's step of a report (host.latency_resolution_ns), kAssumedResolutionNs for
+// reports written before it was recorded.
+double ResolutionNs(const json& report) {
+  const json* host = Field(report, "host");
+  const auto v = host != nullptr ? NumberField(*host, "latency_resolution_ns") : std::nullopt;
+  return v && *v > 0 ? *v : kAssumedResolutionNs;
+}
+
+std::string FloorText(double floor_ns) {
+  return FormatNumber(kLatencyResolutionSteps, "%.0f") + " steps of the latency clock, " +
+         HumanNanos(floor_ns / kLatencyResolutionSteps) + " each";
+}
+
 std::string Label(const std::string& key) { return "pool '" + Printable(key, 80) + "'"; }
 
 // Bounds are compared exactly, so their messages must not round 99.94% up to the 99.99% bound.
@@ -66,6 +85,7 @@ std::string PrecisePercent(double ratio) { return FormatNumber(100 * ratio, "%.4
 struct Interval {
   double low, median, high;
   uint64_t n;
+  double level;  // the interval's coverage (stats' ci_level)
 };
 std::optional<Interval> RepeatInterval(const json& pool, const char* name) {
   const json* stats = Field(pool, "stats");
@@ -75,7 +95,15 @@ std::optional<Interval> RepeatInterval(const json& pool, const char* name) {
   const auto low = NumberField(*s, "ci_low"), median = NumberField(*s, "median"),
              high = NumberField(*s, "ci_high");
   if (!n || *n < 2 || !low || !median || !high) return std::nullopt;
-  return Interval{*low, *median, *high, *n};
+  return Interval{*low, *median, *high, *n, NumberField(*s, "ci_level").value_or(0)};
+}
+
+// The label of an interval, as the run's table gives it (IntervalLabel).
+std::string LabelOf(const Interval& in) {
+  Summary s;
+  s.n = in.n;
+  s.ci_level = in.level;
+  return IntervalLabel(s);
 }
 
 // "1.23M", or "1.23M ± 40.0K" for the median of repeats.
@@ -110,6 +138,22 @@ const json* Setting(const json& report, const char* section, const char* key) {
 
 }  // namespace
 
+std::optional<ShownFigure> ShownOpsPerSec(const json& pool) {
+  if (const auto in = RepeatInterval(pool, "ops_per_s")) {
+    return ShownFigure{in->median, "ops_per_s (median of " + std::to_string(in->n) + " repeats)"};
+  }
+  if (const auto v = NumberField(pool, "ops_per_s")) return ShownFigure{*v, "ops_per_s"};
+  return std::nullopt;
+}
+
+std::optional<ShownFigure> ShownP99(const json& pool) {
+  if (const auto in = RepeatInterval(pool, "latency_p99_ns")) {
+    return ShownFigure{in->median, "latency p99 (median of " + std::to_string(in->n) + " repeats)"};
+  }
+  if (const auto v = P99(pool)) return ShownFigure{static_cast<double>(*v), "latency p99"};
+  return std::nullopt;
+}
+
 void CheckThresholds(const json& report, const Thresholds& t, Findings* f) {
   const std::vector<KeyedPool> pools = KeyedPools(report);
   for (const std::string& name : t.pools) {
@@ -132,18 +176,19 @@ void CheckThresholds(const json& report, const Thresholds& t, Findings* f) {
       f->Fail(label + ": " + option + ": the report has no " + field);
     };
     if (t.min_ops_per_sec) {
-      if (const auto v = NumberField(p, "ops_per_s")) {
-        f->Check(*v >= *t.min_ops_per_sec, label + ": ops_per_s " + HumanRate(*v) +
-                                               " < --min-ops-per-sec " +
-                                               HumanRate(*t.min_ops_per_sec));
+      if (const auto v = ShownOpsPerSec(p)) {
+        f->Check(v->value >= *t.min_ops_per_sec, label + ": " + v->what + " " +
+                                                     HumanRate(v->value) + " < --min-ops-per-sec " +
+                                                     HumanRate(*t.min_ops_per_sec));
       } else {
         missing("--min-ops-per-sec", "ops_per_s");
       }
     }
     if (t.max_p99_ns) {
-      if (const auto v = P99(p)) {
-        f->Check(*v <= *t.max_p99_ns, label + ": latency p99 " + HumanNanos(*v) + " > --max-p99 " +
-                                          HumanNanos(*t.max_p99_ns));
+      if (const auto v = ShownP99(p)) {
+        f->Check(v->value <= static_cast<double>(*t.max_p99_ns),
+                 label + ": " + v->what + " " + HumanNanos(v->value) + " > --max-p99 " +
+                     HumanNanos(*t.max_p99_ns));
       } else {
         f->Note(label + ": no latency samples, --max-p99 not checked");
       }
@@ -268,9 +313,10 @@ void CheckBaseline(const json& report, const json& baseline, const BaselineGate&
     } else {
       f->Note(label + ": a single run on " + (in || old_in ? "one side" : "both sides") +
               ": no interval, comparing one figure against a bound of " + bound);
-      const auto ops = in ? std::optional<double>(in->median) : NumberField(*k.pool, "ops_per_s");
+      // Repeats on one side give its noise floor: the end of its interval nearest the other side.
+      const auto ops = in ? std::optional<double>(in->high) : NumberField(*k.pool, "ops_per_s");
       const auto old_ops =
-          old_in ? std::optional<double>(old_in->median) : NumberField(*old, "ops_per_s");
+          old_in ? std::optional<double>(old_in->low) : NumberField(*old, "ops_per_s");
       if (ops && old_ops && *old_ops > 0) {
         const double drop = 1 - *ops / *old_ops;
         f->Check(drop <= max_regression, label + ": ops_per_s fell " + PrecisePercent(drop) +
@@ -280,21 +326,31 @@ void CheckBaseline(const json& report, const json& baseline, const BaselineGate&
         f->Note(label + ": no ops_per_s on both sides, throughput not compared");
       }
     }
+    // Latencies are whole steps of the clock: a rise of fewer than kLatencyResolutionSteps steps
+    // is the clock, never a regression.
+    const double floor_ns =
+        kLatencyResolutionSteps * std::max(ResolutionNs(report), ResolutionNs(baseline));
+    auto rose = [&](double now_ns, double old_ns) {
+      return now_ns - old_ns > std::max(max_regression * old_ns, floor_ns);
+    };
     if (p99_in && old_p99_in) {
       const double gap = p99_in->low / old_p99_in->high - 1;
-      f->Check(old_p99_in->high <= 0 || gap <= max_regression,
+      f->Check(old_p99_in->high <= 0 || !rose(p99_in->low, old_p99_in->high),
                label + ": latency p99 interval [" + HumanNanos(p99_in->low) + ", " +
                    HumanNanos(p99_in->high) + "] lies " + PrecisePercent(gap) +
                    " above the baseline's [" + HumanNanos(old_p99_in->low) + ", " +
-                   HumanNanos(old_p99_in->high) + "], more than " + bound);
+                   HumanNanos(old_p99_in->high) + "], more than " + bound + " and " +
+                   HumanNanos(floor_ns) + " (" + FloorText(floor_ns) + ")");
       continue;
     }
-    const auto p99 = P99(*k.pool), old_p99 = P99(*old);
+    const auto p99 = p99_in ? std::optional<double>(p99_in->low) : P99Double(*k.pool);
+    const auto old_p99 = old_p99_in ? std::optional<double>(old_p99_in->high) : P99Double(*old);
     if (p99 && old_p99 && *old_p99 > 0) {
-      const double rise = static_cast<double>(*p99) / static_cast<double>(*old_p99) - 1;
-      f->Check(rise <= max_regression, label + ": latency p99 rose " + PrecisePercent(rise) +
-                                           " above the baseline (" + HumanNanos(*old_p99) + " -> " +
-                                           HumanNanos(*p99) + "), more than " + bound);
+      const double rise = *p99 / *old_p99 - 1;
+      f->Check(!rose(*p99, *old_p99), label + ": latency p99 rose " + PrecisePercent(rise) +
+                                          " above the baseline (" + HumanNanos(*old_p99) + " -> " +
+                                          HumanNanos(*p99) + "), more than " + bound + " and " +
+                                          HumanNanos(floor_ns) + " (" + FloorText(floor_ns) + ")");
     } else {
       f->Note(label + ": no latency samples on both sides, p99 not compared");
     }
@@ -327,7 +383,11 @@ json OptionalNumber(std::optional<double> v) { return v ? json(*v) : json(nullpt
 
 json IntervalJson(const std::optional<Interval>& in) {
   if (!in) return nullptr;
-  return {{"n", in->n}, {"median", in->median}, {"ci_low", in->low}, {"ci_high", in->high}};
+  return {{"n", in->n},
+          {"median", in->median},
+          {"ci_low", in->low},
+          {"ci_high", in->high},
+          {"ci_level", in->level}};
 }
 
 }  // namespace
@@ -466,12 +526,20 @@ std::string CompareTable(const std::vector<NamedReport>& reports, CompareFormat 
   std::vector<std::vector<std::string>> rows = {
       {"pool", "report", "ops/s", "p99", "hit rate", "waste", "peak RSS", "verdict"}};
   json list = json::array();
+  std::vector<std::string> labels;  // what "M ± H" means, with its coverage
+  auto add_label = [&labels](const std::optional<Interval>& in) {
+    if (!in) return;
+    const std::string l = LabelOf(*in);
+    if (std::find(labels.begin(), labels.end(), l) == labels.end()) labels.push_back(l);
+  };
   for (const std::string& key : keys) {
     Firsts first;
     for (size_t i = 0; i < reports.size(); ++i) {
       const json* p = FindPool(keyed[i], key);
       if (p == nullptr) continue;
       const Figures f = FiguresOf(*p);
+      add_label(f.ops_in);
+      add_label(f.p99_in);
       if (format == CompareFormat::kJson) {
         list.push_back(JsonRow(key, reports[i].name, f, first));
       } else {
@@ -486,11 +554,14 @@ std::string CompareTable(const std::vector<NamedReport>& reports, CompareFormat 
     case CompareFormat::kCsv:
       return RenderCsv(rows);
     case CompareFormat::kMarkdown:
-      return RenderMarkdown(rows);
     case CompareFormat::kTable:
       break;
   }
-  return RenderTable(std::move(rows));
+  std::string out =
+      format == CompareFormat::kMarkdown ? RenderMarkdown(rows) : RenderTable(std::move(rows));
+  if (!labels.empty() && format == CompareFormat::kMarkdown) out += "\n";
+  for (const std::string& l : labels) out += "ops/s, p99: " + l + "\n";
+  return out;
 }
 
 }  // namespace bp

@@ -31,8 +31,19 @@ struct Thresholds {
   std::vector<std::string> pools;  // pool names the bounds apply to; empty: every pool
 };
 
-// Adds one finding per bound and pool. A name in t.pools that is not in the report fails (a
-// typo must not turn a gate into a no-op).
+// The figure of a pool that the tables show and the thresholds gate: with two repeats or more
+// (stats.*.n >= 2) the median over the repeats, as `bpstress run`'s table, `compare` and the HTML
+// report show it; else the run's own figure. `what` names it for messages ("ops_per_s (median of
+// 3 repeats)").
+struct ShownFigure {
+  double value;
+  std::string what;
+};
+std::optional<ShownFigure> ShownOpsPerSec(const nlohmann::json& pool);
+std::optional<ShownFigure> ShownP99(const nlohmann::json& pool);
+
+// Adds one finding per bound and pool, on the shown figures (ShownOpsPerSec, ShownP99). A name
+// in t.pools that is not in the report fails (a typo must not turn a gate into a no-op).
 void CheckThresholds(const nlohmann::json& report, const Thresholds& t, Findings* findings);
 
 // The baseline gate is noise-aware. When both sides ran a pool several times (--repeat, n >= 2
@@ -40,7 +51,14 @@ void CheckThresholds(const nlohmann::json& report, const Thresholds& t, Findings
 // than the bound below the baseline's interval: new ci_high < old ci_low * (1 - bound) (for p99:
 // new ci_low > old ci_high * (1 + bound)). With a single run on either side there is no interval:
 // a note says so and the point figures are compared with a wider default bound.
-inline constexpr double kDefaultMaxRegression = 0.10;           // intervals on both sides
+// With repeats on one side only, that side's interval end nearest the other is the figure (its
+// noise floor). Latencies come in whole steps of the latency clock (host.latency_resolution_ns,
+// e.g. 8 ns on a virtual machine's TSC): a p99 rise is a regression only when it is more than the
+// bound and more than kLatencyResolutionSteps steps, so that 50 ns -> 70 ns between two runs of
+// one binary is not a 40% regression.
+inline constexpr double kLatencyResolutionSteps = 4;
+inline constexpr double kAssumedResolutionNs = 10;     // reports without latency_resolution_ns
+inline constexpr double kDefaultMaxRegression = 0.10;  // intervals on both sides
 inline constexpr double kDefaultSingleRunMaxRegression = 0.25;  // a single run on a side
 struct BaselineGate {
   std::optional<double> max_regression;  // --max-regression; nullopt: the defaults above
@@ -69,7 +87,8 @@ struct NamedReport {
 };
 // The side-by-side table of `bpstress compare`: one row per pool and report (ops/s, p99, hit
 // rate, waste, peak RSS, verdict) with ratios to the first report that has the pool. A pool run
-// several times shows the median ops/s and p99 ± the half-width of their 95% interval.
+// several times shows the median ops/s and p99 ± half their interval, whose coverage a line under
+// the table (text and markdown) and `ci_level` (JSON) state.
 enum class CompareFormat { kTable, kMarkdown, kCsv, kJson };
 std::string CompareTable(const std::vector<NamedReport>& reports,
                          CompareFormat format = CompareFormat::kTable);

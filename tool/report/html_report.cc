@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/units.h"
+#include "tool/report/compare.h"
 #include "tool/report/report_reader.h"
 #include "tool/run/checks.h"
 #include "tool/util/text_format.h"
@@ -257,6 +258,10 @@ std::string KeyValueRows(const json* obj, const std::string& prefix) {
   return out;
 }
 
+double Shown(const std::optional<ShownFigure>& f) { return f ? f->value : NAN; }
+
+// The pools table shows the figures `verify` gates (ShownOpsPerSec, ShownP99): with repeats, the
+// medians, said under the table.
 std::string PoolTable(const std::vector<const json*>& pools,
                       const std::vector<std::string>& names) {
   std::string out =
@@ -268,13 +273,24 @@ std::string PoolTable(const std::vector<const json*>& pools,
     const json none;
     out += "<tr><td>" + HtmlEscape(names[i]) + "</td><td class=\"l\">" + Str(*p, "spec") +
            "</td><td class=\"l\">" + Str(*p, "outcome") + "</td>" +
-           Cell(Get(*p, "ops_per_s"), Rate) + Cell(Get(lat ? *lat : none, "p50"), Nanos) +
-           Cell(Get(lat ? *lat : none, "p99"), Nanos) +
+           Cell(Shown(ShownOpsPerSec(*p)), Rate) + Cell(Get(lat ? *lat : none, "p50"), Nanos) +
+           Cell(Shown(ShownP99(*p)), Nanos) +
            Cell(BoolField(*p, "pool_counters") == false ? NAN : Get(*p, "hit_rate"), Percent) +
            Cell(Get(*p, "waste_ratio"), Percent) + Cell(Get(*p, "peak_rss_bytes"), Bytes) + "<td>" +
            Verdict(StringField(*p, "verdict").value_or("-")) + "</td></tr>\n";
   }
-  return out + "</table>\n";
+  out += "</table>\n";
+  std::vector<std::string> medians;
+  for (const json* p : pools) {
+    for (const auto& f : {ShownOpsPerSec(*p), ShownP99(*p)}) {
+      if (f && f->what.find("median") != std::string::npos &&
+          std::find(medians.begin(), medians.end(), f->what) == medians.end()) {
+        medians.push_back(f->what);
+      }
+    }
+  }
+  for (const std::string& m : medians) out += "<p class=\"meta\">" + HtmlEscape(m) + "</p>\n";
+  return out;
 }
 
 // Crashed pools: signal, address, phase and the crashing thread's stack; the leak measure over
@@ -446,8 +462,15 @@ std::string RenderHtmlReport(const json& report, std::string_view source) {
     } else {
       throughput.push_back({name, {Get(*p, "ops_per_s")}});
     }
-    latency.push_back(
-        {name, {Get(l, "p50"), Get(l, "p90"), Get(l, "p99"), Get(l, "p99_9"), Get(l, "max")}});
+    // Repeats: each percentile the median over the repeats, as the tables show p99.
+    auto percentile = [&](const char* key, const char* stat) {
+      const json* s = stats != nullptr ? Field(*stats, stat) : nullptr;
+      return s != nullptr && UintField(*s, "n").value_or(0) >= 2 ? Get(*s, "median") : Get(l, key);
+    };
+    latency.push_back({name,
+                       {percentile("p50", "latency_p50_ns"), percentile("p90", "latency_p90_ns"),
+                        percentile("p99", "latency_p99_ns"),
+                        percentile("p99_9", "latency_p99_9_ns"), Get(l, "max")}});
     retained.push_back({name, {Get(*p, "retained_bytes_end"), Get(*p, "peak_retained_bytes")}});
   }
   const std::string verdict = StringField(report, "verdict").value_or("-");
@@ -468,7 +491,9 @@ std::string RenderHtmlReport(const json& report, std::string_view source) {
       "<h2 id=\"latency\">Latency percentiles</h2>\n" +
       BarChart("latency of get + put",
                {{"p50", Nanos}, {"p90", Nanos}, {"p99", Nanos}, {"p99.9", Nanos}, {"max", Nanos}},
-               latency, true, "latency of one get + put");
+               latency, true,
+               "latency of one get + put (with repeats: each percentile the median over the "
+               "repeats; max over all)");
   out += TimelineCharts(pools, names);
   out += "<h2 id=\"capacity\">Capacity distribution</h2>\n" + CapacityCharts(pools, names);
   out += "<h2 id=\"retained\">Retained bytes</h2>\n" +

@@ -6,6 +6,7 @@
 
 #include "build_info.h"
 #include "pool/json_writer.h"
+#include "tool/run/latency_clock.h"
 #include "tool/util/stats.h"
 
 namespace bp {
@@ -321,25 +322,15 @@ void WriteRepeats(JsonWriter& w, const std::vector<PoolRun>& repeats) {
     w.EndObject();
   }
   w.EndArray();
-  std::vector<double> ops;
-  std::array<std::vector<double>, 4> latency;
-  static constexpr double kPercentiles[] = {50, 90, 99, 99.9};
-  for (const PoolRun& r : repeats) {
-    if (!HasFigures(r)) continue;
-    ops.push_back(OpsPerSecond(r));
-    if (r.total.latency.Count() == 0) continue;
-    for (size_t k = 0; k < latency.size(); ++k) {
-      latency[k].push_back(static_cast<double>(r.total.latency.Percentile(kPercentiles[k])));
-    }
-  }
+  const RepeatSummary stats = SummarizeRepeats(repeats);
   w.Key("stats").BeginObject();
   w.Key("ops_per_s");
-  WriteSummary(w, Summarize(ops));
+  WriteSummary(w, stats.ops_per_s);
   static constexpr const char* kKeys[] = {"latency_p50_ns", "latency_p90_ns", "latency_p99_ns",
                                           "latency_p99_9_ns"};
-  for (size_t k = 0; k < latency.size(); ++k) {
+  for (size_t k = 0; k < stats.latency.size(); ++k) {
     w.Key(kKeys[k]);
-    WriteSummary(w, Summarize(latency[k]));
+    WriteSummary(w, stats.latency[k]);
   }
   w.EndObject();
 }
@@ -358,19 +349,101 @@ void WriteSanitizers(JsonWriter& w) {
 
 }  // namespace
 
+namespace {
+
+// merge::Own: the pool's counters summed, what it retains now the last repeat's, its peak the
+// largest.
+void MergeRepeat(PoolStats& into, const PoolStats& r) {
+  into.gets += r.gets;
+  into.puts += r.puts;
+  into.hits += r.hits;
+  into.misses += r.misses;
+  into.drops += r.drops;
+  into.retained_bytes = r.retained_bytes;
+  into.peak_retained_bytes = std::max(into.peak_retained_bytes, r.peak_retained_bytes);
+}
+// ThreadResult::Merge adds threads that ran at once (seconds: the longest); repeats ran one after
+// another, so their seconds add up.
+void MergeRepeat(ThreadResult& into, const ThreadResult& r) {
+  const double seconds = into.seconds + r.seconds;
+  into.Merge(r);
+  into.seconds = seconds;
+}
+void MergeRepeat(std::vector<ThreadResult>& into, const std::vector<ThreadResult>& r) {
+  if (into.size() < r.size()) into.resize(r.size());
+  for (size_t i = 0; i < r.size(); ++i) MergeRepeat(into[i], r[i]);
+}
+// The hunt phases of all repeats: ran or found in any, their time, ops and preemptions summed.
+void MergeRepeat(PoolRun::HuntPhase& into, const PoolRun::HuntPhase& r) {
+  into.ran = into.ran || r.ran;
+  into.found = into.found || r.found;
+  into.seconds += r.seconds;
+  into.ops += r.ops;
+  into.preemptions += r.preemptions;
+  into.preempt_rate = std::max(into.preempt_rate, r.preempt_rate);
+}
+
+// The merge rules of PoolRun::Fields (merge:: in tool/run/runner.h) for one field. Start: the
+// value before the first repeat is folded in (First keeps the first repeat's; the others start
+// from nothing). MergeField folds in repeat r's value; `worst` is the worst repeat's.
+template <class T>
+void Start(T&, merge::First) {}
+template <class T>
+void Start(T&, merge::Worst) {}
+template <class T, class Rule>
+void Start(T& into, Rule) {
+  into = T{};
+}
+template <class T>
+void MergeField(T&, const T&, const T&, merge::First) {}
+template <class T>
+void MergeField(T& into, const T&, const T& worst, merge::Worst) {
+  into = worst;
+}
+template <class T>
+void MergeField(T& into, const T& r, const T&, merge::Sum) {
+  into += r;
+}
+template <class T>
+void MergeField(T& into, const T& r, const T&, merge::Max) {
+  into = std::max(into, r);
+}
+template <class T>
+void MergeField(T& into, const T&, const T&, merge::PerRepeat) {
+  into = T{};
+}
+template <class T>
+void MergeField(T& into, const T& r, const T&, merge::Own) {
+  MergeRepeat(into, r);
+}
+
+}  // namespace
+
+RepeatSummary SummarizeRepeats(const std::vector<PoolRun>& repeats) {
+  std::vector<double> ops;
+  std::array<std::vector<double>, 4> latency;
+  for (const PoolRun& r : repeats) {
+    if (!HasFigures(r)) continue;
+    ops.push_back(OpsPerSecond(r));
+    if (r.total.latency.Count() == 0) continue;
+    for (size_t k = 0; k < latency.size(); ++k) {
+      latency[k].push_back(
+          static_cast<double>(r.total.latency.Percentile(RepeatSummary::kPercentiles[k])));
+    }
+  }
+  RepeatSummary out;
+  out.ops_per_s = Summarize(ops);
+  for (size_t k = 0; k < latency.size(); ++k) out.latency[k] = Summarize(latency[k]);
+  return out;
+}
+
 PoolRun MergeRepeats(const std::vector<PoolRun>& repeats) {
   if (repeats.size() == 1) return repeats.front();
+  if (repeats.empty()) return PoolRun{};
   // Worst first: a partial outcome hides every figure, then limits, then findings.
   static constexpr Outcome kSeverity[] = {Outcome::kSanitizer,   Outcome::kCrashed,
                                           Outcome::kHung,        Outcome::kLimit,
                                           Outcome::kInterrupted, Outcome::kViolations};
-  PoolRun out;
-  if (repeats.empty()) return out;
-  out.name = repeats.front().name;
-  out.spec = repeats.front().spec;
-  out.allocator = repeats.front().allocator;
-  out.traits = repeats.front().traits;
-  out.pool_counters = repeats.front().pool_counters;
   const PoolRun* worst = &repeats.back();
   for (Outcome o : kSeverity) {
     const auto it = std::find_if(repeats.begin(), repeats.end(),
@@ -380,38 +453,11 @@ PoolRun MergeRepeats(const std::vector<PoolRun>& repeats) {
       break;
     }
   }
-  out.outcome = worst->outcome;
-  out.stop_reason = worst->stop_reason;
-  out.signal = worst->signal;
-  out.stderr_tail = worst->stderr_tail;
-  out.phase = worst->phase;
-  out.has_fault_address = worst->has_fault_address;
-  out.fault_address = worst->fault_address;
-  out.crash_frames = worst->crash_frames;
-  out.heap_after_destroy_bytes = worst->heap_after_destroy_bytes;
-  out.leak_growth_bytes_per_cycle = worst->leak_growth_bytes_per_cycle;
-  for (const PoolRun& r : repeats) {
-    out.seconds += r.seconds;
-    out.total.Merge(r.total);
-    if (out.threads.size() < r.threads.size()) out.threads.resize(r.threads.size());
-    for (size_t i = 0; i < r.threads.size(); ++i) {
-      const double seconds = out.threads[i].seconds + r.threads[i].seconds;
-      out.threads[i].Merge(r.threads[i]);
-      out.threads[i].seconds = seconds;
-    }
-    out.stats.gets += r.stats.gets;
-    out.stats.puts += r.stats.puts;
-    out.stats.hits += r.stats.hits;
-    out.stats.misses += r.stats.misses;
-    out.stats.drops += r.stats.drops;
-    out.stats.retained_bytes = r.stats.retained_bytes;
-    out.stats.peak_retained_bytes =
-        std::max(out.stats.peak_retained_bytes, r.stats.peak_retained_bytes);
-    out.outstanding += r.outstanding;
-    out.peak_rss_bytes = std::max(out.peak_rss_bytes, r.peak_rss_bytes);
-    out.heap_leaked_bytes = std::max(out.heap_leaked_bytes, r.heap_leaked_bytes);
-  }
-  out.total.seconds = out.seconds;
+  PoolRun out = repeats.front();
+  PoolRun::Fields([&](const char*, auto member, auto rule) {
+    Start(out.*member, rule);
+    for (const PoolRun& r : repeats) MergeField(out.*member, r.*member, worst->*member, rule);
+  });
   return out;
 }
 
@@ -437,6 +483,7 @@ std::string RenderReport(const Report& r) {
   w.Key("cpus").Uint(r.host.cpus);
   w.Key("memory_bytes").Uint(r.host.memory_bytes);
   w.Key("os").String(r.host.os);
+  w.Key("latency_resolution_ns").Double(LatencyClock::ResolutionNs());
   w.EndObject();
   w.Key("started_at").String(r.started_at);
   w.Key("config").BeginObject();

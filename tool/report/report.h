@@ -10,10 +10,12 @@
 // tool/util/output_file.h (atomically to a file, in place to a device or FIFO).
 #pragma once
 
+#include <array>
 #include <string>
 #include <vector>
 
 #include "tool/run/runner.h"
+#include "tool/util/stats.h"
 #include "tool/util/sysinfo.h"
 
 namespace bp {
@@ -40,10 +42,22 @@ struct Report {
   int exit_code = 0;
 };
 
-// The repeats of one pool as one result: counts, histograms, violations and seconds summed
-// (so ops_per_s is total ops / total seconds and every identity of a single run holds), peak
-// figures the maximum, and the worst outcome (a hung or crashed repeat makes the pool partial).
+// The repeats of one pool as one result, each field by its rule in PoolRun::Fields: counts,
+// histograms, violations and seconds summed (so ops_per_s is total ops / total seconds and every
+// identity of a single run holds), peak figures the maximum, the worst outcome (a hung or crashed
+// repeat makes the pool partial) with its crash record, and the hunt phases of all repeats.
 PoolRun MergeRepeats(const std::vector<PoolRun>& repeats);
+
+// The statistics of a pool's repeats that have figures (not hung, crashed or sanitizer): ops/s
+// and the latency percentiles p50, p90, p99, p99.9 of each repeat (the report's `stats`). With two
+// repeats or more, every view shows and gates the median of these: the table, the report's
+// `stats`, `verify`'s thresholds, `compare` and the HTML report.
+struct RepeatSummary {
+  static constexpr double kPercentiles[] = {50, 90, 99, 99.9};
+  Summary ops_per_s;
+  std::array<Summary, 4> latency;  // kPercentiles
+};
+RepeatSummary SummarizeRepeats(const std::vector<PoolRun>& repeats);
 
 // Whether a pool's result passes: outcome ok and no failure-kind violation.
 bool PoolPassed(const PoolRun& run);

@@ -48,15 +48,20 @@ void VerifyHuntReport(const json& report, Findings* f) {
   for (size_t i = 0; i < trials->size(); ++i) {
     const json& t = (*trials)[i];
     if (!t.is_object()) {
-      f->Fail("trial " + std::to_string(i) + " is not an object");
+      f->Fail("trial " + std::to_string(i + 1) + " is not an object");
       continue;
     }
-    FieldReader tr(t, "trial " + std::to_string(i), true, f);
-    const auto index = tr.Uint("index");
-    tr.Check(index == i, "index is its position in trials");
+    FieldReader tr(t, "trial " + std::to_string(i + 1), true, f);
+    if (!t.contains("trial") && t.contains("index")) {
+      // Reports before one numbering counted trials from 0 in `index`.
+      tr.Check(UintField(t, "index") == i, "index is its position in trials");
+    } else {
+      const auto number = tr.Uint("trial");
+      tr.Check(number == i + 1, "trial is its number, from 1, as the hunt's messages give it");
+    }
     const json* config = tr.Object("config");
     if (config != nullptr) {
-      FieldReader c(*config, "trial " + std::to_string(i) + " config", true, f);
+      FieldReader c(*config, "trial " + std::to_string(i + 1) + " config", true, f);
       c.Uint("threads");
       c.String("dist");
       c.Uint("duration_ms");
@@ -89,6 +94,10 @@ void VerifyHuntReport(const json& report, Findings* f) {
       }
       tr.Check(strings && *line == "bpstress " + ShellJoin(words),
                "reproduce is 'bpstress' and args, shell-quoted");
+    }
+    // A finding keeps its evidence (its report, stdout, stderr) in a directory it names.
+    if (const json* evidence = t.contains("evidence") ? &t.at("evidence") : nullptr) {
+      tr.Check(evidence->is_null() || evidence->is_string(), "evidence is a string or null");
     }
     if (outcome && IsFindingOutcome(*outcome)) ++found;
     last_outcome = outcome.value_or("");

@@ -49,6 +49,7 @@ struct ViolationExample {
   uint64_t size;      // bytes asked for
   uint64_t capacity;  // capacity handed out
   uint64_t detail;    // kind-specific: offset of the first bad byte, length found, ...
+  bool operator==(const ViolationExample&) const = default;
 };
 
 class Violations {
@@ -75,6 +76,7 @@ class Violations {
   const ViolationExample& example(size_t i) const { return examples_[i]; }
   // Adds other's counts; keeps up to kMaxExamples examples per kind in total.
   void Merge(const Violations& other);
+  bool operator==(const Violations&) const = default;
 
  private:
   static constexpr size_t kExampleSlots = kMaxExamples * kViolationKinds;

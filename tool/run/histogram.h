@@ -69,6 +69,7 @@ class Histogram {
   }
 
   void Reset() { *this = Histogram(); }
+  bool operator==(const Histogram&) const = default;
 
   uint64_t Count() const { return count_; }
   uint64_t Min() const { return count_ == 0 ? 0 : min_; }

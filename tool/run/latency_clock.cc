@@ -42,4 +42,18 @@ double LatencyClock::NsPerTick() {
   return ns_per_tick;
 }
 
+double LatencyClock::ResolutionNs() {
+  static const double resolution = [] {
+    uint64_t step = 0;
+    uint64_t last = Now();
+    for (int i = 0; i < 10000; ++i) {
+      const uint64_t now = Now();
+      if (now > last && (step == 0 || now - last < step)) step = now - last;
+      last = now;
+    }
+    return static_cast<double>(step == 0 ? 1 : step) * NsPerTick();
+  }();
+  return resolution;
+}
+
 }  // namespace bp

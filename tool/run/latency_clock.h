@@ -43,6 +43,10 @@ class LatencyClock {
   }
   // Nanoseconds per tick (1 without a TSC). The first call calibrates.
   static double NsPerTick();
+  // The clock's step in nanoseconds: the smallest non-zero difference of two readings in a row
+  // (measured once; a virtualised TSC may advance in steps of tens of ticks). Latencies are
+  // multiples of it, so two runs of one binary differ in their percentiles by whole steps.
+  static double ResolutionNs();
 
  private:
   static const bool tsc_;

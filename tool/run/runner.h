@@ -100,6 +100,7 @@ struct TimelineSample {
   uint64_t retained_bytes = 0;
   uint64_t outstanding = 0;
   uint64_t violations = 0;  // failure-kind findings so far
+  bool operator==(const TimelineSample&) const = default;
 };
 
 struct RunOptions {
@@ -173,6 +174,7 @@ struct alignas(64) ThreadResult {
   Violations violations;
 
   void Merge(const ThreadResult& other);
+  bool operator==(const ThreadResult&) const = default;
 };
 
 // kCrashed (a signal) and kSanitizer (a sanitizer report) come from isolated child processes.
@@ -186,6 +188,17 @@ enum class Outcome : uint8_t {
   kSanitizer
 };
 const char* OutcomeName(Outcome o);
+
+// How MergeRepeats (tool/report/report.h) combines one PoolRun field over a pool's repeats. Each
+// field of PoolRun::Fields names one; a field listed without a rule does not compile.
+namespace merge {
+struct First {};      // the pool's identity, the same in every repeat: the first repeat's
+struct Worst {};      // how the run ended: the worst repeat's (a partial outcome, then findings)
+struct Sum {};        // counts and seconds: summed
+struct Max {};        // peaks: the largest
+struct PerRepeat {};  // not merged: each repeat keeps its own (Report::repeats); empty when merged
+struct Own {};        // the type's own rule: MergeRepeat(T& into, const T& repeat) in report.cc
+}  // namespace merge
 
 struct PoolRun {
   std::string name;                 // registry name (or plugin name)
@@ -231,8 +244,67 @@ struct PoolRun {
     uint64_t ops = 0;
     uint64_t preemptions = 0;
     double preempt_rate = 0;
+    bool operator==(const HuntPhase&) const = default;
   } hunt;
+
+  bool operator==(const PoolRun&) const = default;
+
+  // The one list of the fields above, each once with its merge rule, in declaration order:
+  // v(name, &PoolRun::field, merge::Rule{}). The isolation codec (tool/process/isolate.cc) sends
+  // them in this order and MergeRepeats applies the rules; a static_assert below checks that the
+  // list has as many entries as the struct has members. Adding a field: the member, one line here.
+  template <class Visit>
+  static constexpr void Fields(Visit&& v) {
+    v("name", &PoolRun::name, merge::First{});
+    v("spec", &PoolRun::spec, merge::First{});
+    v("allocator", &PoolRun::allocator, merge::First{});
+    v("traits", &PoolRun::traits, merge::First{});
+    v("pool_counters", &PoolRun::pool_counters, merge::First{});
+    v("outcome", &PoolRun::outcome, merge::Worst{});
+    v("stop_reason", &PoolRun::stop_reason, merge::Worst{});
+    v("seconds", &PoolRun::seconds, merge::Sum{});
+    v("stats", &PoolRun::stats, merge::Own{});      // counters summed, retained the last, peak max
+    v("total", &PoolRun::total, merge::Own{});      // ThreadResult::Merge, seconds summed
+    v("threads", &PoolRun::threads, merge::Own{});  // thread i of every repeat, as total
+    v("outstanding", &PoolRun::outstanding, merge::Sum{});
+    v("peak_rss_bytes", &PoolRun::peak_rss_bytes, merge::Max{});
+    v("heap_leaked_bytes", &PoolRun::heap_leaked_bytes, merge::Max{});
+    v("timeline", &PoolRun::timeline, merge::PerRepeat{});
+    v("signal", &PoolRun::signal, merge::Worst{});
+    v("stderr_tail", &PoolRun::stderr_tail, merge::Worst{});
+    v("phase", &PoolRun::phase, merge::Worst{});
+    v("has_fault_address", &PoolRun::has_fault_address, merge::Worst{});
+    v("fault_address", &PoolRun::fault_address, merge::Worst{});
+    v("crash_frames", &PoolRun::crash_frames, merge::Worst{});
+    v("heap_after_destroy_bytes", &PoolRun::heap_after_destroy_bytes, merge::Worst{});
+    v("leak_growth_bytes_per_cycle", &PoolRun::leak_growth_bytes_per_cycle, merge::Worst{});
+    v("hunt", &PoolRun::hunt, merge::Own{});  // ran/found by any repeat, time and counts summed
+  }
 };
+
+namespace internal {
+// Counts the members of an aggregate: the most initializers T{...} accepts (each AnyField converts
+// to any member type, so none is taken for a nested aggregate's first member).
+struct AnyField {
+  template <class T>
+  operator T() const;  // declared only: used in unevaluated braced initializers
+};
+template <class T, class... A>
+consteval size_t CountMembers() {
+  if constexpr (requires { T{A{}..., AnyField{}}; }) {
+    return CountMembers<T, A..., AnyField>();
+  } else {
+    return sizeof...(A);
+  }
+}
+consteval size_t CountListedFields() {
+  size_t n = 0;
+  PoolRun::Fields([&n](const char*, auto, auto) { ++n; });
+  return n;
+}
+}  // namespace internal
+static_assert(internal::CountMembers<PoolRun>() == internal::CountListedFields(),
+              "every PoolRun member is listed once in PoolRun::Fields, with its merge rule");
 
 // Stop requests from outside the run (SIGINT/SIGTERM): set from a signal handler.
 std::atomic<int>& PendingSignal();

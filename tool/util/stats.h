@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdio>
+#include <string>
 #include <vector>
 
 namespace bp {
@@ -75,6 +77,17 @@ inline Summary Summarize(std::vector<double> v) {
     s.ci_level = 1 - 2 * BinomialHalfCdf(n, l - 1);
   }
   return s;
+}
+
+// What "M ± H" means where a view shows the median M of n repeats and H, half the width of its
+// interval, with the interval's real coverage: "median of 3 repeats ± half its interval, which
+// holds the true median with 75% probability (order statistics)". Empty below 2 repeats.
+inline std::string IntervalLabel(const Summary& s) {
+  if (s.n < 2) return {};
+  char level[32];
+  std::snprintf(level, sizeof level, "%.4g%%", 100 * s.ci_level);
+  return "median of " + std::to_string(s.n) + " repeats ± half its interval, which holds the " +
+         "true median with " + level + " probability (order statistics)";
 }
 
 }  // namespace bp
