@@ -451,7 +451,8 @@ constexpr const char* kSanitizerMarkers[] = {
 };
 // A line longer than this is kept cut (a pool printing binary garbage must not fill memory).
 constexpr size_t kMaxLine = 1000;
-// The exit status of a Go program that panicked or hit a fatal error (runtime.exit(2)).
+// The exit status of a Go program that panicked or hit a fatal error (runtime.exit(2)); a Go
+// library in a C program (c-shared, c-archive) raises SIGABRT instead.
 constexpr int kGoPanicStatus = 2;
 
 extern "C" void RecordStopSignal(int sig) { PendingSignal().store(sig); }
@@ -965,11 +966,16 @@ PoolRun Conclude(const std::string& name, const std::string& spec, Supervision& 
     decoded.stderr_tail = tail.Text();
     return decoded;
   }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == kGoPanicStatus && tail.panicked()) {
+  if (tail.panicked() &&
+      ((WIFEXITED(status) && WEXITSTATUS(status) == kGoPanicStatus) || WIFSIGNALED(status))) {
     // A Go panic (or fatal error) is a crash like a signal: its message and the panicking
-    // goroutine's frames, the figures up to it.
-    PoolRun run = partial(Outcome::kCrashed, 0, tail.PanicText());
-    if (run.crash_frames.empty()) run.crash_frames = tail.PanicFrames();
+    // goroutine's frames (more telling than the runtime's own frames that raised the signal), the
+    // figures up to it.
+    PoolRun run =
+        partial(Outcome::kCrashed, WIFSIGNALED(status) ? WTERMSIG(status) : 0, tail.PanicText());
+    if (std::vector<std::string> frames = tail.PanicFrames(); !frames.empty()) {
+      run.crash_frames = std::move(frames);
+    }
     return run;
   }
   if (WIFSIGNALED(status)) return partial(Outcome::kCrashed, WTERMSIG(status), tail.Text());
