@@ -784,11 +784,21 @@ std::vector<std::string> Symbolize(const std::string& module, const std::vector<
 std::vector<std::string> ResolveFrames(const CrashRecord& c, const std::string& maps) {
   const uint32_t n = std::min<uint32_t>(c.frames, kMaxCrashFrames);
   uint32_t first = 0;
+  bool pc_found = false;
   for (uint32_t i = 0; i < n; ++i) {
     if (c.pc != 0 && c.frame[i] == c.pc) {
       first = i;
+      pc_found = true;
       break;
     }
+  }
+  // Addresses to look up: return addresses point after the call, so the call itself (minus 1),
+  // but not for the faulting pc. A handler reached through a runtime that forwarded the signal
+  // (Go's sigfwd) cannot unwind past the runtime's frames: the faulting pc then comes first.
+  std::vector<uint64_t> addrs;
+  if (c.pc != 0 && !pc_found) addrs.push_back(c.pc);
+  for (uint32_t i = first; i < n; ++i) {
+    addrs.push_back(c.frame[i] - (pc_found && i == first ? 0 : 1));
   }
   const std::vector<Region> regions = ParseMaps(maps);
   struct Where {
@@ -797,9 +807,7 @@ std::vector<std::string> ResolveFrames(const CrashRecord& c, const std::string& 
   };
   std::vector<Where> where;
   std::map<std::string, std::vector<size_t>> by_module;
-  for (uint32_t i = first; i < n; ++i) {
-    // Return addresses point after the call: look up the call itself (not for the faulting pc).
-    const uint64_t a = c.frame[i] - (i > first || c.pc != c.frame[i] ? 1 : 0);
+  for (const uint64_t a : addrs) {
     const Region* hit = nullptr;
     for (const Region& r : regions) {
       if (a >= r.start && a < r.end) {
