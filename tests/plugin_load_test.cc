@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <thread>
 #include <variant>
 
 #include "tests/support/subprocess.h"
@@ -206,10 +207,12 @@ TEST(ForeignSignals, NoFreeRealtimeSignalIsExitTwo) {
   EXPECT_NE(r.err.find("bpstress: --preempt: every real-time signal"), std::string::npos) << r.err;
 }
 
-TEST(ForeignSignals, WorkerThreadsGetAnAltStackOnlyWhenTheyHaveNone) {
-  stack_t before{};
-  ASSERT_EQ(sigaltstack(nullptr, &before), 0);
-  ASSERT_NE(before.ss_flags & SS_DISABLE, 0) << "the test's main thread has no alt stack";
+// On a fresh thread whose alternate stack (a sanitizer runtime gives each thread one) is turned
+// off first: AltSignalStack installs one, keeps one that is there, and removes only its own.
+void CheckAltStack() {
+  stack_t off{};
+  off.ss_flags = SS_DISABLE;
+  ASSERT_EQ(sigaltstack(&off, nullptr), 0);
   {
     AltSignalStack alt;
     stack_t now{};
@@ -229,6 +232,10 @@ TEST(ForeignSignals, WorkerThreadsGetAnAltStackOnlyWhenTheyHaveNone) {
   stack_t after{};
   ASSERT_EQ(sigaltstack(nullptr, &after), 0);
   EXPECT_NE(after.ss_flags & SS_DISABLE, 0);
+}
+
+TEST(ForeignSignals, WorkerThreadsGetAnAltStackOnlyWhenTheyHaveNone) {
+  std::thread(CheckAltStack).join();
 }
 
 }  // namespace
