@@ -24,6 +24,7 @@
 
 #include "build_info.h"
 #include "tool/run/crash_counters.h"
+#include "tool/run/signals.h"
 
 namespace bp {
 namespace internal {
@@ -400,16 +401,15 @@ extern "C" void OnCrash(int sig, siginfo_t* info, void* uctx) {
 
 constexpr int kCrashSignals[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
 
-// In the child. Sanitizer builds keep their runtime's own handlers (their reports say more).
+// In the child, before any plugin is loaded: a runtime that starts with the library (Go) finds
+// these handlers, keeps them and forwards to them the faults that are not its own. A handler
+// someone else installed is left in place (signals.h). Sanitizer builds keep their runtime's own
+// handlers (their reports say more).
 void InstallCrashReporter() {
   if (build::kSanitizers[0] != '\0') return;
   void* warm[2];
   (void)backtrace(warm, 2);
-  struct sigaction sa {};
-  sa.sa_sigaction = OnCrash;
-  sa.sa_flags = SA_SIGINFO;
-  sigemptyset(&sa.sa_mask);
-  for (const int sig : kCrashSignals) sigaction(sig, &sa, nullptr);
+  for (const int sig : kCrashSignals) InstallIfUnowned(sig, OnCrash, 0);
 }
 
 using Clock = std::chrono::steady_clock;
@@ -421,6 +421,9 @@ constexpr const char* kSanitizerMarkers[] = {
 };
 // A line longer than this is kept cut (a pool printing binary garbage must not fill memory).
 constexpr size_t kMaxLine = 1000;
+// The exit status of a Go program that panicked or hit a fatal error (runtime.exit(2)); a Go
+// library in a C program (c-shared, c-archive) raises SIGABRT instead.
+constexpr int kGoPanicStatus = 2;
 
 extern "C" void RecordStopSignal(int sig) { PendingSignal().store(sig); }
 
@@ -436,6 +439,7 @@ class SignalGuard {
       if ((current.sa_flags & SA_SIGINFO) == 0 && current.sa_handler == SIG_DFL) {
         struct sigaction record {};
         record.sa_handler = RecordStopSignal;
+        record.sa_flags = SA_ONSTACK;
         sigemptyset(&record.sa_mask);
         sigaction(kSignals[i], &record, &old_[i]);
         replaced_[i] = true;
@@ -507,6 +511,38 @@ class StderrTail {
     if (!partial_.empty()) EndLine();
   }
   bool sanitizer() const { return !marker_line_.empty(); }
+  // A Go runtime's end: "panic: ..." or "fatal error: ..." at the start of a line.
+  bool panicked() const { return !panic_.empty(); }
+  // The panic's first lines: its message up to the first empty line, then the first lines of the
+  // goroutine trace.
+  std::string PanicText() const {
+    std::string out;
+    for (size_t i = 0; i < panic_.size() && i < kPanicShownLines; ++i) out += panic_[i] + "\n";
+    if (panic_.size() > kPanicShownLines) out += "...\n";
+    return out;
+  }
+  // The first goroutine's frames, "function (file:line)", from the trace after the message.
+  std::vector<std::string> PanicFrames() const {
+    std::vector<std::string> frames;
+    bool in_trace = false;
+    for (size_t i = 0; i < panic_.size(); ++i) {
+      const std::string& line = panic_[i];
+      if (!in_trace) {
+        in_trace = line.rfind("goroutine ", 0) == 0;
+        continue;
+      }
+      if (line.empty()) break;
+      if (line[0] == '\t') continue;
+      std::string frame = line;
+      if (i + 1 < panic_.size() && !panic_[i + 1].empty() && panic_[i + 1][0] == '\t') {
+        std::string where = panic_[i + 1].substr(1);
+        where = where.substr(0, where.find(" +0x"));
+        frame += " (" + where + ")";
+      }
+      frames.push_back(std::move(frame));
+    }
+    return frames;
+  }
   std::string Text() const {
     std::string out;
     bool marker_kept = marker_line_.empty();
@@ -518,7 +554,13 @@ class StderrTail {
 
  private:
   void EndLine() {
-    if (marker_line_.empty()) {
+    // A Go panic names "runtime error:" too: the lines of a panic are not a sanitizer's report.
+    if (panic_.empty() &&
+        (partial_.rfind("panic: ", 0) == 0 || partial_.rfind("fatal error: ", 0) == 0)) {
+      panic_.push_back(partial_);
+    } else if (!panic_.empty() && panic_.size() < kPanicKeptLines) {
+      panic_.push_back(partial_);
+    } else if (marker_line_.empty()) {
       for (const char* marker : kSanitizerMarkers) {
         if (partial_.find(marker) != std::string::npos) {
           marker_line_ = partial_;
@@ -531,9 +573,15 @@ class StderrTail {
     if (lines_.size() > kStderrTailLines) lines_.pop_front();
   }
 
+  // Of a panic's report, kept from its first line: enough for the message and the panicking
+  // goroutine's frames (two lines each); shown in the result: the first kPanicShownLines.
+  static constexpr size_t kPanicKeptLines = 40;
+  static constexpr size_t kPanicShownLines = 12;
+
   std::string partial_;
   std::deque<std::string> lines_;
   std::string marker_line_;
+  std::vector<std::string> panic_;
 };
 
 // Reads what is available without blocking; false once the pipe is closed (or broken).
@@ -706,11 +754,21 @@ std::vector<std::string> Symbolize(const std::string& module, const std::vector<
 std::vector<std::string> ResolveFrames(const CrashRecord& c, const std::string& maps) {
   const uint32_t n = std::min<uint32_t>(c.frames, kMaxCrashFrames);
   uint32_t first = 0;
+  bool pc_found = false;
   for (uint32_t i = 0; i < n; ++i) {
     if (c.pc != 0 && c.frame[i] == c.pc) {
       first = i;
+      pc_found = true;
       break;
     }
+  }
+  // Addresses to look up: return addresses point after the call, so the call itself (minus 1),
+  // but not for the faulting pc. A handler reached through a runtime that forwarded the signal
+  // (Go's sigfwd) cannot unwind past the runtime's frames: the faulting pc then comes first.
+  std::vector<uint64_t> addrs;
+  if (c.pc != 0 && !pc_found) addrs.push_back(c.pc);
+  for (uint32_t i = first; i < n; ++i) {
+    addrs.push_back(c.frame[i] - (pc_found && i == first ? 0 : 1));
   }
   const std::vector<Region> regions = ParseMaps(maps);
   struct Where {
@@ -719,9 +777,7 @@ std::vector<std::string> ResolveFrames(const CrashRecord& c, const std::string& 
   };
   std::vector<Where> where;
   std::map<std::string, std::vector<size_t>> by_module;
-  for (uint32_t i = first; i < n; ++i) {
-    // Return addresses point after the call: look up the call itself (not for the faulting pc).
-    const uint64_t a = c.frame[i] - (i > first || c.pc != c.frame[i] ? 1 : 0);
+  for (const uint64_t a : addrs) {
     const Region* hit = nullptr;
     for (const Region& r : regions) {
       if (a >= r.start && a < r.end) {
@@ -887,6 +943,18 @@ PoolRun Conclude(const std::string& name, const std::string& spec, Supervision& 
     decoded.outcome = Outcome::kSanitizer;
     decoded.stderr_tail = tail.Text();
     return decoded;
+  }
+  if (tail.panicked() &&
+      ((WIFEXITED(status) && WEXITSTATUS(status) == kGoPanicStatus) || WIFSIGNALED(status))) {
+    // A Go panic (or fatal error) is a crash like a signal: its message and the panicking
+    // goroutine's frames (more telling than the runtime's own frames that raised the signal), the
+    // figures up to it.
+    PoolRun run =
+        partial(Outcome::kCrashed, WIFSIGNALED(status) ? WTERMSIG(status) : 0, tail.PanicText());
+    if (std::vector<std::string> frames = tail.PanicFrames(); !frames.empty()) {
+      run.crash_frames = std::move(frames);
+    }
+    return run;
   }
   if (WIFSIGNALED(status)) return partial(Outcome::kCrashed, WTERMSIG(status), tail.Text());
   if (!complete || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
