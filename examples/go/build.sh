@@ -10,8 +10,9 @@
 # OUTDIR/gocache.
 #
 # A race build is linked to load at 128 MiB (-Ttext-segment; the loader takes the address as a
-# hint). Go's race runtime maps shadow memory only for Go's heap and for the low 256 MiB where a Go
-# executable lives; a shared object at the usual 0x7f... addresses stops it at start ("failed to
+# hint). Go's race runtime places the shadow of a memory range by a formula made for the addresses
+# of a Go executable and the Go heap: for a shared object at the usual 0x7f... addresses the shadow
+# falls beyond the user address space and the runtime stops at start ("ThreadSanitizer failed to
 # allocate ... bytes at address ...").
 #
 # Exit 0 when every example built, 1 when one did not, 2 on bad arguments, and 77 (a skip, for the
