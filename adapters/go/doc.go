@@ -68,8 +68,18 @@
 //
 // # Cost per call
 //
-// get: the pool's Get, then one uncontended mutex and a slot taken from the calling thread's shard
-// (a thread-local shard index kept in C: the worker index under bp_pool_run_threads). put: the
-// slot freed under the same shard's mutex, then the pool's Put. No allocation once the table is
-// warm.
+// A call from C into Go costs about as much as a pool's Get and Put together (in Go 1.19 it also
+// takes a process-wide mutex of the cgo runtime), so a worker of bp_pool_run_threads makes one per
+// get+put: its put is kept in a small C array (pool and handle, integers) and reaches Go with the
+// thread's next get, in the same call, in the order the puts were made; before retained_bytes on
+// that thread, when 16 are waiting, and when the worker returns, so every put has reached the pool
+// when bp_pool_run_threads returns (before bpstress's destroy). A buffer is never handed out again
+// before the pool's Put of it, so a put that arrives late cannot cause a finding; it only delays
+// when the pool may reuse the buffer (by one op of that thread). Threads of bpstress's own (ABI v1
+// callers) put at once.
+//
+// In Go: get is the pool's Get, then one uncontended mutex and a slot taken from the calling
+// thread's shard (a thread-local shard index kept in C: the worker index under
+// bp_pool_run_threads); put frees the slot under the same shard's mutex, then calls the pool's
+// Put. No allocation once the table is warm.
 package bpplugin

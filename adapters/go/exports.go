@@ -8,6 +8,8 @@ package bpplugin
 #include <stdlib.h>
 #include <bpstress/plugin_abi.h>
 void bpstress_go_call_worker(bp_worker_fn worker, void* arg, unsigned index);
+// A put a worker thread has not passed to Go yet (bpplugin.c).
+typedef struct bp_go_pending { uintptr_t pool, handle; } bp_go_pending;
 */
 import "C"
 
@@ -87,6 +89,27 @@ func bpstress_go_get(pool C.uintptr_t, size C.size_t, shard C.uint, out *C.bp_bu
 //export bpstress_go_put
 func bpstress_go_put(pool C.uintptr_t, handle C.uintptr_t) {
 	instance(uintptr(pool)).put(uintptr(handle))
+}
+
+// Puts deferred by a worker thread, in the order they were made, then that thread's next get: one
+// call from C into Go where there would be two (see "Cost per call" in doc.go).
+//
+//export bpstress_go_put_get
+func bpstress_go_put_get(pending *C.bp_go_pending, n C.uint, pool C.uintptr_t, size C.size_t,
+	shard C.uint, out *C.bp_buffer) C.int {
+	putPending(pending, n)
+	return bpstress_go_get(pool, size, shard, out)
+}
+
+//export bpstress_go_put_pending
+func bpstress_go_put_pending(pending *C.bp_go_pending, n C.uint) {
+	putPending(pending, n)
+}
+
+func putPending(pending *C.bp_go_pending, n C.uint) {
+	for _, p := range unsafe.Slice(pending, int(n)) {
+		instance(uintptr(p.pool)).put(uintptr(p.handle))
+	}
 }
 
 //export bpstress_go_retained
