@@ -1,11 +1,10 @@
 /* The C entry points of a Go plugin: the ABI v1 table and bp_pool_run_threads
  * (<bpstress/plugin_abi.h>). Each is a small function that calls one exported Go function of
  * exports.go; what crosses is integers and C memory only. */
+#include <bpstress/plugin_abi.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
-
-#include <bpstress/plugin_abi.h>
 
 #include "_cgo_export.h"
 
@@ -77,7 +76,8 @@ static void Fill(void) {
   char* name = NULL;
   int retained = 0;
   if (!bpstress_go_describe(&name, &retained)) {
-    fprintf(stderr, "bpplugin: no pool registered (call bpplugin.Register from an init function)\n");
+    fprintf(stderr,
+            "bpplugin: no pool registered (call bpplugin.Register from an init function)\n");
     return;
   }
   api.abi_version = BP_PLUGIN_ABI_VERSION;

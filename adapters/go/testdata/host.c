@@ -3,13 +3,12 @@
  * and "ok" when every check held; otherwise one line saying which failed, and exit 1.
  *
  *   host PLUGIN THREADS OPS */
+#include <bpstress/plugin_abi.h>
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <bpstress/plugin_abi.h>
 
 enum { kHeld = 4 };
 static const bp_pool_api* api;
@@ -93,13 +92,15 @@ int main(int argc, char** argv) {
   if (pool == NULL) return 1;
   /* The pool's workers, then threads of the host's own (ABI v1 calls). */
   if (run(threads, Worker, NULL) != 0) Fail("bp_pool_run_threads refused", 0);
-  if (api->retained_bytes(pool) != 0) Fail("puts had not reached the pool when run_threads returned", 0);
+  if (api->retained_bytes(pool) != 0)
+    Fail("puts had not reached the pool when run_threads returned", 0);
   pthread_t t[64];
   for (unsigned i = 0; i < threads && i < 64; ++i) {
     pthread_create(&t[i], NULL, OwnThread, (void*)(uintptr_t)i);
   }
   for (unsigned i = 0; i < threads && i < 64; ++i) pthread_join(t[i], NULL);
-  if (api->retained_bytes(pool) != 0) Fail("puts from the host's threads did not reach the pool", 0);
+  if (api->retained_bytes(pool) != 0)
+    Fail("puts from the host's threads did not reach the pool", 0);
   api->destroy(pool);
   if (failed) return 1;
   printf("ok\n");
