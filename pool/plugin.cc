@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <map>
 #include <mutex>
 #include <new>
 #include <utility>
@@ -110,11 +111,30 @@ std::shared_ptr<PluginLibrary> PluginLibrary::Load(const std::string& path, std:
     if (!present) return fail(std::string("bp_pool_api.") + field + " is NULL (required)");
   }
   if (api->name[0] == '\0') return fail("bp_pool_api.name is empty");
-  return std::shared_ptr<PluginLibrary>(new PluginLibrary(handle, api, path));
+  // Optional: a plugin without it (every ABI v1 plugin) runs on bpstress's threads.
+  const auto run_threads =
+      reinterpret_cast<bp_pool_run_threads_fn>(dlsym(handle, BP_RUN_THREADS_SYMBOL));
+  return std::shared_ptr<PluginLibrary>(new PluginLibrary(handle, api, path, run_threads));
 }
 
-PluginLibrary::PluginLibrary(void* handle, const bp_pool_api* api, std::string path)
-    : handle_(handle), api_(api), name_(api->name), path_(std::move(path)) {}
+std::shared_ptr<PluginLibrary> PluginLibrary::Shared(const std::string& path, std::string* error) {
+  // Never destroyed: pools made from a library may outlive static destructors (a hung run).
+  static std::mutex* mu = new std::mutex;
+  static auto* loaded = new std::map<std::string, std::shared_ptr<PluginLibrary>>;
+  std::lock_guard<std::mutex> lock(*mu);
+  if (auto it = loaded->find(path); it != loaded->end()) return it->second;
+  std::shared_ptr<PluginLibrary> lib = Load(path, error);
+  if (lib != nullptr) loaded->emplace(path, lib);
+  return lib;
+}
+
+PluginLibrary::PluginLibrary(void* handle, const bp_pool_api* api, std::string path,
+                             bp_pool_run_threads_fn run_threads)
+    : handle_(handle),
+      api_(api),
+      run_threads_(run_threads),
+      name_(api->name),
+      path_(std::move(path)) {}
 
 PluginLibrary::~PluginLibrary() { dlclose(handle_); }
 
@@ -137,9 +157,9 @@ std::unique_ptr<PluginPool> PluginPool::Refusing(std::shared_ptr<PluginLibrary> 
 PluginPool::PluginPool(std::shared_ptr<PluginLibrary> lib, void* pool)
     : lib_(std::move(lib)),
       pool_(pool),
-      get_(lib_->api().get),
-      put_(lib_->api().put),
-      retained_(lib_->api().retained_bytes) {}
+      get_(lib_ != nullptr ? lib_->api().get : nullptr),
+      put_(lib_ != nullptr ? lib_->api().put : nullptr),
+      retained_(lib_ != nullptr ? lib_->api().retained_bytes : nullptr) {}
 
 PluginPool::~PluginPool() {
   if (pool_ != nullptr) lib_->api().destroy(pool_);

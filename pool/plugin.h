@@ -2,9 +2,16 @@
 //
 //   bp::PluginLibrary — one loaded plugin file: dlopen(RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE),
 //                       the bp_pool_plugin table checked (ABI version, name, required functions)
-//                       before anything in it is called. Immutable once loaded; shared by every
-//                       pool made from it. Its handle is closed when the last of them is gone, but
-//                       the code stays mapped until the process exits (see Load).
+//                       before anything in it is called, and the optional bp_pool_run_threads
+//                       looked up. Immutable once loaded; shared by every pool made from it. Its
+//                       handle is closed when the last of them is gone, but the code stays mapped
+//                       until the process exits (see Load).
+//
+// Load a plugin only in the process that runs it: a library may start threads when it is loaded
+// (every Go c-shared library does, so may a C pool with a background thread), and a process forked
+// after the load has none of them, so the first call that needs them waits for ever. Shared() is
+// the load of this process, once per path; a forked child that never saw the parent load anything
+// loads the library itself (tool/run/plugin_run.h probes a plugin in a child for that reason).
 //   bp::PluginPool    — one pool instance of a plugin, satisfying bp::BufferPool so the stress
 //                       runner instantiates its loop for it like for any built-in pool. Get(n) is
 //                       the plugin's get; a non-zero return is a refusal and yields nullptr.
@@ -41,6 +48,9 @@ class PluginLibrary {
   // reason in *error: the loader's message for an unloadable file, or which check failed (missing
   // symbol, ABI version found and expected, which required pointer is NULL).
   static std::shared_ptr<PluginLibrary> Load(const std::string& path, std::string* error);
+  // The library at `path` as loaded in this process: loaded (as Load) by the first call for that
+  // path, the same object afterwards. Thread-safe. A failed load is not remembered.
+  static std::shared_ptr<PluginLibrary> Shared(const std::string& path, std::string* error);
 
   ~PluginLibrary();
   PluginLibrary(const PluginLibrary&) = delete;
@@ -50,17 +60,20 @@ class PluginLibrary {
   // The plugin's self-reported name: untrusted bytes, possibly not UTF-8.
   const std::string& name() const { return name_; }
   const std::string& path() const { return path_; }
+  // The plugin's bp_pool_run_threads (plugin_abi.h), or nullptr when it exports none.
+  bp_pool_run_threads_fn run_threads() const { return run_threads_; }
 
  private:
-  PluginLibrary(void* handle, const bp_pool_api* api, std::string path);
+  PluginLibrary(void* handle, const bp_pool_api* api, std::string path,
+                bp_pool_run_threads_fn run_threads);
 
   void* handle_;
   const bp_pool_api* api_;
+  bp_pool_run_threads_fn run_threads_;
   std::string name_;
   std::string path_;
 };
 
-// A buffer from a plugin: the bp_buffer its get filled, kept verbatim for its put.
 // A buffer from a plugin: the bp_buffer its get filled, kept verbatim for its put.
 class PluginItem {
  public:
@@ -98,8 +111,9 @@ class PluginPool {
   // in *error ("create failed: <reason>", made one line of printable characters).
   static std::unique_ptr<PluginPool> Create(std::shared_ptr<PluginLibrary> lib,
                                             const std::string& options, std::string* error);
-  // A pool that refuses every Get (its plugin pool could not be created): lets a run go ahead and
-  // show the failure as refusals instead of stopping the process.
+  // A pool that refuses every Get (its plugin pool could not be created, or its library could not
+  // be loaded: `lib` may be nullptr): lets a run go ahead and show the failure as refusals instead
+  // of stopping the process.
   static std::unique_ptr<PluginPool> Refusing(std::shared_ptr<PluginLibrary> lib);
 
   // Calls the plugin's destroy. Every item must have been put back.
@@ -145,7 +159,11 @@ class PluginPool {
   // them (0 otherwise), and their peak over the Stats() calls made so far.
   PoolStats Stats() const;
 
-  const PluginLibrary& library() const { return *lib_; }
+  // How the runner starts its workers: through the plugin's bp_pool_run_threads when it exports
+  // one (tool/run/runner_impl.h), on bpstress's own threads when this is nullptr.
+  bp_pool_run_threads_fn thread_launcher() const {
+    return lib_ != nullptr ? lib_->run_threads() : nullptr;
+  }
 
  private:
   // Wrappers a thread keeps; beyond that half go to the process-wide depot, so a thread that

@@ -6,12 +6,14 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <thread>
 #include <variant>
 
+#include "build_info.h"
 #include "tests/support/subprocess.h"
 #include "tool/run/leak_cycles.h"
 #include "tool/run/plugin_run.h"
@@ -278,6 +280,79 @@ TEST(Isolate, ExceptionInTheChildIsACrash) {
                                   []() -> PoolRun { throw std::runtime_error("boom"); });
   EXPECT_EQ(run.outcome, Outcome::kCrashed);
   EXPECT_NE(run.stderr_tail.find("boom"), std::string::npos) << run.stderr_tail;
+}
+
+// A Go runtime ends a panicking program with exit status 2 and "panic: ..." on stderr, then the
+// goroutines' traces: a crash, with the message and the panicking goroutine's frames. Its message
+// names "runtime error:" as UndefinedBehaviorSanitizer does, and is no sanitizer report.
+TEST(Isolate, GoPanicIsACrashWithItsFirstLinesAndFrames) {
+  const PoolRun run = RunIsolated(
+      "gopanic", "spec:gopanic", WithDeadline(std::chrono::seconds(60)), []() -> PoolRun {
+        std::fputs(
+            "panic: runtime error: invalid memory address or nil pointer dereference\n"
+            "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x7f0e5c]\n"
+            "\n"
+            "goroutine 17 [running, locked to thread]:\n"
+            "main.(*stack).pop(...)\n"
+            "\t/src/gopool/pool.go:31\n"
+            "main.bp_get(0x0, 0x40, 0xc000012345)\n"
+            "\t/src/gopool/pool.go:58 +0x1d\n"
+            "\n"
+            "goroutine 1 [syscall]:\n",
+            stderr);
+        for (int i = 0; i < 40; ++i) std::fprintf(stderr, "more trace %d\n", i);
+        std::fflush(stderr);
+        _exit(2);
+      });
+  EXPECT_EQ(run.outcome, Outcome::kCrashed) << OutcomeName(run.outcome) << "\n" << run.stderr_tail;
+  EXPECT_EQ(run.signal, 0);
+  EXPECT_EQ(run.stderr_tail.rfind("panic: runtime error: invalid memory address", 0), 0u)
+      << run.stderr_tail;
+  ASSERT_EQ(run.crash_frames.size(), 2u);
+  EXPECT_EQ(run.crash_frames[0], "main.(*stack).pop(...) (/src/gopool/pool.go:31)");
+  EXPECT_EQ(run.crash_frames[1], "main.bp_get(0x0, 0x40, 0xc000012345) (/src/gopool/pool.go:58)");
+}
+
+TEST(Isolate, GoFatalErrorIsACrash) {
+  const PoolRun run = RunIsolated(
+      "gofatal", "spec:gofatal", WithDeadline(std::chrono::seconds(60)), []() -> PoolRun {
+        std::fputs("fatal error: concurrent map writes\n\ngoroutine 5 [running]:\n", stderr);
+        std::fflush(stderr);
+        _exit(2);
+      });
+  EXPECT_EQ(run.outcome, Outcome::kCrashed);
+  EXPECT_EQ(run.stderr_tail.rfind("fatal error: concurrent map writes", 0), 0u) << run.stderr_tail;
+}
+
+std::atomic<int> g_foreign_segv{0};
+extern "C" void ForeignSegv(int) { g_foreign_segv.fetch_add(1); }
+
+// A runtime loaded before the child (or by it) owns its handlers: the crash records are not put in
+// their place. Where the disposition is the default, ours go in with SA_ONSTACK.
+TEST(Isolate, CrashHandlersLeaveAForeignHandlerAndUseTheAltStack) {
+  struct sigaction foreign {
+  }, before{};
+  foreign.sa_handler = ForeignSegv;
+  sigemptyset(&foreign.sa_mask);
+  ASSERT_EQ(sigaction(SIGSEGV, &foreign, &before), 0);
+  const PoolRun run =
+      RunIsolated("handlers", "spec:handlers", WithDeadline(std::chrono::seconds(60)), [] {
+        PoolRun r;
+        struct sigaction segv {
+        }, bus{};
+        sigaction(SIGSEGV, nullptr, &segv);
+        sigaction(SIGBUS, nullptr, &bus);
+        r.name = segv.sa_handler == ForeignSegv ? "kept" : "replaced";
+        const bool ours_on_stack =
+            build::kSanitizers[0] != '\0' ||
+            ((bus.sa_flags & SA_SIGINFO) != 0 && (bus.sa_flags & SA_ONSTACK) != 0);
+        r.spec = ours_on_stack ? "onstack" : "not onstack";
+        return r;
+      });
+  sigaction(SIGSEGV, &before, nullptr);
+  EXPECT_EQ(run.outcome, Outcome::kOk) << run.stderr_tail;
+  EXPECT_EQ(run.name, "kept");
+  EXPECT_EQ(run.spec, "onstack");
 }
 
 TEST(Isolate, InterruptStopsTheChildAndKeepsItsResult) {

@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "pool/plugin.h"
+#include "tool/run/plugin_run.h"
 #include "tool/run/run_spec.h"
 #include "tool/util/exit_codes.h"
 #include "tool/util/units.h"
@@ -185,17 +185,17 @@ std::optional<Subject> ResolveSubject(const ContractCommand& cmd) {
     return out;
   }
   const auto [path, options] = SplitPluginArg(cmd.plugin);
-  std::string error;
-  std::shared_ptr<PluginLibrary> lib = PluginLibrary::Load(path, &error);
+  // Loaded in a child, as every check is: this process never loads the plugin (a library that
+  // starts threads when loaded would have none of them in the checks' children).
+  const PluginProbe probe = ProbePlugin(path, options, /*create=*/false);
   out.name = "plugin " + path;
-  if (lib == nullptr) {
-    out.lines.push_back({"load", {CheckStatus::kFail, error}});
+  if (!probe.loaded) {
+    out.lines.push_back({"load", {CheckStatus::kFail, probe.error}});
   } else {
-    out.subject = PluginSubject(lib, path, options);
-    out.lines.push_back(
-        {"load",
-         {CheckStatus::kPass,
-          "ABI version " + std::to_string(lib->api().abi_version) + ", " + out.subject->name}});
+    out.subject = PluginSubject(probe.name, path, options);
+    out.lines.push_back({"load",
+                         {CheckStatus::kPass, "ABI version " + std::to_string(probe.abi_version) +
+                                                  ", " + out.subject->name}});
     out.name = out.subject->name;
   }
   return out;

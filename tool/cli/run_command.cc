@@ -18,6 +18,7 @@
 #include "tool/report/report.h"
 #include "tool/run/leak_cycles.h"
 #include "tool/run/plugin_run.h"
+#include "tool/run/preempt.h"
 #include "tool/run/run_spec.h"
 #include "tool/util/exit_codes.h"
 #include "tool/util/stats.h"
@@ -97,6 +98,10 @@ void PrintCrashes(const Report& report, bool show_allocator, FILE* out) {
   for (const PoolRun& p : report.pools) {
     if (p.outcome != Outcome::kCrashed) continue;
     std::string what = p.signal != 0 ? SignalName(p.signal) : "exit without a result";
+    if (p.signal == 0 &&
+        (p.stderr_tail.rfind("panic: ", 0) == 0 || p.stderr_tail.rfind("fatal error: ", 0) == 0)) {
+      what = p.stderr_tail.substr(0, std::min<size_t>(p.stderr_tail.find('\n'), 160));  // Go
+    }
     if (p.has_fault_address) {
       char hex[32];
       std::snprintf(hex, sizeof hex, " at 0x%llx",
@@ -562,6 +567,14 @@ std::optional<int> PlanRun(RunCommand& cmd, RunPlan* plan) {
   }
   if (std::optional<int> code = ChooseAllocators(cmd, plan)) return code;
   ApplyRunDefaults(cmd, plan);
+  // Preemption needs a signal nobody else handles (tool/run/signals.h); the hunt phase preempts.
+  const RunOptions& o = cmd.options;
+  if (std::string error; (o.preempt_rate > 0 || (o.hunt_rate > 0 && o.ops_per_thread == 0 &&
+                                                 o.checks != CheckLevel::kNone)) &&
+                         !Preempter::SignalAvailable(&error)) {
+    std::fprintf(stderr, "bpstress: --preempt: %s\n", error.c_str());
+    return kExitUsage;
+  }
   return std::nullopt;
 }
 

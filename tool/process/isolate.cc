@@ -24,6 +24,7 @@
 
 #include "build_info.h"
 #include "tool/run/crash_counters.h"
+#include "tool/run/signals.h"
 
 namespace bp {
 namespace internal {
@@ -430,16 +431,15 @@ extern "C" void OnCrash(int sig, siginfo_t* info, void* uctx) {
 
 constexpr int kCrashSignals[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
 
-// In the child. Sanitizer builds keep their runtime's own handlers (their reports say more).
+// In the child, before any plugin is loaded: a runtime that starts with the library (Go) finds
+// these handlers, keeps them and forwards to them the faults that are not its own. A handler
+// someone else installed is left in place (signals.h). Sanitizer builds keep their runtime's own
+// handlers (their reports say more).
 void InstallCrashReporter() {
   if (build::kSanitizers[0] != '\0') return;
   void* warm[2];
   (void)backtrace(warm, 2);
-  struct sigaction sa {};
-  sa.sa_sigaction = OnCrash;
-  sa.sa_flags = SA_SIGINFO;
-  sigemptyset(&sa.sa_mask);
-  for (const int sig : kCrashSignals) sigaction(sig, &sa, nullptr);
+  for (const int sig : kCrashSignals) InstallIfUnowned(sig, OnCrash, 0);
 }
 
 using Clock = std::chrono::steady_clock;
@@ -451,6 +451,8 @@ constexpr const char* kSanitizerMarkers[] = {
 };
 // A line longer than this is kept cut (a pool printing binary garbage must not fill memory).
 constexpr size_t kMaxLine = 1000;
+// The exit status of a Go program that panicked or hit a fatal error (runtime.exit(2)).
+constexpr int kGoPanicStatus = 2;
 
 extern "C" void RecordStopSignal(int sig) { PendingSignal().store(sig); }
 
@@ -466,6 +468,7 @@ class SignalGuard {
       if ((current.sa_flags & SA_SIGINFO) == 0 && current.sa_handler == SIG_DFL) {
         struct sigaction record {};
         record.sa_handler = RecordStopSignal;
+        record.sa_flags = SA_ONSTACK;
         sigemptyset(&record.sa_mask);
         sigaction(kSignals[i], &record, &old_[i]);
         replaced_[i] = true;
@@ -537,6 +540,38 @@ class StderrTail {
     if (!partial_.empty()) EndLine();
   }
   bool sanitizer() const { return !marker_line_.empty(); }
+  // A Go runtime's end: "panic: ..." or "fatal error: ..." at the start of a line.
+  bool panicked() const { return !panic_.empty(); }
+  // The panic's first lines: its message up to the first empty line, then the first lines of the
+  // goroutine trace.
+  std::string PanicText() const {
+    std::string out;
+    for (size_t i = 0; i < panic_.size() && i < kPanicShownLines; ++i) out += panic_[i] + "\n";
+    if (panic_.size() > kPanicShownLines) out += "...\n";
+    return out;
+  }
+  // The first goroutine's frames, "function (file:line)", from the trace after the message.
+  std::vector<std::string> PanicFrames() const {
+    std::vector<std::string> frames;
+    bool in_trace = false;
+    for (size_t i = 0; i < panic_.size(); ++i) {
+      const std::string& line = panic_[i];
+      if (!in_trace) {
+        in_trace = line.rfind("goroutine ", 0) == 0;
+        continue;
+      }
+      if (line.empty()) break;
+      if (line[0] == '\t') continue;
+      std::string frame = line;
+      if (i + 1 < panic_.size() && !panic_[i + 1].empty() && panic_[i + 1][0] == '\t') {
+        std::string where = panic_[i + 1].substr(1);
+        where = where.substr(0, where.find(" +0x"));
+        frame += " (" + where + ")";
+      }
+      frames.push_back(std::move(frame));
+    }
+    return frames;
+  }
   std::string Text() const {
     std::string out;
     bool marker_kept = marker_line_.empty();
@@ -548,7 +583,13 @@ class StderrTail {
 
  private:
   void EndLine() {
-    if (marker_line_.empty()) {
+    // A Go panic names "runtime error:" too: the lines of a panic are not a sanitizer's report.
+    if (panic_.empty() &&
+        (partial_.rfind("panic: ", 0) == 0 || partial_.rfind("fatal error: ", 0) == 0)) {
+      panic_.push_back(partial_);
+    } else if (!panic_.empty() && panic_.size() < kPanicKeptLines) {
+      panic_.push_back(partial_);
+    } else if (marker_line_.empty()) {
       for (const char* marker : kSanitizerMarkers) {
         if (partial_.find(marker) != std::string::npos) {
           marker_line_ = partial_;
@@ -561,9 +602,15 @@ class StderrTail {
     if (lines_.size() > kStderrTailLines) lines_.pop_front();
   }
 
+  // Of a panic's report, kept from its first line: enough for the message and the panicking
+  // goroutine's frames (two lines each); shown in the result: the first kPanicShownLines.
+  static constexpr size_t kPanicKeptLines = 40;
+  static constexpr size_t kPanicShownLines = 12;
+
   std::string partial_;
   std::deque<std::string> lines_;
   std::string marker_line_;
+  std::vector<std::string> panic_;
 };
 
 // Reads what is available without blocking; false once the pipe is closed (or broken).
@@ -917,6 +964,13 @@ PoolRun Conclude(const std::string& name, const std::string& spec, Supervision& 
     decoded.outcome = Outcome::kSanitizer;
     decoded.stderr_tail = tail.Text();
     return decoded;
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == kGoPanicStatus && tail.panicked()) {
+    // A Go panic (or fatal error) is a crash like a signal: its message and the panicking
+    // goroutine's frames, the figures up to it.
+    PoolRun run = partial(Outcome::kCrashed, 0, tail.PanicText());
+    if (run.crash_frames.empty()) run.crash_frames = tail.PanicFrames();
+    return run;
   }
   if (WIFSIGNALED(status)) return partial(Outcome::kCrashed, WTERMSIG(status), tail.Text());
   if (!complete || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {

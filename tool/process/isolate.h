@@ -11,6 +11,9 @@
 //   a sanitizer report on stderr ("ERROR: AddressSanitizer", "WARNING: ThreadSanitizer",
 //     "runtime error:", "ERROR: LeakSanitizer", ...)  -> kSanitizer; the child's counters are kept
 //     when its result arrived complete (ThreadSanitizer reports races and carries on), else zero
+//   exit status 2 after a line "panic: ..." or "fatal error: ..." on stderr (a Go runtime's end)
+//                                                  -> kCrashed, signal 0, stderr_tail the panic's
+//     first lines, crash_frames the panicking goroutine's frames
 //   killed by a signal                             -> kCrashed, run.signal set
 //   exited without a complete result               -> kCrashed, signal 0
 //   still running at options.deadline + kGrace     -> SIGKILL, kHung
@@ -26,12 +29,13 @@
 //
 // Streaming: the result pipe carries frames (isolate.cc). A child whose options' on_sample is
 // StreamSample sends a live sample at each phase change and every sample_interval; its signal
-// handler (InstallCrashReporter, in ChildMain and OpenResultChannel) sends the crashing thread's
-// raw stack and /proc/self/maps. The parent keeps the last state: when no complete result comes,
-// the run is reported with the last sample's counters and every example streamed, its phase,
-// seconds until the crash, and the crash's address and frames (module+offset, symbolised with
-// addr2line where installed). The child's end of the pipe sits on a high descriptor and is
-// reopened through /proc/PARENT/fd if a pool closes it; the parent holds a write end itself
+// handler (InstallCrashReporter, in ChildMain and OpenResultChannel, before any plugin is loaded,
+// with SA_ONSTACK, and never over a handler someone else installed: tool/run/signals.h) sends the
+// crashing thread's raw stack and /proc/self/maps. The parent keeps the last state: when no
+// complete result comes, the run is reported with the last sample's counters and every example
+// streamed, its phase, seconds until the crash, and the crash's address and frames (module+offset,
+// symbolised with addr2line where installed). The child's end of the pipe sits on a high descriptor
+// and is reopened through /proc/PARENT/fd if a pool closes it; the parent holds a write end itself
 // until the child exits, so a closed child end does not read as the end of the stream.
 //
 // The result format is private to this file and to one binary: parent and child are the same

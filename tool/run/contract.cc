@@ -572,15 +572,19 @@ ContractSubject BuiltinSubject(const PoolSpec& spec) {
   return s;
 }
 
-ContractSubject PluginSubject(std::shared_ptr<const PluginLibrary> lib, const std::string& path,
+ContractSubject PluginSubject(const std::string& plugin_name, const std::string& path,
                               const std::string& options) {
   ContractSubject s;
-  std::string shown = lib->name();  // untrusted bytes: printable ASCII only on a terminal
+  std::string shown = plugin_name;  // untrusted bytes: printable ASCII only on a terminal
   for (char& c : shown) {
     if (c < 0x20 || c > 0x7e) c = '?';
   }
   s.name = "plugin " + shown + " (" + path + (options.empty() ? "" : ":" + options) + ")";
-  s.create = [lib, options](std::string* error) -> std::unique_ptr<ContractPool> {
+  s.create = [path, options](std::string* error) -> std::unique_ptr<ContractPool> {
+    // Loaded by the process that runs the check (pool/plugin.h: a library that starts threads
+    // when loaded must be loaded where it runs).
+    std::shared_ptr<const PluginLibrary> lib = PluginLibrary::Shared(path, error);
+    if (lib == nullptr) return nullptr;
     char err[256] = "";
     void* pool = lib->api().create(options.c_str(), err, sizeof err);
     if (pool == nullptr) {

@@ -25,8 +25,6 @@
 
 namespace bp {
 
-class PluginLibrary;
-
 struct ContractBuffer {
   uint8_t* data = nullptr;
   size_t cap = 0;
@@ -57,9 +55,11 @@ struct ContractSubject {
   std::function<std::unique_ptr<ContractPool>(std::string* error)> create;
 };
 
-// A built-in pool from a validated spec, or a plugin from its loaded library and options.
+// A built-in pool from a validated spec, or a plugin from its name (as a probe found it), path and
+// options. A plugin subject loads the library in the process that creates a pool
+// (PluginLibrary::Shared): each check's child loads it for itself.
 ContractSubject BuiltinSubject(const PoolSpec& spec);
-ContractSubject PluginSubject(std::shared_ptr<const PluginLibrary> lib, const std::string& path,
+ContractSubject PluginSubject(const std::string& plugin_name, const std::string& path,
                               const std::string& options);
 
 struct ContractOptions {

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <utility>
@@ -16,48 +17,125 @@ namespace bp {
 
 namespace {
 
-// The child's reason goes on one line of the error message; a plugin that writes more (a flood
-// from a broken library) is cut here rather than held in memory.
-constexpr size_t kMaxReasonBytes = 4096;
+// What the probe child says, as records of [type, 4-byte length, bytes]: kName (4 bytes of ABI
+// version, then the name) once the library passed its checks, kLoadError or kCreateError with the
+// reason. A reason or name longer than this is cut (a broken library could flood the pipe).
+constexpr size_t kMaxRecordBytes = 4096;
+enum ProbeRecord : char { kName = 'N', kLoadError = 'L', kCreateError = 'C' };
+// Loading and one create/destroy take milliseconds (a Go runtime starting included): a probe still
+// running after this is hung.
+constexpr auto kProbeTimeout = std::chrono::seconds(10);
 
-// Creates and destroys one pool in a forked child. Returns false with the plugin's reason when
-// create refused; true otherwise — also when the child crashed or hung, which the run itself then
-// reports (outcome crashed or hung, phase create) instead of taking this process down now.
-bool ProbeCreate(const PluginSpec& spec, std::string* why) {
+void SendRecord(int fd, ProbeRecord type, std::string_view bytes) {
+  bytes = bytes.substr(0, kMaxRecordBytes);
+  const auto n = static_cast<uint32_t>(bytes.size());
+  std::string out(1, type);
+  out.append(reinterpret_cast<const char*>(&n), sizeof n);
+  out.append(bytes);
+  std::string_view left = out;
+  while (!left.empty()) {
+    const ssize_t w = write(fd, left.data(), left.size());
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;
+    left.remove_prefix(static_cast<size_t>(w));
+  }
+}
+
+[[noreturn]] void ProbeChild(int fd, const std::string& path, const std::string& options,
+                             bool create) {
+  std::string error;
+  std::shared_ptr<PluginLibrary> lib = PluginLibrary::Shared(path, &error);
+  if (lib == nullptr) {
+    SendRecord(fd, kLoadError, error);
+    _exit(3);
+  }
+  const uint32_t abi = lib->api().abi_version;
+  std::string named(reinterpret_cast<const char*>(&abi), sizeof abi);
+  named += lib->name();
+  SendRecord(fd, kName, named);
+  if (create) {
+    std::unique_ptr<PluginPool> pool = PluginPool::Create(lib, options, &error);
+    if (pool == nullptr) {
+      SendRecord(fd, kCreateError, error);
+      _exit(3);
+    }
+  }
+  _exit(0);
+}
+
+// Parses the child's records into *probe.
+void ReadRecords(std::string_view bytes, PluginProbe* probe) {
+  while (bytes.size() >= 1 + sizeof(uint32_t)) {
+    const char type = bytes[0];
+    uint32_t n = 0;
+    std::memcpy(&n, bytes.data() + 1, sizeof n);
+    bytes.remove_prefix(1 + sizeof n);
+    if (n > bytes.size()) return;
+    const std::string_view body = bytes.substr(0, n);
+    bytes.remove_prefix(n);
+    if (type == kName && body.size() >= sizeof(uint32_t)) {
+      std::memcpy(&probe->abi_version, body.data(), sizeof(uint32_t));
+      probe->name = std::string(body.substr(sizeof(uint32_t)));
+      probe->loaded = true;
+    } else if (type == kLoadError) {
+      probe->error = std::string(body);
+    } else if (type == kCreateError) {
+      probe->refused = true;
+      probe->error = std::string(body);
+    }
+  }
+}
+
+// How a probe child ended that sent no verdict: "crashed with signal 11 (Segmentation fault)".
+std::string EndOf(int status, bool hung) {
+  if (hung) {
+    return "still running after " + std::to_string(kProbeTimeout.count()) + "s (killed)";
+  }
+  if (WIFSIGNALED(status)) {
+    return "crashed with signal " + std::to_string(WTERMSIG(status)) + " (" +
+           sigdescr_np(WTERMSIG(status)) + ")";
+  }
+  return "exited with status " + std::to_string(WEXITSTATUS(status));
+}
+
+}  // namespace
+
+PluginProbe ProbePlugin(const std::string& path, const std::string& options, bool create) {
+  PluginProbe probe;
   int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return true;
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    probe.error = std::string("cannot probe the plugin: pipe: ") + std::strerror(errno);
+    return probe;
+  }
+  std::fflush(nullptr);  // what stdio holds would otherwise be written twice
   const pid_t pid = fork();
   if (pid == 0) {
     close(fds[0]);
-    std::string reason;
-    const bool ok = PluginPool::Create(spec.lib, spec.options, &reason) != nullptr;
-    if (!ok) {
-      const ssize_t w = write(fds[1], reason.data(), reason.size());
-      (void)w;
-    }
-    _exit(ok ? 0 : 3);
+    ProbeChild(fds[1], path, options, create);
   }
   close(fds[1]);
   if (pid < 0) {
+    probe.error = std::string("cannot probe the plugin: fork: ") + std::strerror(errno);
     close(fds[0]);
-    return true;
+    return probe;
   }
-  std::string reason;
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  int status = 0;
+  std::string got;
+  const auto give_up = std::chrono::steady_clock::now() + kProbeTimeout;
   while (std::chrono::steady_clock::now() < give_up) {
     pollfd p{fds[0], POLLIN, 0};
     if (poll(&p, 1, 50) == 0) continue;
     char buf[512];
     const ssize_t n = read(fds[0], buf, sizeof buf);
     if (n > 0) {
-      if (reason.size() < kMaxReasonBytes) reason.append(buf, static_cast<size_t>(n));
+      if (got.size() < 4 * kMaxRecordBytes) got.append(buf, static_cast<size_t>(n));
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
     break;
   }
   // The pipe is closed: the child has exited (or closed it, or hangs with it closed).
+  int status = 0;
+  bool hung = false;
   for (;;) {
     const pid_t r = waitpid(pid, &status, WNOHANG);
     if (r == pid) break;
@@ -66,22 +144,26 @@ bool ProbeCreate(const PluginSpec& spec, std::string* why) {
       kill(pid, SIGKILL);
       while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
       }
+      hung = true;
       break;
     }
     poll(nullptr, 0, 10);
   }
   close(fds[0]);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 3) {
-    *why = reason;
-    return false;
+  ReadRecords(got, &probe);
+  const bool clean = !hung && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  if (!probe.loaded) {
+    if (probe.error.empty()) {
+      probe.error = "cannot load plugin: " + path + ": " + EndOf(status, hung) + " while loading";
+    }
+  } else if (create && !probe.refused) {
+    probe.created = clean;
+    if (!clean) probe.error = "create or destroy " + EndOf(status, hung);
   }
-  return true;
+  return probe;
 }
 
-}  // namespace
-
-std::optional<PluginSpec> LoadPluginSpec(std::string_view arg, std::string* error,
-                                         bool isolate_create) {
+std::optional<PluginSpec> LoadPluginSpec(std::string_view arg, std::string* error, bool isolated) {
   const size_t slash = arg.rfind('/');
   const size_t colon = arg.find(':', slash == std::string_view::npos ? 0 : slash + 1);
   PluginSpec spec;
@@ -91,19 +173,18 @@ std::optional<PluginSpec> LoadPluginSpec(std::string_view arg, std::string* erro
     *error = "--plugin " + std::string(arg) + ": no path before ':'";
     return std::nullopt;
   }
-  spec.lib = PluginLibrary::Load(spec.path, error);
-  if (spec.lib == nullptr) return std::nullopt;
-  spec.name = spec.lib->name();
-  std::string why;
-  if (isolate_create) {
-    if (!ProbeCreate(spec, &why)) {
-      *error = spec.path + ": " + why;
-      return std::nullopt;
-    }
-  } else if (PluginPool::Create(spec.lib, spec.options, &why) == nullptr) {
-    *error = spec.path + ": " + why;
+  const PluginProbe probe = ProbePlugin(spec.path, spec.options, /*create=*/true);
+  if (!probe.loaded) {
+    *error = probe.error;
     return std::nullopt;
   }
+  // A create that crashed or hung in the probe: an isolated run reports it (phase create).
+  if (probe.refused || (!probe.created && !isolated)) {
+    *error = spec.path + ": " + probe.error;
+    return std::nullopt;
+  }
+  spec.name = probe.name;
+  spec.abi_version = probe.abi_version;
   return spec;
 }
 
@@ -114,18 +195,20 @@ std::string PluginSpecText(const PluginSpec& spec) {
 }
 
 PoolRun RunPlugin(const PluginSpec& spec, const Distribution& dist, const RunOptions& options) {
-  std::string create_error;
+  std::string error;
+  // Here, in the process that runs it: an isolated child loads it for itself.
+  const std::shared_ptr<PluginLibrary> lib = PluginLibrary::Shared(spec.path, &error);
   PoolRun run = RunPool<PluginPool>(
       [&] {
         std::unique_ptr<PluginPool> pool =
-            PluginPool::Create(spec.lib, spec.options, &create_error);
-        return pool != nullptr ? std::move(pool) : PluginPool::Refusing(spec.lib);
+            lib != nullptr ? PluginPool::Create(lib, spec.options, &error) : nullptr;
+        return pool != nullptr ? std::move(pool) : PluginPool::Refusing(lib);
       },
       dist, options);
   run.name = spec.name;
   run.spec = PluginSpecText(spec);
   run.pool_counters = false;
-  if (!create_error.empty()) run.stderr_tail = spec.path + ": " + create_error;
+  if (!error.empty()) run.stderr_tail = spec.path + ": " + error;
   return run;
 }
 

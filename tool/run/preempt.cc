@@ -12,12 +12,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <string>
+
+#include "tool/run/signals.h"
 
 namespace bp {
 namespace {
-
-constexpr int kSignal = SIGURG;
 
 std::atomic<uint64_t> g_delivered{0};
 // The handler's random state: seeded by Register, any non-zero value works.
@@ -47,21 +49,19 @@ extern "C" void OnPreempt(int) {
   errno = saved_errno;
 }
 
-void InstallHandler() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    struct sigaction sa {};
-    sa.sa_handler = OnPreempt;
-    sa.sa_flags = SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    sigaction(kSignal, &sa, nullptr);
-  });
+// The signal for a preempter made now, its handler installed: the first real-time signal that
+// runs OnPreempt already or that nobody handles (signals.h). 0 when there is none.
+int AcquireSignal() {
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
+  const int sig = FindUnownedRealtimeSignal(reinterpret_cast<const void*>(OnPreempt));
+  return sig != 0 && InstallIfUnowned(sig, OnPreempt, SA_RESTART) ? sig : 0;
 }
 
 // A task-clock event of the calling thread that overflows every `period_ns` of its CPU time and
 // then signals this thread: the kernel's own hrtimer stops it wherever it is, while it runs.
 // -1 when perf events are unavailable (perf_event_paranoid, seccomp, no kernel support).
-int OpenCpuTimer(uint64_t period_ns) {
+int OpenCpuTimer(uint64_t period_ns, int sig) {
   perf_event_attr a;
   std::memset(&a, 0, sizeof a);
   a.size = sizeof a;
@@ -75,7 +75,7 @@ int OpenCpuTimer(uint64_t period_ns) {
                                           static_cast<unsigned long>(PERF_FLAG_FD_CLOEXEC)));
   if (fd < 0) return -1;
   f_owner_ex owner{F_OWNER_TID, static_cast<pid_t>(syscall(SYS_gettid))};
-  if (fcntl(fd, F_SETFL, O_ASYNC) != 0 || fcntl(fd, F_SETSIG, kSignal) != 0 ||
+  if (fcntl(fd, F_SETFL, O_ASYNC) != 0 || fcntl(fd, F_SETSIG, sig) != 0 ||
       fcntl(fd, F_SETOWN_EX, &owner) != 0 || ioctl(fd, PERF_EVENT_IOC_ENABLE, 0) != 0) {
     close(fd);
     return -1;
@@ -94,23 +94,34 @@ uint64_t Mix(uint64_t x) {
 
 Preempter::Preempter(double rate, uint64_t seed, unsigned slots)
     : rate_(rate),
+      signal_(AcquireSignal()),
       rng_(Mix(seed ^ 0x50EE3A7ull) | 1),
       delivered_base_(g_delivered.load()),
       threads_(slots),
       live_(slots, false),
       fds_(slots, -1) {
-  InstallHandler();
+  sigemptyset(&saved_mask_);
+  if (signal_ == 0) {
+    static std::once_flag said;
+    std::call_once(said, [] {
+      std::fprintf(stderr,
+                   "bpstress: --preempt: every real-time signal has a handler of someone else's: "
+                   "this run is not preempted\n");
+    });
+    stop_ = true;
+    return;
+  }
   // Per-thread CPU-time events when the kernel allows them: the whole rate lands on running
   // threads. RATE is over all workers, which share min(threads, cpus) CPUs.
   const unsigned cpus = std::max(1u, std::min(slots, std::thread::hardware_concurrency()));
   period_ns_ = std::max<uint64_t>(10000, static_cast<uint64_t>(1e9 * cpus / std::max(rate, 1e-3)));
-  if (const int probe = OpenCpuTimer(period_ns_); probe >= 0) {
+  if (const int probe = OpenCpuTimer(period_ns_, signal_); probe >= 0) {
     close(probe);
     per_thread_ = true;
   }
   sigset_t set;
   sigemptyset(&set);
-  sigaddset(&set, kSignal);
+  sigaddset(&set, signal_);
   pthread_sigmask(SIG_BLOCK, &set, &saved_mask_);
   if (!per_thread_) timer_ = std::thread([this] { TimerMain(); });
 }
@@ -118,9 +129,10 @@ Preempter::Preempter(double rate, uint64_t seed, unsigned slots)
 Preempter::~Preempter() { Stop(); }
 
 void Preempter::Register(unsigned slot) {
+  if (signal_ == 0) return;
   sigset_t set;
   sigemptyset(&set);
-  sigaddset(&set, kSignal);
+  sigaddset(&set, signal_);
   pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
   tls_pause_rng = Mix(rng_ ^ slot ^ reinterpret_cast<uintptr_t>(&slot)) | 1;
   std::lock_guard<std::mutex> lock(mu_);
@@ -128,7 +140,7 @@ void Preempter::Register(unsigned slot) {
   threads_[slot] = pthread_self();
   live_[slot] = true;
   ++live_count_;
-  if (per_thread_) fds_[slot] = OpenCpuTimer(period_ns_);
+  if (per_thread_) fds_[slot] = OpenCpuTimer(period_ns_, signal_);
 }
 
 void Preempter::Unregister(unsigned slot) {
@@ -143,6 +155,7 @@ void Preempter::Unregister(unsigned slot) {
 }
 
 void Preempter::Stop() {
+  if (signal_ == 0) return;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_) return;
@@ -155,6 +168,14 @@ void Preempter::Stop() {
   cv_.notify_all();
   if (timer_.joinable()) timer_.join();
   pthread_sigmask(SIG_SETMASK, &saved_mask_, nullptr);
+}
+
+bool Preempter::SignalAvailable(std::string* error) {
+  if (FindUnownedRealtimeSignal(reinterpret_cast<const void*>(OnPreempt)) != 0) return true;
+  *error = "every real-time signal (SIGRTMIN..SIGRTMIN+" + std::to_string(SIGRTMAX - SIGRTMIN) +
+           ") has a handler or is ignored: none is free for preemption (--profile bench runs "
+           "without it)";
+  return false;
 }
 
 uint64_t Preempter::Delivered() const { return g_delivered.load() - delivered_base_; }
@@ -187,7 +208,7 @@ void Preempter::TimerMain() {
       rng_ ^= rng_ >> 27;
       size_t slot = (rng_ * 0x2545F4914F6CDD1Dull >> 32) % threads_.size();
       while (!live_[slot]) slot = slot + 1 == threads_.size() ? 0 : slot + 1;
-      pthread_kill(threads_[slot], kSignal);
+      pthread_kill(threads_[slot], signal_);
     }
   }
 }

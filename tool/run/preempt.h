@@ -14,8 +14,11 @@
 //
 // The handler is async-signal-safe: it saves errno, draws the pause from a per-thread xorshift,
 // and yields the CPU (sched_yield) until the pause is over (clock_gettime), so that other threads
-// run while this one is stopped. It allocates nothing and takes no lock. The signal is SIGURG
-// (ignored by default, so a stray one after the run is harmless), installed with SA_RESTART.
+// run while this one is stopped. It allocates nothing and takes no lock. The signal is a real-time
+// one that no handler owns when the run starts (tool/run/signals.h): the first of SIGRTMIN ..
+// SIGRTMAX whose disposition is the default (or already this handler), installed with SA_RESTART
+// and SA_ONSTACK and never removed, so a signal still queued after the run finds it. Not SIGURG:
+// that is the Go runtime's own preemption signal, and a plugin's runtime must keep its handler.
 //
 // Workers register themselves (from their own thread) before their loop and unregister before
 // they exit; the timer thread signals only registered threads, under a mutex the worker also
@@ -33,6 +36,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -56,11 +60,19 @@ class Preempter {
   void Stop();
   // Interruptions handled so far by threads of this process since this object was made.
   uint64_t Delivered() const;
+  // The signal this preempter sends; 0 when every real-time signal had a handler of someone
+  // else's at construction (it then sends nothing, and says so once on stderr).
+  int signal() const { return signal_; }
+
+  // Whether a preempter made now would find a signal; when not, *error says so in one line (the
+  // command line checks this before a run: exit 2).
+  static bool SignalAvailable(std::string* error);
 
  private:
   void TimerMain();
 
   const double rate_;
+  const int signal_;
   uint64_t rng_;
   const uint64_t delivered_base_;
   std::mutex mu_;  // guards threads_, live_ and stop_

@@ -127,6 +127,7 @@ extern "C" void OnStopSignal(int sig) { PendingSignal().store(sig); }
 void InstallSignalHandlers() {
   struct sigaction sa {};
   sa.sa_handler = OnStopSignal;
+  sa.sa_flags = SA_ONSTACK;  // it may run on a thread of a plugin's runtime (signals.h)
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);

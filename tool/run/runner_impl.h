@@ -14,12 +14,14 @@
 #include <thread>
 #include <type_traits>
 
+#include "bpstress/plugin_abi.h"
 #include "build_info.h"
 #include "pool/json_writer.h"
 #include "tool/run/crash_counters.h"
 #include "tool/run/latency_clock.h"
 #include "tool/run/preempt.h"
 #include "tool/run/runner.h"
+#include "tool/run/signals.h"
 #include "tool/util/sysinfo.h"
 
 namespace bp::internal {
@@ -642,6 +644,9 @@ class LiveReader {
 // is torn down as it exits.
 template <class P, CheckLevel K>
 bool WorkerMain(std::shared_ptr<Context<P>> ctx, unsigned self) {
+  // A handler of ours (preemption, crash records) must not run on a small stack a foreign runtime
+  // gave this thread; a thread of the pool's own (bp_pool_run_threads) keeps the one it has.
+  const AltSignalStack alt_stack;
   if (ctx->preempter) ctx->preempter->Register(self);
   Loop<P, K> loop(*ctx, self);
   if (loop.Run()) {
@@ -659,10 +664,15 @@ bool WorkerMain(std::shared_ptr<Context<P>> ctx, unsigned self) {
   return false;
 }
 
-// --churn: worker `self` runs as a chain of threads, each started when the one before exited.
-// This thread only starts and joins them; it never touches the pool.
+// Everything worker `self` runs, on whichever thread runs it: its loop, or with --churn a chain of
+// threads, each started when the one before exited (this thread only starts and joins them; it
+// never touches the pool).
 template <class P, CheckLevel K>
-void ChurnMain(std::shared_ptr<Context<P>> ctx, unsigned self) {
+void RunWorker(std::shared_ptr<Context<P>> ctx, unsigned self) {
+  if (ctx->options.churn == 0) {
+    WorkerMain<P, K>(std::move(ctx), self);
+    return;
+  }
   bool more = true;
   while (more) {
     std::thread t([&] { more = WorkerMain<P, K>(ctx, self); });
@@ -670,32 +680,71 @@ void ChurnMain(std::shared_ptr<Context<P>> ctx, unsigned self) {
   }
 }
 
-template <class P, CheckLevel K>
-void StartThread(std::shared_ptr<Context<P>> ctx, unsigned self, std::vector<std::thread>& out) {
-  if (ctx->options.churn != 0) {
-    out.emplace_back(ChurnMain<P, K>, ctx, self);
+template <class P>
+using WorkerFn = void (*)(std::shared_ptr<Context<P>>, unsigned);
+
+// The check level picks the loop here, once, so the loop never asks which checks are on.
+template <class P>
+WorkerFn<P> WorkerFor(CheckLevel checks) {
+  switch (checks) {
+    case CheckLevel::kNone:
+      return RunWorker<P, CheckLevel::kNone>;
+    case CheckLevel::kBasic:
+      return RunWorker<P, CheckLevel::kBasic>;
+    case CheckLevel::kFull:
+      break;
+  }
+  return RunWorker<P, CheckLevel::kFull>;
+}
+
+// A pool that starts the workers on threads of its own (a plugin's bp_pool_run_threads,
+// plugin_abi.h) says so with thread_launcher(); every other pool runs on bpstress's threads.
+template <class P>
+bp_pool_run_threads_fn ThreadLauncherOf(const P& pool) {
+  if constexpr (requires { pool.thread_launcher(); }) {
+    return pool.thread_launcher();
   } else {
-    out.emplace_back(WorkerMain<P, K>, ctx, self);
+    return nullptr;
   }
 }
 
+// The workers on the pool's own threads: one launcher thread of ours calls the pool's launcher,
+// which calls Enter(this, i) once on each of its threads. Shared by the launcher thread and the
+// controller, so an abandoned (hung) run leaves it alive for the threads still inside.
 template <class P>
-void StartWorker(std::shared_ptr<Context<P>> ctx, unsigned self, std::vector<std::thread>& out) {
-  // The check level picks the loop here, once, so the loop never asks which checks are on.
-  switch (ctx->options.checks) {
-    case CheckLevel::kNone:
-      StartThread<P, CheckLevel::kNone>(ctx, self, out);
-      break;
-    case CheckLevel::kBasic:
-      StartThread<P, CheckLevel::kBasic>(ctx, self, out);
-      break;
-    case CheckLevel::kFull:
-      StartThread<P, CheckLevel::kFull>(ctx, self, out);
-      break;
+struct PoolThreads {
+  PoolThreads(std::shared_ptr<Context<P>> c, WorkerFn<P> w, unsigned n)
+      : ctx(std::move(c)), worker(w), count(n), claimed(n) {}
+
+  // The pool's thread for worker `index`: runs exactly what a thread of ours would. An index out
+  // of range or given twice is ignored (the worker is someone else's).
+  static void Enter(void* arg, unsigned index) {
+    auto* self = static_cast<PoolThreads*>(arg);
+    if (index >= self->count || self->claimed[index].exchange(true)) return;
+    {
+      std::lock_guard<std::mutex> lock(self->mu);
+      ++self->entered;
+    }
+    self->cv.notify_all();
+    if (!self->cpus.empty()) PinThread(pthread_self(), self->cpus[index % self->cpus.size()]);
+    self->worker(self->ctx, index);
   }
-}
+
+  const std::shared_ptr<Context<P>> ctx;
+  const WorkerFn<P> worker;
+  const unsigned count;
+  std::vector<int> cpus;  // --pin: worker i on cpus[i % size], set before the launch
+  std::vector<std::atomic<bool>> claimed;
+  std::mutex mu;
+  std::condition_variable cv;
+  unsigned entered = 0;   // guarded by mu
+  bool returned = false;  // the pool's launcher returned; guarded by mu
+  int status = 0;         // what it returned; guarded by mu
+};
 
 }  // namespace bp::internal
+
+namespace bp::internal {}  // namespace bp::internal
 
 namespace bp::internal {
 
@@ -708,6 +757,9 @@ inline constexpr auto kProgressPeriod = std::chrono::milliseconds(100);
 // Salted into the seed for the workers' coins (hand-offs, double puts) so that their stream is not
 // the size sampler's, which is drawn from the same seed and thread.
 inline constexpr uint64_t kCoinSeedSalt = 0x5EEDC0111ull;
+// How long a pool's bp_pool_run_threads has to return after its last worker returned before it is
+// left behind (detached): it only has to join its own threads.
+inline constexpr auto kLauncherGrace = std::chrono::seconds(10);
 
 // The controller of one RunPool: sets the workers up, creates the pool, starts the threads on the
 // latch, watches them (stop conditions, progress, live samples) and gathers the result. RunPool
@@ -753,8 +805,10 @@ class RunController {
   }
 
   // Reads the heap, creates the pool, starts (and pins) the threads and opens the start latch.
+  // Returns false when the pool's own launcher neither started every worker nor returned by the
+  // deadline: the run is hung before it began (AbandonHung).
   template <class MakePool>
-  void CreateAndStart(MakePool& make_pool) {
+  bool CreateAndStart(MakePool& make_pool) {
     heap_before_ = HeapInUse();
     peak_reset_ = ResetPeakRss();
     pool_ = make_pool();
@@ -763,13 +817,21 @@ class RunController {
       ctx_->preempter = std::make_unique<Preempter>(o_.preempt_rate, o_.seed, threads_);
     }
     ctx_->t_begin = Clock::now();
-    for (unsigned i = 0; i < threads_; ++i) StartWorker(ctx_, i, pool_threads_);
-    if (o_.pin) {
-      // Before the start latch opens: no op runs on a CPU it was not pinned to.
-      const std::vector<int> cpus = AllowedCpus();
-      for (unsigned i = 0; i < threads_ && !cpus.empty(); ++i) {
-        PinThread(pool_threads_[i].native_handle(), cpus[i % cpus.size()]);
+    const std::vector<int> cpus = o_.pin ? AllowedCpus() : std::vector<int>{};
+    const WorkerFn<P> worker = WorkerFor<P>(o_.checks);
+    std::vector<bool> ours(threads_, true);
+    if (const bp_pool_run_threads_fn launcher = ThreadLauncherOf(*pool_); launcher != nullptr) {
+      if (!LaunchOnPoolThreads(launcher, worker, cpus, &ours)) {
+        t0_ = Clock::now();
+        run_.phase = Phase::kRun;
+        return false;
       }
+    }
+    for (unsigned i = 0; i < threads_; ++i) {
+      if (!ours[i]) continue;
+      pool_threads_.emplace_back(worker, ctx_, i);
+      // Before the start latch opens: no op runs on a CPU it was not pinned to.
+      if (!cpus.empty()) PinThread(pool_threads_.back().native_handle(), cpus[i % cpus.size()]);
     }
     // The run phase is announced before the latch opens: a pool that dies in its first Get must
     // still be reported as dying in run, not in create.
@@ -780,6 +842,7 @@ class RunController {
     last_progress_ = t0_;
     peak_rss_ = CurrentRss();
     run_.stop_reason = o_.ops_per_thread != 0 ? StopReason::kOps : StopReason::kDuration;
+    return true;
   }
 
   // The controller's loop, every kWatchPeriod until every worker has finished. Returns true when
@@ -808,6 +871,7 @@ class RunController {
   // without a race, so only their published op counts are reported.
   PoolRun AbandonHung() {
     for (std::thread& t : pool_threads_) t.detach();
+    if (launcher_thread_.joinable()) launcher_thread_.detach();
     if (ctx_->preempter) ctx_->preempter->Stop();
     (void)pool_.release();
     run_.outcome = Outcome::kHung;
@@ -820,6 +884,7 @@ class RunController {
   // Joins the threads, destroys the pool, reads the heap again and merges the workers' results.
   void JoinAndGather() {
     for (std::thread& t : pool_threads_) t.join();
+    JoinLauncher();
     if (ctx_->preempter) ctx_->preempter->Stop();
     run_.stats = pool_->Stats();
     SampleExact(Phase::kDrain);
@@ -891,6 +956,51 @@ class RunController {
     s.rss_bytes = CurrentRss();
     s.retained_bytes = pool_ != nullptr ? pool_->Stats().retained_bytes : s.stats.retained_bytes;
     s.outstanding = s.gets - std::min(s.gets, s.puts);
+  }
+
+  // Starts the workers through the pool's launcher from a thread of ours, and waits until each
+  // worker is on a thread of the pool's or the launcher returned. Workers it did not start (all
+  // of them when it refused) are left in *ours for threads of ours. False when neither happened
+  // by the deadline.
+  bool LaunchOnPoolThreads(bp_pool_run_threads_fn launcher, WorkerFn<P> worker,
+                           const std::vector<int>& cpus, std::vector<bool>* ours) {
+    auto pt = std::make_shared<PoolThreads<P>>(ctx_, worker, threads_);
+    pt->cpus = cpus;
+    pool_launch_ = pt;
+    launcher_thread_ = std::thread([pt, launcher] {
+      const int status = launcher(pt->count, &PoolThreads<P>::Enter, pt.get());
+      {
+        std::lock_guard<std::mutex> lock(pt->mu);
+        pt->returned = true;
+        pt->status = status;
+      }
+      pt->cv.notify_all();
+    });
+    std::unique_lock<std::mutex> lock(pt->mu);
+    const auto started = [&] { return pt->entered == threads_ || pt->returned; };
+    if (o_.deadline.count() == 0) {
+      pt->cv.wait(lock, started);
+    } else if (!pt->cv.wait_for(lock, o_.deadline, started)) {
+      return false;
+    }
+    // Workers the launcher did not start (it returned; non-zero: it could not start any) run on
+    // threads of ours, each claimed here so that a late call of the pool's is ignored.
+    for (unsigned i = 0; i < threads_; ++i) (*ours)[i] = !pt->claimed[i].exchange(true);
+    return true;
+  }
+
+  // The pool's launcher returns once every worker call returned (plugin_abi.h); every worker has
+  // finished by now. One that does not return is left behind rather than waited for.
+  void JoinLauncher() {
+    if (!launcher_thread_.joinable()) return;
+    std::unique_lock<std::mutex> lock(pool_launch_->mu);
+    if (pool_launch_->cv.wait_for(lock, kLauncherGrace, [&] { return pool_launch_->returned; })) {
+      lock.unlock();
+      launcher_thread_.join();
+    } else {
+      lock.unlock();
+      launcher_thread_.detach();
+    }
   }
 
   // Every worker has joined: the published counters are the final ones (LiveSample::exact).
@@ -972,6 +1082,8 @@ class RunController {
   PoolRun run_;
   std::shared_ptr<Context<P>> ctx_;
   std::vector<std::thread> pool_threads_;
+  std::thread launcher_thread_;  // calls the pool's bp_pool_run_threads, when it has one
+  std::shared_ptr<PoolThreads<P>> pool_launch_;
   std::vector<const LiveCounters*> crash_counters_;
   LiveReader live_;
   std::unique_ptr<P> pool_;
@@ -994,8 +1106,7 @@ PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions
   static_assert(BufferPool<P>);
   internal::RunController<P> controller(dist, o);
   controller.Sample(Phase::kCreate, 0);
-  controller.CreateAndStart(make_pool);
-  if (controller.Watch()) return controller.AbandonHung();
+  if (!controller.CreateAndStart(make_pool) || controller.Watch()) return controller.AbandonHung();
   controller.JoinAndGather();
   controller.FindLeaks();
   return controller.Finish();
