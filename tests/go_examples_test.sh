@@ -65,12 +65,7 @@ gotest)
   ;;
 contract)
   for name in $correct; do
-    # The Viki pool's items never grow: its contract is for the sizes its 64 KiB items hold (the
-    # power of two above 32K, plus one, is the largest size asked for).
-    limit=()
-    [ $name = viki ] && limit=(--max-size 32K)
-    expect_exit 0 "$logs/contract-$name.log" "$bpstress" contract --plugin "$dir/lib$name.so" \
-      "${limit[@]}"
+    expect_exit 0 "$logs/contract-$name.log" "$bpstress" contract --plugin "$dir/lib$name.so"
   done
   expect_exit 1 "$logs/contract-$buggy.log" "$bpstress" contract --plugin "$dir/lib$buggy.so"
   grep -Eq '^fail +concurrent' "$logs/contract-$buggy.log" ||

@@ -46,12 +46,11 @@ type shard[T any] struct {
 }
 
 type table[T any] struct {
-	getItem   func(n int) T
-	putItem   func(item T)
-	bytes     func(item T) []byte
-	retained  func() int
-	refuseNil bool // []byte pools: a nil slice from Get is a refusal
-	shards    [numShards]shard[T]
+	getItem  func(n int) T
+	putItem  func(item T)
+	bytes    func(item T) []byte // nil: a refusal
+	retained func() int
+	shards   [numShards]shard[T]
 }
 
 func newTable[T any](get func(int) T, put func(T), bytes func(T) []byte,
@@ -62,7 +61,7 @@ func newTable[T any](get func(int) T, put func(T), bytes func(T) []byte,
 func (t *table[T]) get(n int, shardIndex uint32) (uintptr, int, uintptr, bool) {
 	item := t.getItem(n)
 	b := t.bytes(item)
-	if t.refuseNil && b == nil {
+	if b == nil {
 		return 0, 0, 0, false
 	}
 	var data uintptr

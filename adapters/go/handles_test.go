@@ -23,9 +23,7 @@ func (p *recordingPool) Get(n int) []byte {
 func (p *recordingPool) Put(b []byte) { p.back = append(p.back, b) }
 
 func sliceTable(p *recordingPool) *table[[]byte] {
-	t := newTable[[]byte](p.Get, p.Put, func(b []byte) []byte { return b }, nil)
-	t.refuseNil = true
-	return t
+	return newTable[[]byte](p.Get, p.Put, func(b []byte) []byte { return b }, nil)
 }
 
 func sameSlice(a, b []byte) bool {
@@ -69,6 +67,31 @@ func TestNilIsARefusal(t *testing.T) {
 	tab := sliceTable(&recordingPool{})
 	if _, _, _, ok := tab.get(-1, 0); ok {
 		t.Fatal("a nil slice from Get was handed out")
+	}
+}
+
+// An item pool refuses by returning an item whose bytes are nil; nothing is held for it.
+func TestNilBytesOfAnItemIsARefusal(t *testing.T) {
+	type item struct{ b []byte }
+	tab := newTable[*item](func(n int) *item {
+		if n > 8 {
+			return nil
+		}
+		return &item{make([]byte, 8)}
+	}, func(*item) {}, func(it *item) []byte {
+		if it == nil {
+			return nil
+		}
+		return it.b
+	}, nil)
+	if _, _, _, ok := tab.get(9, 0); ok {
+		t.Fatal("a nil item was handed out")
+	}
+	if _, c, _, ok := tab.get(8, 0); !ok || c != 8 {
+		t.Fatalf("get(8): cap %d ok %v", c, ok)
+	}
+	if held := len(tab.shards[0].slots); held != 1 {
+		t.Fatalf("%d slots used, want 1 (the refusal takes none)", held)
 	}
 }
 

@@ -39,15 +39,14 @@ func Register[P Pool](name string, create func(options string) (P, error)) {
 		if err != nil {
 			return nil, err
 		}
-		b := newTable[[]byte](p.Get, p.Put, func(b []byte) []byte { return b }, retainedOf(p))
-		b.refuseNil = true
-		return b, nil
+		return newTable[[]byte](p.Get, p.Put, func(b []byte) []byte { return b }, retainedOf(p)), nil
 	})
 }
 
 // RegisterItems is Register for a pool whose items are not slices. bytes gives the memory of an
 // item (its capacity is what bpstress may use; its length does not matter); it is called once
-// per get.
+// per get. A nil slice from bytes is a refusal, as a nil slice from a Pool's Get: the item is not
+// put back (a pool that refuses returns a nil item, and bytes returns nil for it).
 func RegisterItems[T any, P ItemPool[T]](name string, create func(options string) (P, error),
 	bytes func(item T) []byte) {
 	register(name, implementsRetained[P](), func(options string) (backend, error) {
