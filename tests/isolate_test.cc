@@ -347,6 +347,26 @@ TEST(Isolate, GoFatalErrorIsACrash) {
   EXPECT_EQ(run.stderr_tail.rfind("fatal error: concurrent map writes", 0), 0u) << run.stderr_tail;
 }
 
+// A Go c-shared library ends a panic with SIGABRT rather than exit 2.
+TEST(Isolate, GoPanicInALibraryEndsWithSigabrt) {
+  const PoolRun run = RunIsolated(
+      "gopanic", "spec:gopanic", WithDeadline(std::chrono::seconds(60)), []() -> PoolRun {
+        std::fputs(
+            "panic: assignment to entry in nil map\n\ngoroutine 21 [running]:\n"
+            "main.gp_get(0x0?, 0x2264)\n\t/src/gopool/pool.go:69 +0x5e\n",
+            stderr);
+        std::fflush(stderr);
+        raise(SIGABRT);
+        _exit(70);
+      });
+  EXPECT_EQ(run.outcome, Outcome::kCrashed);
+  EXPECT_EQ(run.signal, SIGABRT);
+  EXPECT_EQ(run.stderr_tail.rfind("panic: assignment to entry in nil map", 0), 0u)
+      << run.stderr_tail;
+  ASSERT_FALSE(run.crash_frames.empty());
+  EXPECT_EQ(run.crash_frames[0], "main.gp_get(0x0?, 0x2264) (/src/gopool/pool.go:69)");
+}
+
 std::atomic<int> g_foreign_segv{0};
 extern "C" void ForeignSegv(int) { g_foreign_segv.fetch_add(1); }
 

@@ -98,9 +98,10 @@ void PrintCrashes(const Report& report, bool show_allocator, FILE* out) {
   for (const PoolRun& p : report.pools) {
     if (p.outcome != Outcome::kCrashed) continue;
     std::string what = p.signal != 0 ? SignalName(p.signal) : "exit without a result";
-    if (p.signal == 0 &&
-        (p.stderr_tail.rfind("panic: ", 0) == 0 || p.stderr_tail.rfind("fatal error: ", 0) == 0)) {
-      what = p.stderr_tail.substr(0, std::min<size_t>(p.stderr_tail.find('\n'), 160));  // Go
+    if (p.stderr_tail.rfind("panic: ", 0) == 0 || p.stderr_tail.rfind("fatal error: ", 0) == 0) {
+      // A Go runtime's end (tool/process/isolate.h): its message says more than its signal.
+      what = p.stderr_tail.substr(0, std::min<size_t>(p.stderr_tail.find('\n'), 160)) +
+             (p.signal != 0 ? ", " + what : "");
     }
     if (p.has_fault_address) {
       char hex[32];

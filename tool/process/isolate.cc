@@ -453,7 +453,8 @@ constexpr const char* kSanitizerMarkers[] = {
 bool IsGoRaceReport(std::string_view line) { return line == "WARNING: DATA RACE"; }
 // A line longer than this is kept cut (a pool printing binary garbage must not fill memory).
 constexpr size_t kMaxLine = 1000;
-// The exit status of a Go program that panicked or hit a fatal error (runtime.exit(2)).
+// The exit status of a Go program that panicked or hit a fatal error (runtime.exit(2)); a Go
+// library in a C program (c-shared, c-archive) raises SIGABRT instead.
 constexpr int kGoPanicStatus = 2;
 
 extern "C" void RecordStopSignal(int sig) { PendingSignal().store(sig); }
@@ -801,11 +802,21 @@ std::vector<std::string> Symbolize(const std::string& module, const std::vector<
 std::vector<std::string> ResolveFrames(const CrashRecord& c, const std::string& maps) {
   const uint32_t n = std::min<uint32_t>(c.frames, kMaxCrashFrames);
   uint32_t first = 0;
+  bool pc_found = false;
   for (uint32_t i = 0; i < n; ++i) {
     if (c.pc != 0 && c.frame[i] == c.pc) {
       first = i;
+      pc_found = true;
       break;
     }
+  }
+  // Addresses to look up: return addresses point after the call, so the call itself (minus 1),
+  // but not for the faulting pc. A handler reached through a runtime that forwarded the signal
+  // (Go's sigfwd) cannot unwind past the runtime's frames: the faulting pc then comes first.
+  std::vector<uint64_t> addrs;
+  if (c.pc != 0 && !pc_found) addrs.push_back(c.pc);
+  for (uint32_t i = first; i < n; ++i) {
+    addrs.push_back(c.frame[i] - (pc_found && i == first ? 0 : 1));
   }
   const std::vector<Region> regions = ParseMaps(maps);
   struct Where {
@@ -814,9 +825,7 @@ std::vector<std::string> ResolveFrames(const CrashRecord& c, const std::string& 
   };
   std::vector<Where> where;
   std::map<std::string, std::vector<size_t>> by_module;
-  for (uint32_t i = first; i < n; ++i) {
-    // Return addresses point after the call: look up the call itself (not for the faulting pc).
-    const uint64_t a = c.frame[i] - (i > first || c.pc != c.frame[i] ? 1 : 0);
+  for (const uint64_t a : addrs) {
     const Region* hit = nullptr;
     for (const Region& r : regions) {
       if (a >= r.start && a < r.end) {
@@ -983,11 +992,16 @@ PoolRun Conclude(const std::string& name, const std::string& spec, Supervision& 
     decoded.stderr_tail = tail.Text();
     return decoded;
   }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == kGoPanicStatus && tail.panicked()) {
+  if (tail.panicked() &&
+      ((WIFEXITED(status) && WEXITSTATUS(status) == kGoPanicStatus) || WIFSIGNALED(status))) {
     // A Go panic (or fatal error) is a crash like a signal: its message and the panicking
-    // goroutine's frames, the figures up to it.
-    PoolRun run = partial(Outcome::kCrashed, 0, tail.PanicText());
-    if (run.crash_frames.empty()) run.crash_frames = tail.PanicFrames();
+    // goroutine's frames (more telling than the runtime's own frames that raised the signal), the
+    // figures up to it.
+    PoolRun run =
+        partial(Outcome::kCrashed, WIFSIGNALED(status) ? WTERMSIG(status) : 0, tail.PanicText());
+    if (std::vector<std::string> frames = tail.PanicFrames(); !frames.empty()) {
+      run.crash_frames = std::move(frames);
+    }
     return run;
   }
   if (WIFSIGNALED(status)) return partial(Outcome::kCrashed, WTERMSIG(status), tail.Text());

@@ -11,9 +11,10 @@
 //   a sanitizer report on stderr ("ERROR: AddressSanitizer", "WARNING: ThreadSanitizer",
 //     "runtime error:", "ERROR: LeakSanitizer", ...)  -> kSanitizer; the child's counters are kept
 //     when its result arrived complete (ThreadSanitizer reports races and carries on), else zero
-//   exit status 2 after a line "panic: ..." or "fatal error: ..." on stderr (a Go runtime's end)
-//                                                  -> kCrashed, signal 0, stderr_tail the panic's
-//     first lines, crash_frames the panicking goroutine's frames
+//   a line "panic: ..." or "fatal error: ..." on stderr, then exit status 2 or a signal (a Go
+//     runtime's end: a Go program exits 2, a Go c-shared library raises SIGABRT)
+//                                                  -> kCrashed, signal as it ended (0 for exit 2),
+//     stderr_tail the panic's first lines, crash_frames the panicking goroutine's frames
 //   killed by a signal                             -> kCrashed, run.signal set
 //   exited without a complete result               -> kCrashed, signal 0
 //   still running at options.deadline + kGrace     -> SIGKILL, kHung
