@@ -82,7 +82,8 @@ run)
     expect_exit 0 "$logs/run-$name.log" "$bpstress" --plugin "$dir/lib$name.so" --threads 8 \
       --duration 2s --report "$report"
     [ "$(pool_field "$report" 'p["outcome"]')" = ok ] || fail "$name: outcome is not ok"
-    ! grep -q 'Go pointer' "$logs/run-$name.log" || fail "$name: cgocheck=2 complained (log: $logs/run-$name.log)"
+    ! grep -q 'Go pointer' "$logs/run-$name.log" ||
+      fail "$name: cgocheck=2 complained (log: $logs/run-$name.log)"
   done
   report=$dir/run-$buggy.json
   expect_exit 1 "$logs/run-$buggy.log" "$bpstress" --plugin "$dir/lib$buggy.so" --threads 8 \
