@@ -268,7 +268,8 @@ std::optional<int> ResolveTarget(const HuntCommand& h, ReproducePool* target,
     return std::nullopt;
   }
   std::string error;
-  if (!LoadPluginSpec(h.plugins[0], &error)) {
+  // Probed in a child; its trials run it isolated, where a crash in create is a finding.
+  if (!LoadPluginSpec(h.plugins[0], &error, /*isolated=*/true)) {
     std::fprintf(stderr, "bpstress: hunt: --plugin %s: %s\n", h.plugins[0].c_str(), error.c_str());
     return kExitBadInput;
   }

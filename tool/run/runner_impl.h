@@ -738,13 +738,10 @@ struct PoolThreads {
   std::mutex mu;
   std::condition_variable cv;
   unsigned entered = 0;   // guarded by mu
-  bool returned = false;  // the pool's launcher returned; guarded by mu
-  int status = 0;         // what it returned; guarded by mu
+  bool returned = false;  // the pool's launcher returned (whatever it returned); guarded by mu
 };
 
 }  // namespace bp::internal
-
-namespace bp::internal {}  // namespace bp::internal
 
 namespace bp::internal {
 
@@ -968,11 +965,11 @@ class RunController {
     pt->cpus = cpus;
     pool_launch_ = pt;
     launcher_thread_ = std::thread([pt, launcher] {
-      const int status = launcher(pt->count, &PoolThreads<P>::Enter, pt.get());
+      // Non-zero or not, what counts is which workers it started (claimed).
+      (void)launcher(pt->count, &PoolThreads<P>::Enter, pt.get());
       {
         std::lock_guard<std::mutex> lock(pt->mu);
         pt->returned = true;
-        pt->status = status;
       }
       pt->cv.notify_all();
     });
