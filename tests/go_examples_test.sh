@@ -4,7 +4,8 @@
 #   tests/go_examples_test.sh STEP BPSTRESS DIR
 #
 #   build     examples/go/build.sh DIR --race: libNAME.so and libNAME-race.so for each example
-#   gotest    go vet and go test of the adapter and the examples (the GWS and Viki pools' own tests)
+#   gotest    go vet and go test of the adapter and the examples (the GWS and Viki pools' own
+#             tests); the README's example main built and through bpstress contract
 #   contract  bpstress contract: the correct pools pass, the buggy one fails its concurrent check
 #             (given 3 s to race)
 #   run       the default run at 8 threads under GODEBUG=cgocheck=2: the correct pools pass
@@ -63,6 +64,20 @@ gotest)
   (cd "$dir" && go vet $pkgs bpstress/examples/buggy bpstress/examples/bpool) || fail "go vet"
   (cd "$dir" && go test -count=1 $pkgs) || fail "go test"
   (cd "$dir" && go test -race -count=1 bpstress/bpplugin) || fail "go test -race"
+  # The README's example main, as printed, beside the pool it names: builds and passes the contract.
+  readme=$dir/readme/mypool
+  mkdir -p "$readme"
+  cp "$root/adapters/go/testdata/mypool/pool.go" "$readme/"
+  python3 - "$root/README.md" "$readme/main.go" << 'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+section = text[text.index("## Stress a Go pool"):]
+open(sys.argv[2], "w").write(re.search(r"```go\n(.*?)```", section, re.S).group(1))
+PY
+  (cd "$dir/readme" && go build -buildmode=c-shared -o "$dir/readme/libmypool.so" ./mypool) ||
+    fail "the README's example does not build"
+  expect_exit 0 "$logs/contract-readme.log" "$bpstress" contract \
+    --plugin "$dir/readme/libmypool.so:size=32K"
   ;;
 contract)
   for name in $correct; do
