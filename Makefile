@@ -142,6 +142,10 @@ test-ci-example: sanitizer-bins
 	tests/ci_example_test.sh; \
 	echo "== test-ci-example: passed in $$(( SECONDS - start ))s"
 
+.PHONY: go-examples  # the Go examples (examples/go) as plugins: build/go/lib<name>.so and -race.so
+go-examples:
+	examples/go/build.sh build/go --race
+
 # --- install: PREFIX=/usr/local; the sanitizer builds are installed as bpstress-asan/-tsan ---
 PREFIX ?= /usr/local
 SUDO_PREFIX = $(shell mkdir -p $(PREFIX) 2>/dev/null; [ -w $(PREFIX) ] || echo $(SUDO))

@@ -147,6 +147,29 @@ TEST(Isolate, SanitizerLineIsKeptWhenItScrolledOutOfTheTail) {
   EXPECT_EQ(run.stderr_tail.find("#5 frame"), std::string::npos) << run.stderr_tail;
 }
 
+// A plugin built with `go build -race`: Go's race detector reports on stderr and the run goes on
+// (GORACE halt_on_error=0). The pool is a sanitizer finding with its complete figures, and the
+// first report's opening lines are kept even when later reports pushed them out of the tail.
+TEST(Isolate, GoRaceReportIsASanitizerFindingWithItsFirstLines) {
+  const PoolRun run =
+      RunIsolated("gorace", "spec:gorace", WithDeadline(std::chrono::seconds(60)), [] {
+        for (int report = 0; report < 3; ++report) {
+          std::fprintf(stderr, "==================\nWARNING: DATA RACE\n");
+          std::fprintf(stderr, "Read at 0x00c0000b4018 by goroutine %d:\n", 7 + report);
+          std::fprintf(stderr, "  main.(*StackPool).Get%d()\n", report);
+          for (int i = 0; i < 30; ++i) std::fprintf(stderr, "  frame%d_%d()\n", report, i);
+        }
+        PoolRun r;
+        r.total.ops = 4242;
+        return r;
+      });
+  EXPECT_EQ(run.outcome, Outcome::kSanitizer);
+  EXPECT_EQ(run.total.ops, 4242u) << "a complete result is kept";
+  EXPECT_NE(run.stderr_tail.find("main.(*StackPool).Get0()"), std::string::npos) << run.stderr_tail;
+  EXPECT_NE(run.stderr_tail.find("frame2_29()"), std::string::npos) << run.stderr_tail;
+  EXPECT_EQ(run.stderr_tail.find("frame0_29()"), std::string::npos) << run.stderr_tail;
+}
+
 TEST(Isolate, ExitWithoutResultIsACrashAndTheTailHoldsTheLastLines) {
   const PoolRun run = RunIsolated("exit", "spec:exit", WithDeadline(std::chrono::seconds(60)), [] {
     for (int i = 0; i < 50; ++i) std::fprintf(stderr, "line %d\n", i);

@@ -419,6 +419,8 @@ constexpr const char* kSanitizerMarkers[] = {
     "ERROR: ThreadSanitizer",  "runtime error:",           "ERROR: UndefinedBehaviorSanitizer",
     "ERROR: MemorySanitizer",  "WARNING: MemorySanitizer",
 };
+// Go's race detector (a plugin built with `go build -race`) opens each report with this line.
+bool IsGoRaceReport(std::string_view line) { return line == "WARNING: DATA RACE"; }
 // A line longer than this is kept cut (a pool printing binary garbage must not fill memory).
 constexpr size_t kMaxLine = 1000;
 // The exit status of a Go program that panicked or hit a fatal error (runtime.exit(2)); a Go
@@ -543,9 +545,16 @@ class StderrTail {
     }
     return frames;
   }
+  // The first lines of the first Go race report (the two accesses and their first frames), when
+  // they are no longer in the tail: all its reports open with the same line, and the last one's
+  // end (where its goroutines were created) says the least.
   std::string Text() const {
     std::string out;
-    bool marker_kept = marker_line_.empty();
+    if (!race_head_.empty() && lines_after_race_ >= lines_.size()) {
+      for (const std::string& line : race_head_) out += line + "\n";
+      out += "...\n";
+    }
+    bool marker_kept = marker_line_.empty() || !out.empty();
     for (const std::string& line : lines_) marker_kept |= line == marker_line_;
     if (!marker_kept) out = marker_line_ + "\n...\n";
     for (const std::string& line : lines_) out += line + "\n";
@@ -561,12 +570,17 @@ class StderrTail {
     } else if (!panic_.empty() && panic_.size() < kPanicKeptLines) {
       panic_.push_back(partial_);
     } else if (marker_line_.empty()) {
+      if (IsGoRaceReport(partial_)) marker_line_ = partial_;
       for (const char* marker : kSanitizerMarkers) {
         if (partial_.find(marker) != std::string::npos) {
           marker_line_ = partial_;
           break;
         }
       }
+    }
+    if (IsGoRaceReport(marker_line_)) {
+      if (!race_head_.empty()) ++lines_after_race_;
+      if (race_head_.size() < kRaceHeadLines) race_head_.push_back(partial_);
     }
     lines_.push_back(std::move(partial_));
     partial_.clear();
@@ -578,10 +592,14 @@ class StderrTail {
   static constexpr size_t kPanicKeptLines = 40;
   static constexpr size_t kPanicShownLines = 12;
 
+  static constexpr size_t kRaceHeadLines = 24;
+
   std::string partial_;
   std::deque<std::string> lines_;
   std::string marker_line_;
   std::vector<std::string> panic_;
+  std::vector<std::string> race_head_;
+  size_t lines_after_race_ = 0;
 };
 
 // Reads what is available without blocking; false once the pipe is closed (or broken).
