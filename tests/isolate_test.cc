@@ -12,6 +12,7 @@
 #include <thread>
 #include <variant>
 
+#include "tests/support/cli.h"
 #include "tests/support/subprocess.h"
 #include "tool/run/leak_cycles.h"
 #include "tool/run/plugin_run.h"
@@ -28,11 +29,8 @@
 namespace bp {
 namespace {
 
-std::string PluginPath(const std::string& name) {
-  return std::string(BP_BINARY_DIR) + "/lib" + name + ".so";
-}
-
-Distribution Dist(const char* spec) { return std::get<Distribution>(Distribution::Parse(spec)); }
+using bp::testing::Dist;
+using bp::testing::PluginPath;
 
 RunOptions WithDeadline(std::chrono::nanoseconds deadline) {
   RunOptions o;
