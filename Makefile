@@ -1,64 +1,43 @@
 # bpstress — build, run and test. Every target that builds first installs missing Debian
-# packages (make deps), so `make run` and `make test` each work alone on a fresh machine.
+# packages (make deps: scripts/install-deps.sh), so `make run` and `make test` each work alone on
+# a fresh machine.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 JOBS ?= $(shell nproc)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# Everything the builds need, all from Debian: compilers, sanitizer and libFuzzer runtimes,
-# llvm-symbolizer for readable sanitizer stacks, the allocators of --allocator, the four
-# libraries, clang-format for CI.
-DEPS := cmake make g++ clang-14 libclang-rt-14-dev llvm-14 clang-format-14 \
-        libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 \
-        libcli11-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev python3 \
-        help2man pkg-config dpkg-dev
-# The test jobs also render the HTML report in a real browser, read the man page (man-db) and
-# parse the workflow files (python3-yaml).
-TEST_DEPS := chromium man-db python3-yaml
 BIN := build/release/bpstress
 REPORT ?= bpstress-report.json
 # The main job: the GWS article's workload from 64 threads against every built-in pool.
 RUN_ARGS ?= --threads 64 --dist random65k
 include sanitizers/options.mk
 FUZZ_SMOKE_SECONDS ?= 10
+# The builds (CMakePresets.json) and what each builds: the fuzz tree only its fuzz targets.
+FLAVOURS := release debug asan tsan fuzz
+BUILD_TARGETS_fuzz := --target fuzzers
+# The jobs of `make test`, in order; each prints one "== JOB: passed in Ns" line.
+TEST_JOBS := test-release test-asan test-tsan test-go test-ci-example fuzz-smoke format-check
 
-.PHONY: all deps bin build release debug asan tsan fuzz run test test-release test-asan test-tsan \
-        fuzz-smoke fuzz-run selftest test-deps bench format format-check clean \
-        install uninstall deb sanitizer-bins test-ci-example
+.PHONY: all deps test-deps bin build $(FLAVOURS) run selftest test test-release test-asan test-tsan \
+        test-go test-ci-example fuzz-smoke fuzz-run bench format format-check clean install \
+        uninstall deb sanitizer-bins
 
 all: build
 
-define install_missing
-	@missing=""; for p in $(1); do \
-	  dpkg-query -W -f='$${Status}\n' "$$p" 2>/dev/null | grep -q "install ok installed" \
-	    || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "make deps: installing$$missing"; \
-	  $(SUDO) apt-get update -qq; \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
-	else echo "make deps: all packages present"; fi
-endef
-
 deps:
-	$(call install_missing,$(DEPS))
+	@scripts/install-deps.sh build
+test-deps:
+	@scripts/install-deps.sh build test
 
-test-deps: deps
-	$(call install_missing,$(TEST_DEPS))
-
-# One configure+build per preset; cmake re-runs itself when CMakeLists.txt changes.
+# One configure per preset, with Ninja when it is installed; cmake re-runs itself when
+# CMakeLists.txt changes.
 build/%/CMakeCache.txt: | deps
-	cmake --preset $* > /dev/null
+	cmake --preset $* $$(command -v ninja > /dev/null && echo -G Ninja) > /dev/null
 
-build release: deps build/release/CMakeCache.txt
-	cmake --build --preset release -j $(JOBS)
-debug: deps build/debug/CMakeCache.txt
-	cmake --build --preset debug -j $(JOBS)
-asan: deps build/asan/CMakeCache.txt
-	cmake --build --preset asan -j $(JOBS)
-tsan: deps build/tsan/CMakeCache.txt
-	cmake --build --preset tsan -j $(JOBS)
-fuzz: deps build/fuzz/CMakeCache.txt
-	cmake --build --preset fuzz -j $(JOBS)
+# Each build says how long it took, and how much CPU (a busy machine stretches only the first).
+build: release
+$(FLAVOURS): %: deps build/%/CMakeCache.txt
+	@TIMEFORMAT='== build $*: %0Rs (cpu %0Us user, %0Ss sys)'; \
+	time cmake --build --preset $* -j $(JOBS) $(BUILD_TARGETS_$*)
 
 # Just the tool (and its example plugins), not the test and benchmark binaries.
 bin: deps build/release/CMakeCache.txt
@@ -66,32 +45,30 @@ bin: deps build/release/CMakeCache.txt
 
 run: bin
 	$(BIN) $(RUN_ARGS) --report $(REPORT)
-	@if $(BIN) verify --help > /dev/null 2>&1; then \
-	  echo "make run: verifying $(REPORT)"; $(BIN) verify $(REPORT); fi
+	$(BIN) verify $(REPORT)
 
 selftest: bin
 	$(BIN) selftest
 
-# Each test job prints one summary line; `make test` runs them all (the README's test command).
-test-release: build
-	@start=$$SECONDS; \
-	(cd build/release && ctest --output-on-failure -j $(JOBS)); \
-	build/release/bpstress selftest; \
-	echo "== test-release: passed in $$(( SECONDS - start ))s"
-
+# One test job per build: its ctest (but the Go examples, test-go's), selftest, and in the
+# sanitizer builds the stress matrix.
+test-release: release
 test-asan: asan
-	@start=$$SECONDS; \
-	(cd build/asan && ctest --output-on-failure -j $(JOBS)); \
-	build/asan/bpstress selftest; \
-	sanitizers/stress-matrix.sh build/asan 1; \
-	echo "== test-asan: passed in $$(( SECONDS - start ))s"
-
 test-tsan: tsan
+test-release test-asan test-tsan:
+	@start=$$SECONDS; b=build/$(@:test-%=%); \
+	(cd $$b && ctest --output-on-failure -j $(JOBS) -LE go); \
+	$$b/bpstress selftest; \
+	$(if $(filter test-asan test-tsan,$@),sanitizers/stress-matrix.sh $$b 1;) \
+	echo "== $@: passed in $$(( SECONDS - start ))s"
+
+# The Go examples: the tests labelled go in the release tree (cmake/go.cmake), when it has any.
+test-go: release
 	@start=$$SECONDS; \
-	(cd build/tsan && ctest --output-on-failure -j $(JOBS)); \
-	build/tsan/bpstress selftest; \
-	sanitizers/stress-matrix.sh build/tsan 1; \
-	echo "== test-tsan: passed in $$(( SECONDS - start ))s"
+	if (cd build/release && ctest -N -L go | grep -q '^Total Tests: [1-9]'); then \
+	  (cd build/release && ctest --output-on-failure -L go); \
+	  echo "== test-go: passed in $$(( SECONDS - start ))s"; \
+	else echo "== test-go: no Go tests in this tree"; fi
 
 # Every fuzz target for a short bounded time on a copy of its corpus, with its options
 # (fuzz/options/NAME.options: libFuzzer flags such as max_len, ASan settings).
@@ -111,34 +88,30 @@ fuzz-smoke: fuzz
 	done; \
 	echo "== fuzz-smoke: passed in $$(( SECONDS - start ))s"
 
-# A campaign: make fuzz-run TARGET=json_writer SECONDS=600 JOBS=2
+# A campaign: make fuzz-run TARGET=json_writer FUZZ_SECONDS=600 JOBS=2
 TARGET ?= json_writer
-SECONDS ?= 600
+FUZZ_SECONDS ?= 600
 fuzz-run: fuzz
 	@mkdir -p build/fuzz/campaign/$(TARGET) fuzz/crashes/$(TARGET)
 	asan=$$(fuzz/options.sh $(TARGET) asan); ASAN_OPTIONS="$$asan$${ASAN_OPTIONS:+:$$ASAN_OPTIONS}" \
-	build/fuzz/$(TARGET)_fuzzer -fork=$(JOBS) -max_total_time=$(SECONDS) -timeout=10 \
+	build/fuzz/$(TARGET)_fuzzer -fork=$(JOBS) -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
 	    $$( [ -f fuzz/dict/$(TARGET).dict ] && echo -dict=fuzz/dict/$(TARGET).dict ) \
 	    $$(fuzz/options.sh $(TARGET) libfuzzer) \
 	    -artifact_prefix=fuzz/crashes/$(TARGET)/ build/fuzz/campaign/$(TARGET) fuzz/corpus/$(TARGET)
 	build/fuzz/$(TARGET)_fuzzer -merge=1 fuzz/corpus/$(TARGET) build/fuzz/campaign/$(TARGET)
 
+# The README's test command (and .ci/run): every job, one after the other.
 test: test-deps
 	@start=$$SECONDS; \
-	$(MAKE) --no-print-directory test-release; \
-	$(MAKE) --no-print-directory test-asan; \
-	$(MAKE) --no-print-directory test-tsan; \
-	$(MAKE) --no-print-directory test-ci-example; \
-	$(MAKE) --no-print-directory fuzz-smoke; \
-	$(MAKE) --no-print-directory format-check; \
+	for job in $(TEST_JOBS); do $(MAKE) --no-print-directory $$job; done; \
 	echo "== make test: all jobs passed in $$(( SECONDS - start ))s"
 
 # Where the three builds exist: the install test again (now with bpstress-asan and -tsan), and
 # the users' CI script (examples/ci) green on a correct plugin and red on a buggy one.
 test-ci-example: sanitizer-bins
 	@start=$$SECONDS; \
-	cmake --build --preset release -j $(JOBS) --target install_test mutex_pool buggy_pool; \
-	build/release/install_test; \
+	cmake --build --preset release -j $(JOBS) --target bp_tests mutex_pool buggy_pool; \
+	build/release/bp_tests --gtest_filter='InstallTest.*'; \
 	tests/ci_example_test.sh; \
 	echo "== test-ci-example: passed in $$(( SECONDS - start ))s"
 

@@ -9,12 +9,14 @@
 #include <string_view>
 
 #include "build_info.h"
+#include "tests/support/cli.h"
 #include "tests/support/subprocess.h"
 #include "tool/util/exit_codes.h"
 
 namespace bp {
 namespace {
 
+using bp::testing::Bpstress;
 using bp::testing::ProcessResult;
 using bp::testing::ReadFile;
 using bp::testing::TempPath;
@@ -70,11 +72,6 @@ TEST(Allocators, ThisProcessRunsOnItsOwnAllocator) {
   EXPECT_EQ(ActiveAllocator(), expected);
   // The C library is mapped; a file that is not a library is not.
   EXPECT_FALSE(LibraryIsMapped("/no/such/file"));
-}
-
-ProcessResult Bpstress(const std::vector<std::string>& args,
-                       const std::vector<std::string>& env = {}) {
-  return bp::testing::Run(BPSTRESS_EXE, args, env);
 }
 
 std::vector<std::string> ShortRun(const std::string& report) {

@@ -1,4 +1,6 @@
 // The bpstress command line, run as a user would: exit codes, error lines, reports, signals.
+#include "tests/support/cli.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,16 +12,12 @@
 namespace bp {
 namespace {
 
+using bp::testing::Bpstress;
+using bp::testing::Lines;
 using bp::testing::ProcessResult;
 using bp::testing::ReadFile;
 using bp::testing::TempPath;
 using nlohmann::json;
-
-ProcessResult Bpstress(const std::vector<std::string>& args) {
-  return bp::testing::Run(BPSTRESS_EXE, args);
-}
-
-size_t Lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n'); }
 
 // Every bad value: exit 2 and exactly one line on stderr that names the option.
 struct BadArgs {

@@ -9,16 +9,14 @@
 
 #include "build_info.h"
 #include "pool/registry.h"
+#include "tests/support/cli.h"
 #include "tests/support/subprocess.h"
 
 namespace bp {
 namespace {
 
+using bp::testing::PluginPath;
 using bp::testing::ProcessResult;
-
-std::string PluginPath(const std::string& name) {
-  return std::string(BP_BINARY_DIR) + "/lib" + name + ".so";
-}
 
 // Short: the checks' sequences are fixed, only the single-thread cycles are cut (unless the case
 // gives its own --cycles); the concurrent check keeps its default 500 ms.

@@ -13,17 +13,14 @@
 #include "build_info.h"
 #include "pool/faulty/round32_pool.h"
 #include "pool/registry.h"
+#include "tests/support/cli.h"
 #include "tool/run/run_spec.h"
 #include "tool/run/runner_impl.h"
 
 namespace bp {
 namespace {
 
-Distribution Dist(std::string_view spec) {
-  auto d = Distribution::Parse(spec);
-  if (auto* e = std::get_if<DistError>(&d)) ADD_FAILURE() << e->message;
-  return std::get<Distribution>(std::move(d));
-}
+using bp::testing::Dist;
 
 RunOptions Short(unsigned threads, uint64_t ops, Touch touch) {
   RunOptions o;

@@ -5,20 +5,18 @@
 #include <nlohmann/json.hpp>
 
 #include "build_info.h"
+#include "tests/support/cli.h"
 #include "tests/support/subprocess.h"
 
 namespace bp {
 namespace {
 
+using bp::testing::Bpstress;
+using bp::testing::Lines;
 using bp::testing::ProcessResult;
 using bp::testing::ReadFile;
 using bp::testing::TempPath;
 using nlohmann::json;
-
-ProcessResult Bpstress(const std::vector<std::string>& args,
-                       const std::vector<std::string>& env = {}) {
-  return bp::testing::Run(BPSTRESS_EXE, args, env);
-}
 
 // Pools that hand one buffer to two holders race on its bytes by construction: under TSan the
 // runner's own detector is what is on trial, so TSan's report is silenced for those runs.
@@ -26,8 +24,6 @@ std::vector<std::string> FaultyPoolEnv() {
   if (!build::kThreadSanitizer) return {};
   return {"TSAN_OPTIONS=report_bugs=0:halt_on_error=0"};
 }
-
-size_t Lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n'); }
 
 struct BadArgs {
   std::vector<std::string> args;

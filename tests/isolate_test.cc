@@ -15,6 +15,7 @@
 
 #include "build_info.h"
 #include "tests/support/pool_run_sample.h"
+#include "tests/support/cli.h"
 #include "tests/support/subprocess.h"
 #include "tool/run/leak_cycles.h"
 #include "tool/run/plugin_run.h"
@@ -31,11 +32,8 @@
 namespace bp {
 namespace {
 
-std::string PluginPath(const std::string& name) {
-  return std::string(BP_BINARY_DIR) + "/lib" + name + ".so";
-}
-
-Distribution Dist(const char* spec) { return std::get<Distribution>(Distribution::Parse(spec)); }
+using bp::testing::Dist;
+using bp::testing::PluginPath;
 
 RunOptions WithDeadline(std::chrono::nanoseconds deadline) {
   RunOptions o;

@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "tests/support/cli.h"
 #include "tool/process/isolate.h"
 #include "tool/report/report.h"
 #include "tool/run/plugin_run.h"
@@ -23,11 +24,8 @@
 namespace bp {
 namespace {
 
-std::string PluginPath(const std::string& name) {
-  return std::string(BP_BINARY_DIR) + "/lib" + name + ".so";
-}
-
-Distribution Dist(const char* spec) { return std::get<Distribution>(Distribution::Parse(spec)); }
+using bp::testing::Dist;
+using bp::testing::PluginPath;
 
 RunOptions Short(unsigned threads, uint64_t ops) {
   RunOptions o;

@@ -12,20 +12,17 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/cli.h"
 #include "tests/support/subprocess.h"
 #include "tool/util/sysinfo.h"
 
 namespace bp {
 namespace {
 
+using bp::testing::Bpstress;
+using bp::testing::Lines;
 using bp::testing::ProcessResult;
 using nlohmann::json;
-
-ProcessResult Bpstress(const std::vector<std::string>& args) {
-  return bp::testing::Run(BPSTRESS_EXE, args);
-}
-
-size_t Lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n'); }
 
 json Load(const std::string& path) {
   const json j = json::parse(testing::ReadFile(path));

@@ -9,12 +9,13 @@
 
 #include "build_info.h"
 #include "pool/registry.h"
+#include "tests/support/cli.h"
 #include "tool/run/run_spec.h"
 
 namespace bp {
 namespace {
 
-Distribution Dist(const char* spec) { return std::get<Distribution>(Distribution::Parse(spec)); }
+using bp::testing::Dist;
 
 PoolRun RunNamed(const char* pool, RunOptions o, const char* dist = "random65k") {
   std::string error;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "build_info.h"
+#include "tests/support/cli.h"
 #include "tests/support/subprocess.h"
 #include "tool/cli/hunt.h"
 #include "tool/cli/reproduce.h"
@@ -20,11 +21,8 @@
 namespace bp {
 namespace {
 
+using bp::testing::Bpstress;
 using nlohmann::json;
-
-testing::ProcessResult Bpstress(const std::vector<std::string>& args) {
-  return testing::Run(BPSTRESS_EXE, args);
-}
 
 // Runs a printed line through the shell, with bpstress replaced by the binary under test.
 testing::ProcessResult Shell(const std::string& line, const std::string& extra) {
