@@ -17,6 +17,7 @@
 #include "tool/cli/hunt.h"
 #include "tool/cli/report_commands.h"
 #include "tool/cli/run_command.h"
+#include "tool/cli/sched_command.h"
 #include "tool/cli/selftest.h"
 #include "tool/run/dist.h"
 #include "tool/util/units.h"
@@ -598,6 +599,7 @@ int Main(int argc, char** argv) {
   app.footer([run] { return TopLevelFooter(run); });
   HuntCommandLine hunt_line;
   CLI::App* hunt = AddHuntCommand(app, hunt_line);
+  const auto run_sched_command = AddSchedCommands(app);
 
   const std::vector<std::string> args = WithDefaultSubcommand(app, argc, argv);
   run_line.cmd.argv = args;
@@ -605,6 +607,7 @@ int Main(int argc, char** argv) {
 
   if (list->parsed()) return list_format == "json" ? ListJson() : ListCommand();
   if (std::optional<int> code = run_report_command()) return *code;
+  if (std::optional<int> code = run_sched_command()) return *code;
   if (selftest->parsed()) return RunSelftest(selftest_options);
   if (contract->parsed()) return ExecuteContract(contract_cmd);
   if (hunt->parsed()) return ExecuteHuntCommandLine(*hunt, hunt_line);

@@ -1,0 +1,455 @@
+#include "tool/sched/campaign.h"
+
+#include <dlfcn.h>
+#include <elf.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <new>
+
+#include "pool/plugin.h"
+#include "tool/sched/harness.h"
+#include "tool/sched/rng.h"
+#include "tool/util/shell.h"
+
+namespace bp::sched {
+namespace {
+
+// What a child leaves for its parent (MAP_SHARED, before fork).
+struct Shared {
+  Record record;
+  uint64_t plugin_base = 0;
+  uint64_t schedules = 0;  // finished or failed
+  uint64_t schedule_seed = 0;
+  uint64_t expected_steps = 0;
+  double cpu_seconds = 0;
+  uint32_t status = 0;  // kClean, kFound, kError
+  uint64_t finding_step = 0;
+  int32_t finding_thread = -1;
+  char kind[32] = "";
+  char message[1024] = "";
+};
+constexpr uint32_t kClean = 0, kFound = 1, kError = 2;
+
+class SharedMap {
+ public:
+  SharedMap() {
+    void* p =
+        mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    shared_ = p == MAP_FAILED ? nullptr : new (p) Shared;
+  }
+  ~SharedMap() {
+    if (shared_ != nullptr) munmap(shared_, sizeof(Shared));
+  }
+  Shared* get() { return shared_; }
+
+ private:
+  Shared* shared_;
+};
+
+double CpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+void Copy(char* dst, size_t cap, const std::string& s) { std::snprintf(dst, cap, "%s", s.c_str()); }
+
+void Report(Shared* sh, const Finding& f) {
+  sh->status = f.kind == "create_failed" ? kError : kFound;
+  Copy(sh->kind, sizeof sh->kind, f.kind);
+  Copy(sh->message, sizeof sh->message, f.message);
+  sh->finding_step = f.step != 0 ? f.step : sh->record.steps;
+  sh->finding_thread = f.thread;
+}
+
+// In the child: loads the plugin, or reports why not.
+const bp_pool_api* LoadInChild(Shared* sh, const std::string& path) {
+  std::string error;
+  static std::shared_ptr<PluginLibrary> library;  // kept until the child exits
+  library = PluginLibrary::Load(path, &error);
+  if (library == nullptr) {
+    sh->status = kError;
+    Copy(sh->message, sizeof sh->message, error);
+    return nullptr;
+  }
+  Dl_info info;
+  if (dladdr(&library->api(), &info) != 0) {
+    sh->plugin_base = reinterpret_cast<uint64_t>(info.dli_fbase);
+  }
+  return &library->api();
+}
+
+// Runs body() in a forked child; returns its wait status, or -1 when it outlived `timeout`
+// (it is then killed).
+template <typename Body>
+int RunChild(double timeout, Body body) {
+  std::fflush(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    const int code = body();
+    std::fflush(nullptr);
+    _exit(code);
+  }
+  int status = 0;
+  timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (;;) {
+    const pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) return status;
+    timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (static_cast<double>(now.tv_sec - start.tv_sec) > timeout) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      return -1;
+    }
+    const timespec tick = {0, 2 * 1000 * 1000};
+    nanosleep(&tick, nullptr);
+  }
+}
+
+// A child that ended without writing a finding: a crash, or the parent's timeout.
+void NoteAbnormalEnd(Shared* sh, int status) {
+  if (sh->status != kClean) return;
+  if (status == -1) {
+    sh->status = kFound;
+    Copy(sh->kind, sizeof sh->kind, "hang");
+    Copy(sh->message, sizeof sh->message, "the child outlived its time and was killed");
+  } else if (WIFSIGNALED(status)) {
+    sh->status = kFound;
+    Copy(sh->kind, sizeof sh->kind, "crashed");
+    std::snprintf(sh->message, sizeof sh->message, "signal %d (%s)", WTERMSIG(status),
+                  strsignal(WTERMSIG(status)));
+  } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+    sh->status = kFound;
+    Copy(sh->kind, sizeof sh->kind, "crashed");
+    std::snprintf(sh->message, sizeof sh->message, "the process exited with status %d",
+                  WEXITSTATUS(status));
+  } else {
+    return;
+  }
+  sh->finding_step = sh->record.steps;
+}
+
+Finding FindingOf(const Shared* sh) {
+  return {sh->kind, sh->message, sh->finding_step, sh->finding_thread};
+}
+
+std::vector<Event> EventsOf(const Record& r) {
+  std::vector<Event> out;
+  const uint64_t n = std::min<uint64_t>(r.ring_pos, Record::kRing);
+  for (uint64_t i = r.ring_pos - n; i < r.ring_pos; ++i) out.push_back(r.ring[i % Record::kRing]);
+  return out;
+}
+
+uint64_t Mix(uint64_t seed, uint64_t index) {
+  SplitMix rng(seed ^ (index * 0x9e3779b97f4a7c15ULL));
+  return rng.Next();
+}
+
+// A size in the smaller-is-better order of shrinking.
+uint64_t Weight(const ScheduleFile& f) {
+  return f.workload.OpCount() + static_cast<uint64_t>(f.workload.threads) + f.workload.prefill;
+}
+
+}  // namespace
+
+CampaignResult RunCampaign(const CampaignOptions& o) {
+  CampaignResult result;
+  SharedMap map;
+  Shared* sh = map.get();
+  if (sh == nullptr) {
+    result.error = "cannot map memory for the child's record";
+    return result;
+  }
+  const double timeout = o.budget_seconds + 2 * o.hang_seconds + 30;
+  const int status = RunChild(timeout, [&]() -> int {
+    const bp_pool_api* api = LoadInChild(sh, o.plugin);
+    if (api == nullptr) return 0;
+    uint64_t expected = 0;
+    for (uint64_t i = 0; o.max_schedules == 0 || i < o.max_schedules; ++i) {
+      if (CpuSeconds() >= o.budget_seconds) break;
+      const uint64_t seed = Mix(o.seed, i);
+      const Workload w = DrawWorkload(seed);
+      // PCT's k: the longest schedule so far, or a guess from the op count before the first.
+      if (expected == 0) expected = w.OpCount() * (o.all_points ? 12 : 4);
+      sh->schedule_seed = seed;
+      sh->expected_steps = expected;
+      ScheduleRun run;
+      run.api = api;
+      run.options = o.options;
+      run.workload = &w;
+      run.config.depth = o.depth;
+      run.config.seed = seed;
+      run.config.all_points = o.all_points;
+      run.config.expected_steps = expected;
+      run.config.hang_seconds = o.hang_seconds;
+      Finding finding;
+      const bool clean = RunOneSchedule(run, &sh->record, &finding);
+      sh->schedules = i + 1;
+      sh->cpu_seconds = CpuSeconds();
+      if (!clean) {
+        Report(sh, finding);
+        return 0;
+      }
+      expected = std::max(expected, sh->record.steps);
+    }
+    return 0;
+  });
+  NoteAbnormalEnd(sh, status);
+  result.schedules = sh->schedules + (sh->status == kFound && sh->kind[0] == 'c' ? 1 : 0);
+  result.cpu_seconds = sh->cpu_seconds;
+  if (sh->status == kError) {
+    result.error = sh->message;
+    return result;
+  }
+  if (sh->status != kFound) return result;
+  result.found = true;
+  ScheduleFile& f = result.file;
+  f.plugin = o.plugin;
+  f.options = o.options;
+  f.seed = sh->schedule_seed;
+  f.depth = o.depth;
+  f.all_points = o.all_points;
+  f.expected_steps = sh->expected_steps;
+  f.workload = DrawWorkload(sh->schedule_seed);
+  f.trace = TraceOf(sh->record);
+  f.finding = FindingOf(sh);
+  f.steps = sh->record.steps;
+  f.preemptions = sh->record.preemptions;
+  return result;
+}
+
+ReplayResult Replay(const ScheduleFile& file, int tries, double hang_seconds) {
+  ReplayResult result;
+  SharedMap map;
+  Shared* sh = map.get();
+  if (sh == nullptr) {
+    result.error = "cannot map memory for the child's record";
+    return result;
+  }
+  const int status = RunChild(2 * hang_seconds * (1 + tries) + 30, [&]() -> int {
+    const bp_pool_api* api = LoadInChild(sh, file.plugin);
+    if (api == nullptr) return 0;
+    for (int t = 0; t <= tries; ++t) {
+      ScheduleRun run;
+      run.api = api;
+      run.options = file.options;
+      run.workload = &file.workload;
+      run.config.depth = file.depth;
+      run.config.seed = t == 0 ? file.seed : Mix(file.seed, 1000003 + t);
+      run.config.all_points = file.all_points;
+      run.config.expected_steps = file.expected_steps;
+      run.config.hang_seconds = hang_seconds;
+      run.config.replay = t == 0 ? &file.trace : nullptr;
+      Finding finding;
+      if (!RunOneSchedule(run, &sh->record, &finding)) {
+        Report(sh, finding);
+        return 0;
+      }
+    }
+    return 0;
+  });
+  NoteAbnormalEnd(sh, status);
+  result.plugin_base = sh->plugin_base;
+  if (sh->status == kError) {
+    result.error = sh->message;
+    return result;
+  }
+  result.file = file;
+  result.file.trace = TraceOf(sh->record);
+  result.file.steps = sh->record.steps;
+  result.file.preemptions = sh->record.preemptions;
+  result.events = EventsOf(sh->record);
+  if (sh->status == kFound) {
+    result.failed = true;
+    result.file.finding = FindingOf(sh);
+  }
+  return result;
+}
+
+ShrinkResult Shrink(const ScheduleFile& input, double budget_seconds, int tries) {
+  ShrinkResult out;
+  timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  auto elapsed = [&start] {
+    timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return static_cast<double>(now.tv_sec - start.tv_sec) +
+           static_cast<double>(now.tv_nsec - start.tv_nsec) * 1e-9;
+  };
+  ReplayResult first = Replay(input, 0);
+  ++out.candidates;
+  out.file = first.failed ? first.file : input;
+  if (!first.failed) return out;
+  out.failed_at_start = true;
+  const std::string kind = first.file.finding.kind;
+  ScheduleFile& best = out.file;
+
+  // Tries a candidate; keeps it when it still fails the same way and is not larger.
+  auto attempt = [&](const ScheduleFile& candidate, int candidate_tries) {
+    if (elapsed() > budget_seconds) return false;
+    ReplayResult r = Replay(candidate, candidate_tries);
+    ++out.candidates;
+    if (!r.failed || r.file.finding.kind != kind) return false;
+    const uint64_t w = Weight(r.file), b = Weight(best);
+    if (w > b || (w == b && r.file.preemptions >= best.preemptions)) return false;
+    best = r.file;
+    return true;
+  };
+
+  bool progress = true;
+  while (progress && elapsed() < budget_seconds) {
+    progress = false;
+    // Fewer threads: drop one, with its ops and its switches.
+    for (int t = best.workload.threads - 1; t >= 0 && best.workload.threads > 1; --t) {
+      ScheduleFile c = best;
+      c.workload.ops.erase(c.workload.ops.begin() + t);
+      --c.workload.threads;
+      std::vector<Switch> trace;
+      for (Switch s : c.trace) {
+        if (s.from == static_cast<uint32_t>(t) || s.to == static_cast<uint32_t>(t)) continue;
+        if (s.from != UINT32_MAX && s.from > static_cast<uint32_t>(t)) --s.from;
+        if (s.to > static_cast<uint32_t>(t)) --s.to;
+        trace.push_back(s);
+      }
+      c.trace = trace;
+      progress |= attempt(c, tries);
+    }
+    // Fewer ops: chunks of each thread's list, halves first (ddmin).
+    for (size_t t = 0; t < best.workload.ops.size(); ++t) {
+      for (size_t chunk = std::max<size_t>(best.workload.ops[t].size() / 2, 1); chunk >= 1;
+           chunk /= 2) {
+        for (size_t at = 0; at + chunk <= best.workload.ops[t].size();) {
+          ScheduleFile c = best;
+          auto& ops = c.workload.ops[t];
+          ops.erase(ops.begin() + static_cast<long>(at),
+                    ops.begin() + static_cast<long>(at + chunk));
+          if (attempt(c, tries)) {
+            progress = true;
+          } else {
+            at += chunk;
+          }
+        }
+        if (chunk == 1) break;
+      }
+    }
+    // A smaller prefill.
+    while (best.workload.prefill > 0) {
+      ScheduleFile c = best;
+      --c.workload.prefill;
+      if (!attempt(c, tries)) break;
+      progress = true;
+    }
+    // Fewer preemptions: the trace alone, without the one switch.
+    for (size_t i = 0; i < best.trace.size(); ++i) {
+      if (!best.trace[i].preempt) continue;
+      ScheduleFile c = best;
+      c.trace.erase(c.trace.begin() + static_cast<long>(i));
+      if (attempt(c, 0)) {
+        progress = true;
+        i = 0;
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> Symbolize(const std::string& module, uint64_t base,
+                                   const std::vector<uint64_t>& pcs) {
+  std::vector<std::string> out(pcs.size());
+  std::string tool;
+  for (const char* candidate : {"/usr/bin/addr2line", "/usr/bin/llvm-addr2line-14"}) {
+    if (access(candidate, X_OK) == 0) {
+      tool = candidate;
+      break;
+    }
+  }
+  if (tool.empty() || pcs.empty() || base == 0 || access(module.c_str(), R_OK) != 0) return out;
+  std::string cmd = tool + " -C -f -e " + ShellQuote(module);
+  for (const uint64_t pc : pcs) {
+    char hex[32];
+    // A return address: the access is the call just before it.
+    std::snprintf(hex, sizeof hex, " 0x%llx",
+                  static_cast<unsigned long long>(pc > base ? pc - base - 1 : 0));
+    cmd += hex;
+  }
+  cmd += " 2>/dev/null";
+  FILE* f = popen(cmd.c_str(), "r");
+  if (f == nullptr) return out;
+  char fn[1024], loc[1024];
+  for (size_t i = 0; i < pcs.size(); ++i) {
+    if (std::fgets(fn, sizeof fn, f) == nullptr || std::fgets(loc, sizeof loc, f) == nullptr) break;
+    std::string a = fn, b = loc;
+    while (!a.empty() && (a.back() == '\n' || a.back() == '\r')) a.pop_back();
+    while (!b.empty() && (b.back() == '\n' || b.back() == '\r')) b.pop_back();
+    if (const size_t slash = b.rfind('/'); slash != std::string::npos) b = b.substr(slash + 1);
+    if (a != "??") out[i] = a;
+    if (b.find("??") != 0 && !b.empty()) {
+      if (!out[i].empty()) out[i] += ' ';
+      out[i] += '(';
+      out[i] += b;
+      out[i] += ')';
+    }
+  }
+  pclose(f);
+  return out;
+}
+
+bool IsInstrumented(const std::string& path, std::string* reason) {
+  std::ifstream in(path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) {
+    *reason = "cannot read " + path;
+    return false;
+  }
+  if (bytes.size() < sizeof(Elf64_Ehdr) || std::memcmp(bytes.data(), ELFMAG, SELFMAG) != 0 ||
+      bytes[EI_CLASS] != ELFCLASS64) {
+    *reason = path + " is not a 64-bit ELF shared object";
+    return false;
+  }
+  Elf64_Ehdr eh;
+  std::memcpy(&eh, bytes.data(), sizeof eh);
+  auto section = [&](size_t i, Elf64_Shdr* sh) {
+    const uint64_t at = eh.e_shoff + i * eh.e_shentsize;
+    if (at + sizeof *sh > bytes.size()) return false;
+    std::memcpy(sh, bytes.data() + at, sizeof *sh);
+    return true;
+  };
+  for (size_t i = 0; i < eh.e_shnum; ++i) {
+    Elf64_Shdr dynsym, strtab;
+    if (!section(i, &dynsym) || dynsym.sh_type != SHT_DYNSYM) continue;
+    if (!section(dynsym.sh_link, &strtab) || strtab.sh_offset + strtab.sh_size > bytes.size() ||
+        dynsym.sh_offset + dynsym.sh_size > bytes.size()) {
+      break;
+    }
+    for (uint64_t at = dynsym.sh_offset;
+         at + sizeof(Elf64_Sym) <= dynsym.sh_offset + dynsym.sh_size; at += sizeof(Elf64_Sym)) {
+      Elf64_Sym sym;
+      std::memcpy(&sym, bytes.data() + at, sizeof sym);
+      if (sym.st_shndx != SHN_UNDEF || sym.st_name >= strtab.sh_size) continue;
+      const char* name = bytes.data() + strtab.sh_offset + sym.st_name;
+      const size_t room = strtab.sh_size - sym.st_name;
+      const std::string n(name, strnlen(name, room));
+      if (n == "__tsan_func_entry" || n.rfind("__tsan_atomic", 0) == 0 ||
+          n.rfind("__tsan_read", 0) == 0) {
+        return true;
+      }
+    }
+  }
+  *reason = path + " was not compiled with -fsanitize=thread (it calls no __tsan_ hook)";
+  return false;
+}
+
+}  // namespace bp::sched

@@ -1,0 +1,70 @@
+// Running schedules in child processes: a campaign (schedules drawn from a seed until the first
+// finding or the budget), a replay (one schedule file's trace again), and shrinking (delta
+// debugging over threads, ops, the prefill and preemptions while the file still fails).
+//
+// Each runs in a forked child that loads the plugin itself, so a crash or a hang is a finding and
+// the parent stays clean. The child's record (the switch trace, the last 256 steps, the finding)
+// lives in memory shared with the parent, so even a crash leaves the schedule that caused it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tool/sched/schedule.h"
+#include "tool/sched/scheduler.h"
+
+namespace bp::sched {
+
+struct CampaignOptions {
+  std::string plugin;
+  std::string options;
+  uint64_t seed = 1;
+  int depth = 3;
+  bool all_points = false;
+  uint64_t max_schedules = 0;  // 0: only the budget stops it
+  double budget_seconds = 10;  // of the child's CPU time
+  double hang_seconds = 5;
+};
+
+struct CampaignResult {
+  bool found = false;
+  uint64_t schedules = 0;  // run to the end, plus the one with the finding
+  double cpu_seconds = 0;
+  ScheduleFile file;  // the finding's schedule
+  std::string error;  // the plugin could not be loaded or created: nothing ran
+};
+
+CampaignResult RunCampaign(const CampaignOptions& options);
+
+struct ReplayResult {
+  bool failed = false;
+  ScheduleFile file;          // the input with this run's trace, steps and finding
+  std::vector<Event> events;  // the last steps, oldest first
+  uint64_t plugin_base = 0;   // where the plugin was loaded in the child
+  std::string error;
+};
+
+// Follows the file's trace; when that run is clean and tries > 0, runs up to `tries` PCT
+// schedules of the same workload (seeded from the file's seed) and keeps the first that fails.
+ReplayResult Replay(const ScheduleFile& file, int tries, double hang_seconds = 5);
+
+struct ShrinkResult {
+  bool failed_at_start = false;  // the input did fail when replayed
+  ScheduleFile file;             // the smallest failing schedule found
+  int candidates = 0;            // schedules tried
+};
+
+ShrinkResult Shrink(const ScheduleFile& file, double budget_seconds, int tries);
+
+// "name (file:line)" for addresses inside the plugin (return addresses, `base` its load address),
+// by addr2line where installed; "" where unknown.
+std::vector<std::string> Symbolize(const std::string& module, uint64_t base,
+                                   const std::vector<uint64_t>& pcs);
+
+// Whether the shared object was compiled with -fsanitize=thread (it calls the __tsan_ hooks: it
+// has undefined __tsan_func_entry or __tsan_atomic*/__tsan_read* symbols). False with a reason
+// when it is not, or is not a readable 64-bit ELF file.
+bool IsInstrumented(const std::string& path, std::string* reason);
+
+}  // namespace bp::sched
