@@ -27,6 +27,12 @@ endfunction()
 if(TARGET bpstress_plugin)
   bp_sched_plugin(aba_pool_sched ${CMAKE_SOURCE_DIR}/examples/plugins/aba_pool.c)
   bp_sched_plugin(mutex_pool_sched ${CMAKE_SOURCE_DIR}/examples/plugins/mutex_pool.c)
-  bp_sched_plugin(caching_alloc_pool_sched ${CMAKE_SOURCE_DIR}/examples/plugins/caching_alloc_pool.c)
-  list(APPEND BP_PLUGIN_TARGETS aba_pool_sched mutex_pool_sched caching_alloc_pool_sched)
+  bp_sched_plugin(caching_alloc_pool_sched
+                  ${CMAKE_SOURCE_DIR}/examples/plugins/caching_alloc_pool.c)
+  # Test pools (tests/sched_test.cc): a correct one that uses every blocking call the scheduler
+  # models, and one with a lock-order deadlock.
+  bp_sched_plugin(blocking_pool_sched ${CMAKE_SOURCE_DIR}/tool/sched/testdata/blocking_pool.c)
+  bp_sched_plugin(lock_order_pool_sched ${CMAKE_SOURCE_DIR}/tool/sched/testdata/lock_order_pool.c)
+  list(APPEND BP_PLUGIN_TARGETS aba_pool_sched mutex_pool_sched caching_alloc_pool_sched
+       blocking_pool_sched lock_order_pool_sched)
 endif()

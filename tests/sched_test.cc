@@ -281,12 +281,26 @@ TEST_F(SchedCommand, ShrinkKeepsItFailingWithAtMostTwentyOps) {
 }
 
 TEST_F(SchedCommand, CorrectPoolsHaveNoFindingAndNoHang) {
-  for (const char* name : {"mutex_pool_sched", "caching_alloc_pool_sched"}) {
+  for (const char* name : {"mutex_pool_sched", "caching_alloc_pool_sched", "blocking_pool_sched"}) {
     const ProcessResult r = Bpstress({"sched", "--plugin", Plugin(name), "--schedules", "1000",
                                       "--budget", "300s", "--output", TempPath("none.json")});
     EXPECT_EQ(r.exit_code, 0) << name << ": " << r.out << r.err;
     EXPECT_EQ(r.out.rfind("no finding in 1000 schedules", 0), 0u) << r.out;
   }
+}
+
+// Both threads wait in pthread_mutex_lock, modelled: a finding that names the waits, no hang.
+TEST_F(SchedCommand, ALockOrderDeadlockIsAFindingNamingTheWaits) {
+  const std::string path = TempPath("deadlock.json");
+  const ProcessResult r = Bpstress({"sched", "--plugin", Plugin("lock_order_pool_sched"),
+                                    "--schedules", "1000", "--output", path});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(r.out.rfind("deadlock in schedule ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("waits in pthread_mutex_lock("), std::string::npos) << r.out;
+  const ProcessResult replay = Bpstress({"replay", path});
+  EXPECT_EQ(replay.exit_code, 1);
+  EXPECT_NE(replay.out.find("lo_put (lock_order_pool.c:"), std::string::npos) << replay.out;
+  unlink(path.c_str());
 }
 
 TEST_F(SchedCommand, AllPointsFindsTheAbaBugToo) {

@@ -1,5 +1,7 @@
 #include "tool/cli/sched_command.h"
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
@@ -26,6 +28,8 @@ struct SchedArgs {
   std::string points = "atomics";
   std::string budget = "10s";
   uint64_t schedules = 0;
+  int threads = 0;
+  uint32_t ops = 0;
   std::string output = "sched-finding.json";
   std::string file;
   int context = 16;
@@ -87,6 +91,10 @@ int ExecuteSched(const SchedArgs& a) {
   CampaignOptions o;
   SplitPlugin(a.plugin, &o.plugin, &o.options);
   std::string reason;
+  if (access(o.plugin.c_str(), R_OK) != 0) {
+    std::fprintf(stderr, "bpstress sched: cannot read the plugin %s\n", o.plugin.c_str());
+    return kExitBadInput;
+  }
   if (!sched::IsInstrumented(o.plugin, &reason)) {
     std::fprintf(stderr,
                  "bpstress sched: %s; build it with: clang -O1 -g -fsanitize=thread -shared -fPIC "
@@ -104,6 +112,8 @@ int ExecuteSched(const SchedArgs& a) {
   o.depth = a.depth;
   o.all_points = a.points == "all";
   o.max_schedules = a.schedules;
+  o.threads = a.threads;
+  o.ops = a.ops;
   o.budget_seconds = std::chrono::duration<double>(*budget).count();
   const sched::CampaignResult r = sched::RunCampaign(o);
   if (!r.error.empty()) {
@@ -111,9 +121,13 @@ int ExecuteSched(const SchedArgs& a) {
     return kExitBadInput;
   }
   if (!r.found) {
-    std::printf("no finding in %llu schedules (%.2f s of CPU, seed %llu, depth %d, points %s)\n",
-                static_cast<unsigned long long>(r.schedules), r.cpu_seconds,
-                static_cast<unsigned long long>(a.seed), a.depth, a.points.c_str());
+    std::printf(
+        "no finding in %llu schedules (%.2f s of CPU, %llu ops: %.0f ns each; seed %llu, depth "
+        "%d, points %s)\n",
+        static_cast<unsigned long long>(r.schedules), r.cpu_seconds,
+        static_cast<unsigned long long>(r.ops),
+        r.ops > 0 ? r.cpu_seconds * 1e9 / static_cast<double>(r.ops) : 0.0,
+        static_cast<unsigned long long>(a.seed), a.depth, a.points.c_str());
     return kExitOk;
   }
   const ScheduleFile& f = r.file;
@@ -240,6 +254,10 @@ std::function<std::optional<int>()> AddSchedCommands(CLI::App& app) {
       ->check(CLI::IsMember({"atomics", "all"}));
   sched->add_option("--budget", a->budget, "CPU time of the campaign")->capture_default_str();
   sched->add_option("--schedules", a->schedules, "stop after N schedules (0: the budget only)");
+  sched->add_option("--threads", a->threads, "threads of every schedule (default: drawn, 2..8)")
+      ->check(CLI::Range(1, 64));
+  sched->add_option("--ops", a->ops, "ops per thread of every schedule (default: drawn, 2..8)")
+      ->check(CLI::Range(1u, 10000000u));
   sched->add_option("--output", a->output, "where a finding's schedule file goes")
       ->capture_default_str();
 

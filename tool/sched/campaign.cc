@@ -28,7 +28,7 @@ namespace {
 struct Shared {
   Record record;
   uint64_t plugin_base = 0;
-  uint64_t schedules = 0;  // finished or failed
+  uint64_t ops = 0;  // in those schedules
   uint64_t schedule_seed = 0;
   uint64_t expected_steps = 0;
   double cpu_seconds = 0;
@@ -89,10 +89,11 @@ const bp_pool_api* LoadInChild(Shared* sh, const std::string& path) {
   return &library->api();
 }
 
-// Runs body() in a forked child; returns its wait status, or -1 when it outlived `timeout`
-// (it is then killed).
+// Runs body() in a forked child; returns its wait status, or -1 when it made no progress (no
+// step, no new schedule, no change of phase) for `stall` seconds: it is then killed, and
+// *stalled_in says where it stood.
 template <typename Body>
-int RunChild(double timeout, Body body) {
+int RunChild(const Record& record, double stall, std::string* stalled_in, Body body) {
   std::fflush(nullptr);
   const pid_t pid = fork();
   if (pid < 0) return -1;
@@ -102,16 +103,27 @@ int RunChild(double timeout, Body body) {
     _exit(code);
   }
   int status = 0;
-  timespec start;
-  clock_gettime(CLOCK_MONOTONIC, &start);
+  uint64_t last[3] = {UINT64_MAX, 0, 0};
+  timespec since;
+  clock_gettime(CLOCK_MONOTONIC, &since);
   for (;;) {
     const pid_t r = waitpid(pid, &status, WNOHANG);
     if (r == pid) return status;
+    const uint64_t now_state[3] = {__atomic_load_n(&record.steps, __ATOMIC_RELAXED),
+                                   record.schedules, record.phase};
     timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    if (static_cast<double>(now.tv_sec - start.tv_sec) > timeout) {
+    if (!std::equal(std::begin(now_state), std::end(now_state), std::begin(last))) {
+      std::copy(std::begin(now_state), std::end(now_state), std::begin(last));
+      since = now;
+    } else if (static_cast<double>(now.tv_sec - since.tv_sec) > stall) {
       kill(pid, SIGKILL);
       waitpid(pid, &status, 0);
+      static const char* const kPhases[] = {"setup (create, prefill)", "run",
+                                            "end (put back, drain, destroy)"};
+      *stalled_in = std::string("no progress for ") + std::to_string(static_cast<int>(stall)) +
+                    " s in the " + kPhases[std::min<uint64_t>(now_state[2], 2)] + " of schedule " +
+                    std::to_string(now_state[1]) + ": the child was killed";
       return -1;
     }
     const timespec tick = {0, 2 * 1000 * 1000};
@@ -120,12 +132,12 @@ int RunChild(double timeout, Body body) {
 }
 
 // A child that ended without writing a finding: a crash, or the parent's timeout.
-void NoteAbnormalEnd(Shared* sh, int status) {
+void NoteAbnormalEnd(Shared* sh, int status, const std::string& stalled_in) {
   if (sh->status != kClean) return;
   if (status == -1) {
     sh->status = kFound;
     Copy(sh->kind, sizeof sh->kind, "hang");
-    Copy(sh->message, sizeof sh->message, "the child outlived its time and was killed");
+    Copy(sh->message, sizeof sh->message, stalled_in);
   } else if (WIFSIGNALED(status)) {
     sh->status = kFound;
     Copy(sh->kind, sizeof sh->kind, "crashed");
@@ -173,15 +185,15 @@ CampaignResult RunCampaign(const CampaignOptions& o) {
     result.error = "cannot map memory for the child's record";
     return result;
   }
-  const double timeout = o.budget_seconds + 2 * o.hang_seconds + 30;
-  const int status = RunChild(timeout, [&]() -> int {
+  std::string stalled_in;
+  const int status = RunChild(sh->record, 2 * o.hang_seconds + 30, &stalled_in, [&]() -> int {
     const bp_pool_api* api = LoadInChild(sh, o.plugin);
     if (api == nullptr) return 0;
     uint64_t expected = 0;
     for (uint64_t i = 0; o.max_schedules == 0 || i < o.max_schedules; ++i) {
       if (CpuSeconds() >= o.budget_seconds) break;
       const uint64_t seed = Mix(o.seed, i);
-      const Workload w = DrawWorkload(seed);
+      const Workload w = DrawWorkload(seed, o.threads, o.ops);
       // PCT's k: the longest schedule so far, or a guess from the op count before the first.
       if (expected == 0) expected = w.OpCount() * (o.all_points ? 12 : 4);
       sh->schedule_seed = seed;
@@ -197,7 +209,7 @@ CampaignResult RunCampaign(const CampaignOptions& o) {
       run.config.hang_seconds = o.hang_seconds;
       Finding finding;
       const bool clean = RunOneSchedule(run, &sh->record, &finding);
-      sh->schedules = i + 1;
+      sh->ops += w.OpCount();
       sh->cpu_seconds = CpuSeconds();
       if (!clean) {
         Report(sh, finding);
@@ -207,9 +219,10 @@ CampaignResult RunCampaign(const CampaignOptions& o) {
     }
     return 0;
   });
-  NoteAbnormalEnd(sh, status);
-  result.schedules = sh->schedules + (sh->status == kFound && sh->kind[0] == 'c' ? 1 : 0);
+  NoteAbnormalEnd(sh, status, stalled_in);
+  result.schedules = sh->record.schedules;
   result.cpu_seconds = sh->cpu_seconds;
+  result.ops = sh->ops;
   if (sh->status == kError) {
     result.error = sh->message;
     return result;
@@ -223,7 +236,7 @@ CampaignResult RunCampaign(const CampaignOptions& o) {
   f.depth = o.depth;
   f.all_points = o.all_points;
   f.expected_steps = sh->expected_steps;
-  f.workload = DrawWorkload(sh->schedule_seed);
+  f.workload = DrawWorkload(sh->schedule_seed, o.threads, o.ops);
   f.trace = TraceOf(sh->record);
   f.finding = FindingOf(sh);
   f.steps = sh->record.steps;
@@ -239,7 +252,8 @@ ReplayResult Replay(const ScheduleFile& file, int tries, double hang_seconds) {
     result.error = "cannot map memory for the child's record";
     return result;
   }
-  const int status = RunChild(2 * hang_seconds * (1 + tries) + 30, [&]() -> int {
+  std::string stalled_in;
+  const int status = RunChild(sh->record, 2 * hang_seconds + 30, &stalled_in, [&]() -> int {
     const bp_pool_api* api = LoadInChild(sh, file.plugin);
     if (api == nullptr) return 0;
     for (int t = 0; t <= tries; ++t) {
@@ -261,7 +275,7 @@ ReplayResult Replay(const ScheduleFile& file, int tries, double hang_seconds) {
     }
     return 0;
   });
-  NoteAbnormalEnd(sh, status);
+  NoteAbnormalEnd(sh, status, stalled_in);
   result.plugin_base = sh->plugin_base;
   if (sh->status == kError) {
     result.error = sh->message;

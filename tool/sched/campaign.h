@@ -25,12 +25,15 @@ struct CampaignOptions {
   uint64_t max_schedules = 0;  // 0: only the budget stops it
   double budget_seconds = 10;  // of the child's CPU time
   double hang_seconds = 5;
+  int threads = 0;   // 0: drawn per schedule
+  uint32_t ops = 0;  // per thread; 0: drawn per schedule
 };
 
 struct CampaignResult {
   bool found = false;
   uint64_t schedules = 0;  // run to the end, plus the one with the finding
   double cpu_seconds = 0;
+  uint64_t ops = 0;   // the workers' ops in those schedules
   ScheduleFile file;  // the finding's schedule
   std::string error;  // the plugin could not be loaded or created: nothing ran
 };

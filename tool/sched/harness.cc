@@ -133,6 +133,8 @@ class Harness {
 
 bool RunOneSchedule(const ScheduleRun& run, Record* record, Finding* finding) {
   const Workload& w = *run.workload;
+  record->schedules = record->schedules + 1;
+  record->phase = Record::kSetup;
   char err[256] = "";
   void* pool = run.api->create(run.options.c_str(), err, sizeof err);
   if (pool == nullptr) {
@@ -158,7 +160,9 @@ bool RunOneSchedule(const ScheduleRun& run, Record* record, Finding* finding) {
   SchedulerConfig config = run.config;
   config.threads = w.threads;
   Scheduler scheduler(config, record);
+  record->phase = Record::kRun;
   if (!scheduler.Run([&harness](int t) { harness.Body(t); }, finding)) return false;
+  record->phase = Record::kAfter;
   if (!harness.PutBackAndDrain(sizes, finding)) return false;
   run.api->destroy(pool);
   return true;

@@ -15,13 +15,14 @@ size_t Workload::OpCount() const {
   return n;
 }
 
-Workload DrawWorkload(uint64_t seed) {
+Workload DrawWorkload(uint64_t seed, int threads, uint32_t ops_per_thread) {
   static constexpr uint32_t kSizes[] = {16, 64, 200, 1024, 4096};
   SplitMix rng(seed);
   Workload w;
   // Most races need two threads; more threads cost steps that dilute the change points.
   w.threads =
       rng.Below(4) == 0 ? static_cast<int>(rng.Between(2, 8)) : static_cast<int>(rng.Between(2, 3));
+  if (threads > 0) w.threads = threads;
   uint32_t sizes[2];
   const size_t nsizes = rng.Between(1, 2);
   for (size_t i = 0; i < nsizes; ++i) sizes[i] = kSizes[rng.Below(std::size(kSizes))];
@@ -29,7 +30,8 @@ Workload DrawWorkload(uint64_t seed) {
   w.prefill_size = sizes[0];
   w.ops.resize(w.threads);
   for (auto& ops : w.ops) {
-    const uint64_t count = rng.Between(2, 8);
+    const uint64_t drawn = rng.Between(2, 8);
+    const uint64_t count = ops_per_thread > 0 ? ops_per_thread : drawn;
     const uint64_t max_hold = rng.Between(1, 3);
     uint32_t held = 0;
     for (uint64_t j = 0; j < count; ++j) {

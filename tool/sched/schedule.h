@@ -38,8 +38,9 @@ struct Workload {
   size_t OpCount() const;
 };
 
-// Threads 2..8 (mostly 2 or 3), 2..8 ops each, at most 1..3 buffers held, 1 or 2 sizes.
-Workload DrawWorkload(uint64_t seed);
+// Threads 2..8 (mostly 2 or 3), 2..8 ops each, at most 1..3 buffers held, 1 or 2 sizes; a
+// non-zero `threads` or `ops` (per thread) fixes that instead of drawing it.
+Workload DrawWorkload(uint64_t seed, int threads = 0, uint32_t ops = 0);
 
 struct ScheduleFile {
   std::string plugin;

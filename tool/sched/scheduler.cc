@@ -88,6 +88,7 @@ struct Worker {
   int64_t priority = 0;
   State state = State::kRunnable;
   const void* blocked_on = nullptr;
+  const char* blocked_in = nullptr;  // the call it waits in
   bool timed = false;
   bool timed_out = false;
   uint32_t points = 0;
@@ -325,9 +326,9 @@ void Scheduler::Decide(Worker* cur) {
     for (Worker* w : workers_) {
       if (w->state == Worker::State::kDone) continue;
       all_done = false;
-      char buf[96];
-      std::snprintf(buf, sizeof buf, "%sthread %u waits on %p", blocked.empty() ? "" : ", ", w->id,
-                    w->blocked_on);
+      char buf[128];
+      std::snprintf(buf, sizeof buf, "%sthread %u waits in %s(%p)", blocked.empty() ? "" : ", ",
+                    w->id, w->blocked_in != nullptr ? w->blocked_in : "?", w->blocked_on);
       blocked += buf;
     }
     if (all_done) {
@@ -410,6 +411,7 @@ bool Scheduler::Block(const void* obj, bool timed, const void* pc, const char* w
   Worker* w = tls_worker;
   w->state = Worker::State::kBlocked;
   w->blocked_on = obj;
+  w->blocked_in = what;
   w->timed = timed;
   w->timed_out = false;
   LogEvent(w, EventKind::kBlocked, reinterpret_cast<uint64_t>(obj), 0, pc, what);

@@ -76,6 +76,11 @@ struct Switch {
 struct Record {
   static constexpr size_t kMaxTrace = 1 << 16;
   static constexpr size_t kRing = 256;
+  // Where the schedule is: set by its runner (harness.h), read by a parent that kills a child
+  // which stopped making progress.
+  enum Phase : uint32_t { kSetup, kRun, kAfter };
+  volatile uint32_t phase = kSetup;
+  volatile uint64_t schedules = 0;  // begun in this process
   uint64_t steps = 0;
   uint32_t trace_len = 0;
   uint32_t preemptions = 0;
