@@ -24,7 +24,9 @@ function(bp_sched_plugin name src)
   target_link_libraries(${name} PRIVATE bpstress_plugin Threads::Threads)
 endfunction()
 
-if(TARGET bpstress_plugin)
+# The example and test pools built for sched, in the builds that have the runtime (a sanitizer
+# build's own -fsanitize flags cannot be combined with -fsanitize=thread anyway).
+if(TARGET bpstress_plugin AND BP_SCHED_RUNTIME)
   bp_sched_plugin(aba_pool_sched ${CMAKE_SOURCE_DIR}/examples/plugins/aba_pool.c)
   bp_sched_plugin(mutex_pool_sched ${CMAKE_SOURCE_DIR}/examples/plugins/mutex_pool.c)
   bp_sched_plugin(caching_alloc_pool_sched
