@@ -2,6 +2,7 @@
 // exclusivity, deadlock, spin, hang), and the `sched`, `replay` and `shrink` commands of the built
 // bpstress on the example plugins built with -fsanitize=thread (cmake/sched.cmake).
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -260,6 +261,14 @@ TEST_F(SchedCommand, ReplayReproducesTheFindingTenTimesInTen) {
     EXPECT_EQ(r.out.rfind(expected, 0), 0u) << "run " << i << ": " << r.out;
     EXPECT_NE(r.out.find("aba_get (aba_pool.c:"), std::string::npos) << r.out;
   }
+  unlink(path.c_str());
+}
+
+// Without a debugger attached the trap ends the process: the violation was reached in-process.
+TEST_F(SchedCommand, ReplayGdbStopsWithATrapAtTheViolation) {
+  const std::string path = TempPath("gdb.json");
+  ASSERT_EQ(FindAba(3, path).exit_code, 1);
+  EXPECT_EQ(Bpstress({"replay", path, "--gdb"}).exit_code, 128 + SIGTRAP);
   unlink(path.c_str());
 }
 

@@ -33,6 +33,7 @@ struct SchedArgs {
   std::string output = "sched-finding.json";
   std::string file;
   int context = 16;
+  bool gdb = false;
   int tries = 100;
   std::string shrink_budget = "60s";
   std::string shrink_output;
@@ -177,6 +178,16 @@ int ExecuteReplay(const SchedArgs& a) {
   }
   ScheduleFile f;
   if (!ReadScheduleFile(a.file, &f, "replay")) return kExitBadInput;
+  if (a.gdb) {
+    bool failed = false;
+    std::string error;
+    if (!sched::ReplayHere(f, &failed, &error)) {
+      std::fprintf(stderr, "bpstress replay: %s\n", error.c_str());
+      return kExitBadInput;
+    }
+    std::printf("%s\n", failed ? "the finding was reached" : "did not fail");
+    return failed ? kExitCheckFailed : kExitOk;
+  }
   const sched::ReplayResult r = sched::Replay(f, 0);
   if (!r.error.empty()) {
     std::fprintf(stderr, "bpstress replay: %s\n", r.error.c_str());
@@ -265,6 +276,9 @@ std::function<std::optional<int>()> AddSchedCommands(CLI::App& app) {
   replay->add_option("file", a->file, "schedule file (from sched or shrink)")->required();
   replay->add_option("--context", a->context, "steps printed before the violation")
       ->capture_default_str();
+  replay->add_flag("--gdb", a->gdb,
+                   "replay in this process and raise SIGTRAP at the violation, for a debugger: "
+                   "gdb -ex run --args bpstress replay FILE --gdb");
 
   CLI::App* shrink =
       app.add_subcommand("shrink", "reduce a failing schedule file: threads, ops, preemptions");

@@ -293,6 +293,30 @@ ReplayResult Replay(const ScheduleFile& file, int tries, double hang_seconds) {
   return result;
 }
 
+bool ReplayHere(const ScheduleFile& file, bool* failed, std::string* error) {
+  std::shared_ptr<PluginLibrary> library = PluginLibrary::Load(file.plugin, error);
+  if (library == nullptr) return false;
+  auto record = std::make_unique<Record>();
+  ScheduleRun run;
+  run.api = &library->api();
+  run.options = file.options;
+  run.workload = &file.workload;
+  run.config.depth = file.depth;
+  run.config.seed = file.seed;
+  run.config.all_points = file.all_points;
+  run.config.expected_steps = file.expected_steps;
+  run.config.replay = &file.trace;
+  run.config.trap_on_finding = true;
+  run.config.hang_seconds = 1e9;  // a debugger may hold a thread for as long as it likes
+  Finding finding;
+  *failed = !RunOneSchedule(run, record.get(), &finding);
+  if (*failed && finding.kind == "create_failed") {
+    *error = finding.message;
+    return false;
+  }
+  return true;
+}
+
 ShrinkResult Shrink(const ScheduleFile& input, double budget_seconds, int tries) {
   ShrinkResult out;
   timespec start;

@@ -52,6 +52,11 @@ struct ReplayResult {
 // schedules of the same workload (seeded from the file's seed) and keeps the first that fails.
 ReplayResult Replay(const ScheduleFile& file, int tries, double hang_seconds = 5);
 
+// The file's trace in this process (no child), stopping with SIGTRAP at the finding: for a
+// debugger (`gdb --args bpstress replay FILE --gdb`). Returns false with a reason when the plugin
+// cannot be loaded; *failed says whether the finding was reached.
+bool ReplayHere(const ScheduleFile& file, bool* failed, std::string* error);
+
 struct ShrinkResult {
   bool failed_at_start = false;  // the input did fail when replayed
   ScheduleFile file;             // the smallest failing schedule found

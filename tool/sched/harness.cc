@@ -1,5 +1,7 @@
 #include "tool/sched/harness.h"
 
+#include <signal.h>
+
 #include <cstdio>
 #include <cstring>
 #include <set>
@@ -163,7 +165,10 @@ bool RunOneSchedule(const ScheduleRun& run, Record* record, Finding* finding) {
   record->phase = Record::kRun;
   if (!scheduler.Run([&harness](int t) { harness.Body(t); }, finding)) return false;
   record->phase = Record::kAfter;
-  if (!harness.PutBackAndDrain(sizes, finding)) return false;
+  if (!harness.PutBackAndDrain(sizes, finding)) {
+    if (config.trap_on_finding) raise(SIGTRAP);  // a debugger stops here, the pool as it is
+    return false;
+  }
   run.api->destroy(pool);
   return true;
 }

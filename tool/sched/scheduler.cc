@@ -2,6 +2,7 @@
 
 #include <linux/futex.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -442,6 +443,7 @@ void Scheduler::Fail(Finding finding) {
   Worker* w = tls_worker;
   finding.step = record_->steps;
   finding.thread = w != nullptr ? static_cast<int>(w->id) : -1;
+  if (config_.trap_on_finding) raise(SIGTRAP);  // a debugger stops here, the pool as it is
   Finish(std::move(finding));
   ParkForever();
 }

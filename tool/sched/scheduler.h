@@ -74,7 +74,7 @@ struct Switch {
 // Where a schedule's record goes: the caller's memory (shared with a parent process when the
 // schedule runs in a child, so that a crash still leaves the trace and the last steps behind).
 struct Record {
-  static constexpr size_t kMaxTrace = 1 << 16;
+  static constexpr size_t kMaxTrace = 1 << 20;  // = the default max_steps: never full
   static constexpr size_t kRing = 256;
   // Where the schedule is: set by its runner (harness.h), read by a parent that kills a child
   // which stopped making progress.
@@ -105,6 +105,7 @@ struct SchedulerConfig {
   uint64_t max_steps = 1 << 20;
   double hang_seconds = 5;  // no point for this long while a worker runs: a hang
   const std::vector<Switch>* replay = nullptr;  // follow this trace instead of PCT
+  bool trap_on_finding = false;  // raise SIGTRAP where a finding is made (replay --gdb)
 };
 
 struct Worker;
