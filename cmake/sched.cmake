@@ -31,10 +31,11 @@ if(TARGET bpstress_plugin AND BP_SCHED_RUNTIME)
   bp_sched_plugin(mutex_pool_sched ${CMAKE_SOURCE_DIR}/examples/plugins/mutex_pool.c)
   bp_sched_plugin(caching_alloc_pool_sched
                   ${CMAKE_SOURCE_DIR}/examples/plugins/caching_alloc_pool.c)
-  # Test pools (tests/sched_test.cc): a correct one that uses every blocking call the scheduler
-  # models, and one with a lock-order deadlock.
+  # Test pools (tests/sched_test.cc): correct ones that use every blocking call the scheduler
+  # models (C, and C++20 atomic wait), and one with a lock-order deadlock.
   bp_sched_plugin(blocking_pool_sched ${CMAKE_SOURCE_DIR}/tool/sched/testdata/blocking_pool.c)
+  bp_sched_plugin(futex_pool_sched ${CMAKE_SOURCE_DIR}/tool/sched/testdata/futex_pool.cc)
   bp_sched_plugin(lock_order_pool_sched ${CMAKE_SOURCE_DIR}/tool/sched/testdata/lock_order_pool.c)
   list(APPEND BP_PLUGIN_TARGETS aba_pool_sched mutex_pool_sched caching_alloc_pool_sched
-       blocking_pool_sched lock_order_pool_sched)
+       blocking_pool_sched futex_pool_sched lock_order_pool_sched)
 endif()
