@@ -11,7 +11,9 @@
 
 #include "build_info.h"
 #include "tool/sched/campaign.h"
+#include "tool/sched/plugin_file.h"
 #include "tool/sched/schedule.h"
+#include "tool/sched/shrink.h"
 #include "tool/util/exit_codes.h"
 #include "tool/util/units.h"
 

@@ -1,7 +1,6 @@
 #include "tool/sched/campaign.h"
 
 #include <dlfcn.h>
-#include <elf.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -11,15 +10,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <new>
 
 #include "pool/plugin.h"
 #include "tool/sched/harness.h"
 #include "tool/sched/rng.h"
-#include "tool/util/shell.h"
 
 namespace bp::sched {
 namespace {
@@ -170,11 +166,6 @@ uint64_t Mix(uint64_t seed, uint64_t index) {
   return rng.Next();
 }
 
-// A size in the smaller-is-better order of shrinking.
-uint64_t Weight(const ScheduleFile& f) {
-  return f.workload.OpCount() + static_cast<uint64_t>(f.workload.threads) + f.workload.prefill;
-}
-
 }  // namespace
 
 CampaignResult RunCampaign(const CampaignOptions& o) {
@@ -315,179 +306,6 @@ bool ReplayHere(const ScheduleFile& file, bool* failed, std::string* error) {
     return false;
   }
   return true;
-}
-
-ShrinkResult Shrink(const ScheduleFile& input, double budget_seconds, int tries) {
-  ShrinkResult out;
-  timespec start;
-  clock_gettime(CLOCK_MONOTONIC, &start);
-  auto elapsed = [&start] {
-    timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return static_cast<double>(now.tv_sec - start.tv_sec) +
-           static_cast<double>(now.tv_nsec - start.tv_nsec) * 1e-9;
-  };
-  ReplayResult first = Replay(input, 0);
-  ++out.candidates;
-  out.file = first.failed ? first.file : input;
-  if (!first.failed) return out;
-  out.failed_at_start = true;
-  const std::string kind = first.file.finding.kind;
-  ScheduleFile& best = out.file;
-
-  // Tries a candidate; keeps it when it still fails the same way and is not larger.
-  auto attempt = [&](const ScheduleFile& candidate, int candidate_tries) {
-    if (elapsed() > budget_seconds) return false;
-    ReplayResult r = Replay(candidate, candidate_tries);
-    ++out.candidates;
-    if (!r.failed || r.file.finding.kind != kind) return false;
-    const uint64_t w = Weight(r.file), b = Weight(best);
-    if (w > b || (w == b && r.file.preemptions >= best.preemptions)) return false;
-    best = r.file;
-    return true;
-  };
-
-  bool progress = true;
-  while (progress && elapsed() < budget_seconds) {
-    progress = false;
-    // Fewer threads: drop one, with its ops and its switches.
-    for (int t = best.workload.threads - 1; t >= 0 && best.workload.threads > 1; --t) {
-      ScheduleFile c = best;
-      c.workload.ops.erase(c.workload.ops.begin() + t);
-      --c.workload.threads;
-      std::vector<Switch> trace;
-      for (Switch s : c.trace) {
-        if (s.from == static_cast<uint32_t>(t) || s.to == static_cast<uint32_t>(t)) continue;
-        if (s.from != UINT32_MAX && s.from > static_cast<uint32_t>(t)) --s.from;
-        if (s.to > static_cast<uint32_t>(t)) --s.to;
-        trace.push_back(s);
-      }
-      c.trace = trace;
-      progress |= attempt(c, tries);
-    }
-    // Fewer ops: chunks of each thread's list, halves first (ddmin).
-    for (size_t t = 0; t < best.workload.ops.size(); ++t) {
-      for (size_t chunk = std::max<size_t>(best.workload.ops[t].size() / 2, 1); chunk >= 1;
-           chunk /= 2) {
-        for (size_t at = 0; at + chunk <= best.workload.ops[t].size();) {
-          ScheduleFile c = best;
-          auto& ops = c.workload.ops[t];
-          ops.erase(ops.begin() + static_cast<long>(at),
-                    ops.begin() + static_cast<long>(at + chunk));
-          if (attempt(c, tries)) {
-            progress = true;
-          } else {
-            at += chunk;
-          }
-        }
-        if (chunk == 1) break;
-      }
-    }
-    // A smaller prefill.
-    while (best.workload.prefill > 0) {
-      ScheduleFile c = best;
-      --c.workload.prefill;
-      if (!attempt(c, tries)) break;
-      progress = true;
-    }
-    // Fewer preemptions: the trace alone, without the one switch.
-    for (size_t i = 0; i < best.trace.size(); ++i) {
-      if (!best.trace[i].preempt) continue;
-      ScheduleFile c = best;
-      c.trace.erase(c.trace.begin() + static_cast<long>(i));
-      if (attempt(c, 0)) {
-        progress = true;
-        i = 0;
-      }
-    }
-  }
-  return out;
-}
-
-std::vector<std::string> Symbolize(const std::string& module, uint64_t base,
-                                   const std::vector<uint64_t>& pcs) {
-  std::vector<std::string> out(pcs.size());
-  std::string tool;
-  for (const char* candidate : {"/usr/bin/addr2line", "/usr/bin/llvm-addr2line-14"}) {
-    if (access(candidate, X_OK) == 0) {
-      tool = candidate;
-      break;
-    }
-  }
-  if (tool.empty() || pcs.empty() || base == 0 || access(module.c_str(), R_OK) != 0) return out;
-  std::string cmd = tool + " -C -f -e " + ShellQuote(module);
-  for (const uint64_t pc : pcs) {
-    char hex[32];
-    // A return address: the access is the call just before it.
-    std::snprintf(hex, sizeof hex, " 0x%llx",
-                  static_cast<unsigned long long>(pc > base ? pc - base - 1 : 0));
-    cmd += hex;
-  }
-  cmd += " 2>/dev/null";
-  FILE* f = popen(cmd.c_str(), "r");
-  if (f == nullptr) return out;
-  char fn[1024], loc[1024];
-  for (size_t i = 0; i < pcs.size(); ++i) {
-    if (std::fgets(fn, sizeof fn, f) == nullptr || std::fgets(loc, sizeof loc, f) == nullptr) break;
-    std::string a = fn, b = loc;
-    while (!a.empty() && (a.back() == '\n' || a.back() == '\r')) a.pop_back();
-    while (!b.empty() && (b.back() == '\n' || b.back() == '\r')) b.pop_back();
-    if (const size_t slash = b.rfind('/'); slash != std::string::npos) b = b.substr(slash + 1);
-    if (a != "??") out[i] = a;
-    if (b.find("??") != 0 && !b.empty()) {
-      if (!out[i].empty()) out[i] += ' ';
-      out[i] += '(';
-      out[i] += b;
-      out[i] += ')';
-    }
-  }
-  pclose(f);
-  return out;
-}
-
-bool IsInstrumented(const std::string& path, std::string* reason) {
-  std::ifstream in(path, std::ios::binary);
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof()) {
-    *reason = "cannot read " + path;
-    return false;
-  }
-  if (bytes.size() < sizeof(Elf64_Ehdr) || std::memcmp(bytes.data(), ELFMAG, SELFMAG) != 0 ||
-      bytes[EI_CLASS] != ELFCLASS64) {
-    *reason = path + " is not a 64-bit ELF shared object";
-    return false;
-  }
-  Elf64_Ehdr eh;
-  std::memcpy(&eh, bytes.data(), sizeof eh);
-  auto section = [&](size_t i, Elf64_Shdr* sh) {
-    const uint64_t at = eh.e_shoff + i * eh.e_shentsize;
-    if (at + sizeof *sh > bytes.size()) return false;
-    std::memcpy(sh, bytes.data() + at, sizeof *sh);
-    return true;
-  };
-  for (size_t i = 0; i < eh.e_shnum; ++i) {
-    Elf64_Shdr dynsym, strtab;
-    if (!section(i, &dynsym) || dynsym.sh_type != SHT_DYNSYM) continue;
-    if (!section(dynsym.sh_link, &strtab) || strtab.sh_offset + strtab.sh_size > bytes.size() ||
-        dynsym.sh_offset + dynsym.sh_size > bytes.size()) {
-      break;
-    }
-    for (uint64_t at = dynsym.sh_offset;
-         at + sizeof(Elf64_Sym) <= dynsym.sh_offset + dynsym.sh_size; at += sizeof(Elf64_Sym)) {
-      Elf64_Sym sym;
-      std::memcpy(&sym, bytes.data() + at, sizeof sym);
-      if (sym.st_shndx != SHN_UNDEF || sym.st_name >= strtab.sh_size) continue;
-      const char* name = bytes.data() + strtab.sh_offset + sym.st_name;
-      const size_t room = strtab.sh_size - sym.st_name;
-      const std::string n(name, strnlen(name, room));
-      if (n == "__tsan_func_entry" || n.rfind("__tsan_atomic", 0) == 0 ||
-          n.rfind("__tsan_read", 0) == 0) {
-        return true;
-      }
-    }
-  }
-  *reason = path + " was not compiled with -fsanitize=thread (it calls no __tsan_ hook)";
-  return false;
 }
 
 }  // namespace bp::sched

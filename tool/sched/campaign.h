@@ -1,6 +1,5 @@
 // Running schedules in child processes: a campaign (schedules drawn from a seed until the first
-// finding or the budget), a replay (one schedule file's trace again), and shrinking (delta
-// debugging over threads, ops, the prefill and preemptions while the file still fails).
+// finding or the budget) and a replay (one schedule file's trace again; shrink.h builds on it).
 //
 // Each runs in a forked child that loads the plugin itself, so a crash or a hang is a finding and
 // the parent stays clean. The child's record (the switch trace, the last 256 steps, the finding)
@@ -56,23 +55,5 @@ ReplayResult Replay(const ScheduleFile& file, int tries, double hang_seconds = 5
 // debugger (`gdb --args bpstress replay FILE --gdb`). Returns false with a reason when the plugin
 // cannot be loaded; *failed says whether the finding was reached.
 bool ReplayHere(const ScheduleFile& file, bool* failed, std::string* error);
-
-struct ShrinkResult {
-  bool failed_at_start = false;  // the input did fail when replayed
-  ScheduleFile file;             // the smallest failing schedule found
-  int candidates = 0;            // schedules tried
-};
-
-ShrinkResult Shrink(const ScheduleFile& file, double budget_seconds, int tries);
-
-// "name (file:line)" for addresses inside the plugin (return addresses, `base` its load address),
-// by addr2line where installed; "" where unknown.
-std::vector<std::string> Symbolize(const std::string& module, uint64_t base,
-                                   const std::vector<uint64_t>& pcs);
-
-// Whether the shared object was compiled with -fsanitize=thread (it calls the __tsan_ hooks: it
-// has undefined __tsan_func_entry or __tsan_atomic*/__tsan_read* symbols). False with a reason
-// when it is not, or is not a readable 64-bit ELF file.
-bool IsInstrumented(const std::string& path, std::string* reason);
 
 }  // namespace bp::sched
