@@ -23,7 +23,7 @@ struct CampaignOptions {
   bool all_points = false;
   uint64_t max_schedules = 0;  // 0: only the budget stops it
   double budget_seconds = 10;  // of the child's CPU time
-  double hang_seconds = 5;
+  double hang_seconds = 10;    // no scheduling point for this long while a worker runs: a hang
   int threads = 0;   // 0: drawn per schedule
   uint32_t ops = 0;  // per thread; 0: drawn per schedule
 };
@@ -49,7 +49,7 @@ struct ReplayResult {
 
 // Follows the file's trace; when that run is clean and tries > 0, runs up to `tries` PCT
 // schedules of the same workload (seeded from the file's seed) and keeps the first that fails.
-ReplayResult Replay(const ScheduleFile& file, int tries, double hang_seconds = 5);
+ReplayResult Replay(const ScheduleFile& file, int tries, double hang_seconds = 10);
 
 // The file's trace in this process (no child), stopping with SIGTRAP at the finding: for a
 // debugger (`gdb --args bpstress replay FILE --gdb`). Returns false with a reason when the plugin
