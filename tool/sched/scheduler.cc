@@ -11,6 +11,8 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <numeric>
 
@@ -175,7 +177,7 @@ bool Scheduler::Run(const std::function<void(int)>& body, Finding* finding) {
     workers_.push_back(w);
   }
   for (Worker* w : workers_) {
-    pthread_create(
+    const int err = pthread_create(
         &w->thread, nullptr,
         [](void* arg) -> void* {
           Worker* self = static_cast<Worker*>(arg);
@@ -183,6 +185,10 @@ bool Scheduler::Run(const std::function<void(int)>& body, Finding* finding) {
           return nullptr;
         },
         w);
+    if (err != 0) {  // in a campaign's child: reported as its crash, with this line on stderr
+      std::fprintf(stderr, "bpstress: cannot start a scheduled thread: %s\n", std::strerror(err));
+      std::abort();
+    }
   }
   // The first decision: who starts.
   current_ = nullptr;
