@@ -1,5 +1,5 @@
 # Deterministic scheduling (tool/sched/, `bpstress sched`): the runtime that plugins compiled with
-# -fsanitize=thread call instead of ThreadSanitizer's, and a helper that builds such a plugin.
+# -fsanitize=thread call instead of ThreadSanitizer's, and a function that builds such a plugin.
 #
 # The runtime (tool/sched/runtime/: the __tsan_* hooks and the interposed blocking calls) goes into
 # the bpstress executable only, exported with a dynamic list that names just those symbols, so a

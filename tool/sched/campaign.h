@@ -24,8 +24,8 @@ struct CampaignOptions {
   uint64_t max_schedules = 0;  // 0: only the budget stops it
   double budget_seconds = 10;  // of the child's CPU time
   double hang_seconds = 10;    // no scheduling point for this long while a worker runs: a hang
-  int threads = 0;   // 0: drawn per schedule
-  uint32_t ops = 0;  // per thread; 0: drawn per schedule
+  int threads = 0;             // 0: drawn per schedule
+  uint32_t ops = 0;            // per thread; 0: drawn per schedule
 };
 
 struct CampaignResult {
