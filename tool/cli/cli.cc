@@ -18,6 +18,7 @@
 #include "tool/cli/hunt.h"
 #include "tool/cli/report_commands.h"
 #include "tool/cli/run_command.h"
+#include "tool/cli/sched_command.h"
 #include "tool/cli/selftest.h"
 #include "tool/cli/unit_options.h"
 #include "tool/run/dist.h"
@@ -630,6 +631,7 @@ int Dispatch(int argc, char** argv) {
   app.footer([run] { return TopLevelFooter(run); });
   HuntCommandLine hunt_line;
   CLI::App* hunt = AddHuntCommand(app, hunt_line);
+  const auto run_sched_command = AddSchedCommands(app);
 
   if (const std::optional<std::string> typo = UnknownCommandMessage(app, argc, argv)) {
     std::fprintf(stderr, "bpstress: %s\n", typo->c_str());
@@ -641,6 +643,7 @@ int Dispatch(int argc, char** argv) {
 
   if (list->parsed()) return list_format == "json" ? ListJson() : ListCommand();
   if (std::optional<int> code = run_report_command()) return *code;
+  if (std::optional<int> code = run_sched_command()) return *code;
   if (selftest->parsed()) return RunSelftest(selftest_options);
   if (contract->parsed()) return ExecuteContract(contract_cmd);
   if (hunt->parsed()) return ExecuteHuntCommandLine(*hunt, hunt_line);
