@@ -24,9 +24,9 @@ TEST_JOBS := test-release test-asan test-tsan test-go test-ci-example fuzz-smoke
 all: build
 
 deps:
-	@scripts/install-deps.sh build
+	@scripts/install-deps.sh build go
 test-deps:
-	@scripts/install-deps.sh build test
+	@scripts/install-deps.sh build go test
 
 # One configure per preset, with Ninja when it is installed; cmake re-runs itself when
 # CMakeLists.txt changes.

@@ -12,7 +12,7 @@ set(BP_GO_TEST ${CMAKE_SOURCE_DIR}/tests/go_examples_test.sh)
 find_program(BP_GO_EXECUTABLE go)
 if(NOT BP_GO_EXECUTABLE)
   add_test(NAME go_examples COMMAND ${BP_GO_TEST} build $<TARGET_FILE:bpstress> ${BP_GO_DIR})
-  set_tests_properties(go_examples PROPERTIES SKIP_RETURN_CODE 77)
+  set_tests_properties(go_examples PROPERTIES SKIP_RETURN_CODE 77 LABELS go)
   return()
 endif()
 
@@ -21,10 +21,11 @@ add_custom_target(go_examples
   COMMENT "Building the Go examples into ${BP_GO_DIR}" USES_TERMINAL)
 add_test(NAME go_examples.build COMMAND ${BP_GO_TEST} build $<TARGET_FILE:bpstress> ${BP_GO_DIR})
 set_tests_properties(go_examples.build PROPERTIES FIXTURES_SETUP go_examples TIMEOUT 900
-                                                  SKIP_RETURN_CODE 77)
+                                                  SKIP_RETURN_CODE 77 LABELS go)
 foreach(step gotest contract run race)
   add_test(NAME go_examples.${step}
            COMMAND ${BP_GO_TEST} ${step} $<TARGET_FILE:bpstress> ${BP_GO_DIR})
   set_tests_properties(go_examples.${step} PROPERTIES FIXTURES_REQUIRED go_examples TIMEOUT 600
-                                                      SKIP_RETURN_CODE 77 RESOURCE_LOCK go_examples)
+                                                      SKIP_RETURN_CODE 77 RESOURCE_LOCK go_examples
+                                                      LABELS go)
 endforeach()

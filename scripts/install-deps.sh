@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages of the named groups that are missing; a no-op (no apt-get update,
-# no root needed) when all are present. `make deps` runs it with `build`, `make test-deps` with
-# `build test`. Runs as root, or through sudo.
-# Usage: scripts/install-deps.sh GROUP...   (groups: build, test)
+# no root needed) when all are present. `make deps` runs it with `build go`, `make test-deps` with
+# `build go test`. Runs as root, or through sudo.
+# Usage: scripts/install-deps.sh GROUP...   (groups: build, test, go)
 set -euo pipefail
 
 # build: compilers, the sanitizer and libFuzzer runtimes, llvm-symbolizer for readable sanitizer
@@ -15,14 +15,18 @@ build=(cmake ninja-build make g++ clang-14 libclang-rt-14-dev llvm-14 clang-form
 # test: the test jobs also render the HTML report in a real browser (chromium), read the man page
 # (man-db) and parse the workflow files (python3-yaml).
 test=(chromium man-db python3-yaml)
+# go: the Go toolchain (Go 1.19 in bookworm) and the Go buffer pool that examples/go/bpool wraps,
+# for the Go examples and their tests (GOPATH mode: Debian's Go libraries, no downloads).
+go=(golang-go golang-github-oxtoacart-bpool-dev)
 
-[ $# -gt 0 ] || { echo "usage: $0 GROUP... (build, test)" >&2; exit 2; }
+[ $# -gt 0 ] || { echo "usage: $0 GROUP... (build, test, go)" >&2; exit 2; }
 wanted=()
 for group in "$@"; do
   case $group in
     build) wanted+=("${build[@]}") ;;
     test) wanted+=("${test[@]}") ;;
-    *) echo "install-deps: unknown group '$group' (build, test)" >&2; exit 2 ;;
+    go) wanted+=("${go[@]}") ;;
+    *) echo "install-deps: unknown group '$group' (build, test, go)" >&2; exit 2 ;;
   esac
 done
 
