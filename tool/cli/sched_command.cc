@@ -9,13 +9,14 @@
 #include <sstream>
 #include <string>
 
+#include "base/units.h"
 #include "build_info.h"
 #include "tool/sched/campaign.h"
 #include "tool/sched/plugin_file.h"
 #include "tool/sched/schedule.h"
 #include "tool/sched/shrink.h"
 #include "tool/util/exit_codes.h"
-#include "tool/util/units.h"
+#include "tool/util/output_file.h"
 
 namespace bp {
 namespace {
@@ -56,10 +57,12 @@ std::string Describe(const ScheduleFile& f) {
          " ops, " + std::to_string(f.preemptions) + " preemptions";
 }
 
-bool WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  return static_cast<bool>(out);
+// A schedule file goes where a report would: never replacing a device, a failed write is exit 5.
+bool WriteFile(const std::string& path, const std::string& text, const char* command) {
+  std::string error;
+  if (WriteOutput(path, text, &error)) return true;
+  std::fprintf(stderr, "bpstress %s: %s\n", command, error.c_str());
+  return false;
 }
 
 bool ReadScheduleFile(const std::string& path, ScheduleFile* f, const char* command) {
@@ -138,10 +141,7 @@ int ExecuteSched(const SchedArgs& a) {
               static_cast<unsigned long long>(r.schedules), r.cpu_seconds,
               f.finding.message.c_str());
   std::printf("  %s, %llu steps\n", Describe(f).c_str(), static_cast<unsigned long long>(f.steps));
-  if (!WriteFile(a.output, sched::ToJson(f))) {
-    std::fprintf(stderr, "bpstress sched: cannot write %s\n", a.output.c_str());
-    return kExitBadInput;
-  }
+  if (!WriteFile(a.output, sched::ToJson(f), "sched")) return kExitWriteFailed;
   std::printf("  schedule: %s\n  replay:   bpstress replay %s\n  shrink:   bpstress shrink %s\n",
               a.output.c_str(), a.output.c_str(), a.output.c_str());
   return kExitCheckFailed;
@@ -240,10 +240,7 @@ int ExecuteShrink(const SchedArgs& a) {
     return kExitOk;
   }
   const std::string out = a.shrink_output.empty() ? MinPath(a.file) : a.shrink_output;
-  if (!WriteFile(out, sched::ToJson(r.file))) {
-    std::fprintf(stderr, "bpstress shrink: cannot write %s\n", out.c_str());
-    return kExitBadInput;
-  }
+  if (!WriteFile(out, sched::ToJson(r.file), "shrink")) return kExitWriteFailed;
   std::printf("%s (from %s; %d schedules tried): %s\n  written to %s\n", Describe(r.file).c_str(),
               Describe(f).c_str(), r.candidates, r.file.finding.kind.c_str(), out.c_str());
   return kExitCheckFailed;
