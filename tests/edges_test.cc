@@ -13,6 +13,7 @@
 #include "build_info.h"
 #include "pool/faulty/round32_pool.h"
 #include "pool/registry.h"
+#include "tests/support/pool_lists.h"
 #include "tool/run/run_spec.h"
 #include "tool/run/runner_impl.h"
 
@@ -168,7 +169,7 @@ TEST_P(EdgesCleanTest, NoFindings) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BuiltIn, EdgesCleanTest,
-                         ::testing::Values("sized", "fixed", "sync", "naive", "malloc", "null"));
+                         ::testing::ValuesIn(testing::PoolNames(CorrectPools{})));
 
 }  // namespace
 }  // namespace bp

@@ -25,6 +25,7 @@
 #include "tool/run/plugin_run.h"
 #include "tool/run/rng.h"
 #include "tool/run/run_spec.h"
+#include "tool/run/vocabulary.h"
 #include "tool/util/exit_codes.h"
 #include "tool/util/output_file.h"
 #include "tool/util/sysinfo.h"
@@ -127,11 +128,6 @@ struct TrialResult {
   std::map<std::string, uint64_t> findings;  // violation kind -> count (also hardening kinds)
   std::string detail;                        // a stderr line for crashes, sanitizers and errors
 };
-
-bool IsFinding(const std::string& outcome) {
-  return outcome == "violations" || outcome == "crashed" || outcome == "sanitizer" ||
-         outcome == "hung";
-}
 
 // The findings of a trial's report into r: its violation counts and, under --misuse double-put,
 // what the pool did with the repeated puts (a hardening finding). Returns the pool's outcome, or
@@ -365,7 +361,7 @@ bool RecordTrial(size_t index, const HuntTrial& trial, const std::vector<std::st
     s->code = kExitBadInput;
     return true;
   }
-  if (!IsFinding(r.outcome)) return false;
+  if (!IsFindingOutcome(r.outcome)) return false;
   ++s->findings;
   s->stopped = "finding";
   s->reproduce = line;

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "tool/run/runner_impl.h"
+#include "tool/util/exit_codes.h"
 
 namespace bp {
 
@@ -35,7 +36,7 @@ bool ProbeCreate(const PluginSpec& spec, std::string* why) {
       const ssize_t w = write(fds[1], reason.data(), reason.size());
       (void)w;
     }
-    _exit(ok ? 0 : 3);
+    _exit(ok ? kExitOk : kExitBadInput);
   }
   close(fds[1]);
   if (pid < 0) {
@@ -71,7 +72,7 @@ bool ProbeCreate(const PluginSpec& spec, std::string* why) {
     poll(nullptr, 0, 10);
   }
   close(fds[0]);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 3) {
+  if (WIFEXITED(status) && WEXITSTATUS(status) == kExitBadInput) {
     *why = reason;
     return false;
   }
