@@ -177,7 +177,7 @@ void ClassifyTrial(bool killed, std::chrono::nanoseconds kill_after, const std::
   if (r.detail.empty() && r.outcome != "clean") r.detail = StderrLine(err_text);
   // A pool may crash or stop on a put repeated by a buggy caller (free() aborts on a double free;
   // a free list pushed twice can loop on itself): recorded, but not a finding of the pool.
-  if (misuse && (r.outcome == "crashed" || r.outcome == "sanitizer" || r.outcome == "hung")) {
+  if (misuse && IsPartialOutcome(r.outcome)) {
     r.outcome = "misuse_fault";
   }
 }
