@@ -1,6 +1,7 @@
 #include "pool/registry.h"
 
 #include "base/units.h"
+#include "pool/pool_list.h"
 
 namespace bp {
 namespace {
@@ -17,103 +18,16 @@ std::string KnownNames() {
 }  // namespace
 
 const std::vector<PoolEntry>& PoolEntries() {
-  static const std::vector<PoolEntry> entries = {
-      {"sized",
-       "GWS BufferPool: power-of-two classes [min,max], each a sync pool; larger sizes unpooled",
-       true,
-       false,
-       "",
-       {{"min", "64", "smallest class (rounded up to a power of two)"},
-        {"max", "64K", "largest pooled class (rounded up to a power of two)"},
-        {"retain", "64M", "bytes each class may retain beyond the per-thread caches"}}},
-      {"fixed",
-       "Viki bytepool: count preallocated fixed-capacity items; a miss makes a transient item",
-       true,
-       false,
-       "",
-       {{"count", "1024", "items preallocated (the pool never holds more)"},
-        {"capacity", "64K", "capacity of every item; longer writes are truncated"}}},
-      {"sync",
-       "Go sync.Pool analogue of buffers: per-thread cache, shared list, victim generation",
-       true,
-       false,
-       "",
-       {{"retain", "64M", "bytes the shared list and victim may retain"}}},
-      {"naive",
-       "one sync pool of buffers created with 1 KiB, grown on demand (the simple pool)",
-       true,
-       false,
-       "",
-       {}},
-      {"malloc",
-       "no pooling: a new buffer every get, freed on put (the baseline)",
-       true,
-       false,
-       "",
-       {}},
-      {"null",
-       "the harness floor: a per-thread preallocated buffer, no pooling work",
-       false,
-       false,
-       "",
-       {}},
-      {"faulty:race",
-       "an unsynchronised free list shared by all threads",
-       false,
-       true,
-       "ThreadSanitizer (data race)",
-       {}},
-      {"faulty:double-handout",
-       "now and then hands out a buffer that is still held",
-       false,
-       true,
-       "double_handout",
-       {}},
-      {"faulty:short-capacity",
-       "now and then returns less capacity than asked for",
-       false,
-       true,
-       "short_capacity",
-       {}},
-      {"faulty:scribble",
-       "writes into a buffer after it was put, while the next holder has it",
-       false,
-       true,
-       "corruption",
-       {}},
-      {"faulty:use-after-put",
-       "the pool itself touches a buffer it has freed",
-       false,
-       true,
-       "AddressSanitizer (use after free/poison)",
-       {}},
-      {"faulty:leak", "never frees the buffers it drops", false, true, "leak", {}},
-      {"faulty:stale",
-       "does not reset buffers: get can return len != 0",
-       false,
-       true,
-       "not_empty",
-       {}},
-      {"faulty:aba",
-       "a lock-free free list (Treiber stack) with no ABA protection",
-       false,
-       true,
-       "double_handout",
-       {}},
-      {"faulty:exit-flush",
-       "a per-thread cache whose thread-exit flush puts buffers it has freed",
-       false,
-       true,
-       "AddressSanitizer (use after free at thread exit)",
-       {}},
-      {"faulty:hang", "blocks forever on one get", false, true, "deadline watchdog (hung)", {}},
-      {"faulty:round32",
-       "the GWS BufferPool with its 32-bit binaryCeil: any n > 2^31 gets 128 bytes",
-       false,
-       true,
-       "short_capacity",
-       {}},
-  };
+  static const std::vector<PoolEntry> entries = [] {
+    std::vector<PoolEntry> out;
+    ForEachPoolEntry(BuiltinPools{}, [&]<class E>() {
+      const PoolAbout& a = E::kAbout;
+      const bool faulty = a.detector.kind != DetectorKind::kNone;
+      out.push_back({E::Pool::kName, a.help, a.in_all, faulty, a.detector.what, a.detector.kind,
+                     a.cross_thread, E::Options(), &E::Validate});
+    });
+    return out;
+  }();
   return entries;
 }
 

@@ -1,9 +1,9 @@
 // The pool registry: name -> options table for every built-in pool, and the parser of pool specs
 // `NAME[:key=value,...]` (e.g. "sized:min=64,max=65536", "fixed:count=1024,capacity=64K").
 //
-// Adding a pool is one file and one row in registry.cc (and one case in WithPoolType,
-// tool/run/pool_types.h, which turns a spec into a pool of its static type). Deliberately faulty
-// pools have names "faulty:NAME", are selected only by name, and are never part of `all`.
+// The table derives from the one list of built-in pools, pool/pool_list.h: adding a pool is its
+// header and one entry there. Deliberately faulty pools have names "faulty:NAME", are selected
+// only by name, and are never part of `all`.
 //
 // Thread safety: the table is immutable; parsing is pure.
 #pragma once
@@ -23,13 +23,32 @@ struct PoolOption {
   const char* help;
 };
 
+struct PoolSpec;
+
+// What must catch a faulty pool's planted bug (selftest puts each one on trial).
+enum class DetectorKind : uint8_t {
+  kNone,              // a correct pool: no findings
+  kCheck,             // the runner's check: a violation count in the report, named by `what`
+  kThreadSanitizer,   // ThreadSanitizer, in a TSan build
+  kAddressSanitizer,  // AddressSanitizer, in an ASan build
+  kDeadline,          // the deadline watchdog: outcome "hung"
+};
+struct Detector {
+  DetectorKind kind = DetectorKind::kNone;
+  const char* what = "";  // shown by `list` and selftest; for kCheck the violation's report key
+};
+
 struct PoolEntry {
   const char* name;
   const char* help;
   bool in_all;           // run by `--pool all` (the default)
   bool faulty;           // a planted bug, for selftest
-  const char* detector;  // faulty pools: what must catch the bug
+  const char* detector;  // faulty pools: what must catch the bug (detector_kind's `what`)
+  DetectorKind detector_kind;
+  bool cross_thread;  // a buffer may be put by another thread than the one that got it
   std::vector<PoolOption> options;
+  // Why a parsed spec cannot run (e.g. "min (9) must be <= max (8)"), or nullopt.
+  std::optional<std::string> (*validate)(const PoolSpec& spec);
 };
 
 // Every built-in pool, in the order `list` shows and `all` runs them.

@@ -14,6 +14,7 @@
 #include "pool/faulty/round32_pool.h"
 #include "pool/registry.h"
 #include "tests/support/cli.h"
+#include "tests/support/pool_lists.h"
 #include "tool/run/run_spec.h"
 #include "tool/run/runner_impl.h"
 
@@ -165,7 +166,7 @@ TEST_P(EdgesCleanTest, NoFindings) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BuiltIn, EdgesCleanTest,
-                         ::testing::Values("sized", "fixed", "sync", "naive", "malloc", "null"));
+                         ::testing::ValuesIn(testing::PoolNames(CorrectPools{})));
 
 }  // namespace
 }  // namespace bp

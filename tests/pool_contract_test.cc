@@ -25,9 +25,12 @@
 #include "pool/naive_pool.h"
 #include "pool/null_pool.h"
 #include "pool/plugin.h"
+#include "pool/pool_list.h"
+#include "pool/registry.h"
 #include "pool/sized_pool.h"
 #include "pool/sync_pool.h"
 #include "tests/support/pool_contract_suite.h"
+#include "tests/support/pool_lists.h"
 
 namespace bp {
 namespace {
@@ -61,14 +64,49 @@ struct PoolFactory<PluginPool> {
   }
 };
 
-using BuiltinPools =
-    ::testing::Types<SizedPool, FixedPool, SyncBufferPool, NaivePool, MallocPool, NullPool>;
-INSTANTIATE_TYPED_TEST_SUITE_P(Builtin, PoolContractTest, BuiltinPools);
+INSTANTIATE_TYPED_TEST_SUITE_P(Builtin, PoolContractTest, PoolTypes<CorrectPools>);
 using PluginPools = ::testing::Types<PluginPool>;
 INSTANTIATE_TYPED_TEST_SUITE_P(Plugin, PoolContractTest, PluginPools);
 }  // namespace testing
 
 namespace {
+
+// --- The pool list ---
+
+// Every built-in pool's own name is its registry name, so a run of the type reports the name the
+// user typed (faulty pools were spelled "faulty-leak" by the type and "faulty:leak" by the table).
+TEST(PoolListTest, RegistryNamesAreTheTypesNames) {
+  std::vector<std::string> names;
+  ForEachPoolEntry(BuiltinPools{}, [&]<class E>() {
+    names.push_back(E::Pool::kName);
+    const PoolEntry* entry = FindPool(E::Pool::kName);
+    ASSERT_NE(entry, nullptr) << E::Pool::kName;
+    EXPECT_EQ(entry->faulty, E::kAbout.detector.kind != DetectorKind::kNone) << entry->name;
+  });
+  ASSERT_EQ(names.size(), PoolEntries().size());
+  for (size_t i = 0; i < names.size(); ++i) EXPECT_EQ(names[i], PoolEntries()[i].name);
+  EXPECT_STREQ(LeakPool::kName, "faulty:leak");
+}
+
+// A faulty pool's check detector names a violation key; a correct pool has no detector.
+TEST(PoolListTest, EveryFaultyPoolNamesItsDetector) {
+  for (const PoolEntry& e : PoolEntries()) {
+    EXPECT_EQ(e.faulty, e.detector_kind != DetectorKind::kNone) << e.name;
+    EXPECT_EQ(e.faulty, std::string(e.detector) != "") << e.name;
+    EXPECT_EQ(e.faulty, std::string_view(e.name).starts_with("faulty:")) << e.name;
+    EXPECT_FALSE(e.faulty && e.in_all) << e.name;
+  }
+}
+
+// The typed suites cover every correct pool of the list, the floor included.
+TEST(PoolListTest, CorrectPoolsAreTheOnesWithoutAPlantedBug) {
+  const auto names = testing::PoolNames(CorrectPools{});
+  std::vector<std::string> expected;
+  for (const PoolEntry& e : PoolEntries()) {
+    if (!e.faulty) expected.push_back(e.name);
+  }
+  EXPECT_EQ(std::vector<std::string>(names.begin(), names.end()), expected);
+}
 
 // --- FixedPool ---
 

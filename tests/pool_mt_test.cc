@@ -24,6 +24,7 @@
 #include "pool/null_pool.h"
 #include "pool/sized_pool.h"
 #include "pool/sync_pool.h"
+#include "tests/support/pool_lists.h"
 
 namespace bp {
 namespace {
@@ -166,9 +167,7 @@ class PoolMtTest : public ::testing::Test {
   std::atomic<uint64_t> double_handouts_{0}, corruptions_{0}, not_empty_{0}, short_capacity_{0};
 };
 
-using CrossThreadPools =
-    ::testing::Types<SizedPool, FixedPool, SyncBufferPool, NaivePool, MallocPool>;
-TYPED_TEST_SUITE(PoolMtTest, CrossThreadPools);
+TYPED_TEST_SUITE(PoolMtTest, testing::PoolTypes<testing::CrossThreadPools>);
 
 TYPED_TEST(PoolMtTest, EightThreadsWithCrossThreadPuts) { this->Run(/*cross_thread=*/true); }
 

@@ -61,7 +61,7 @@ class AbaPool {
   using Item = AbaBlock;
   static constexpr PoolTraits kTraits{
       .promises_capacity = true, .fixed_capacity = false, .pools = true};
-  static constexpr const char* kName = "faulty-aba";
+  static constexpr const char* kName = "faulty:aba";
   static constexpr size_t kBlock = 64 * 1024;
 
   AbaPool() = default;

@@ -22,7 +22,7 @@ class DoubleHandoutPool : public FaultyListPool {
  public:
   static constexpr PoolTraits kTraits{
       .promises_capacity = true, .fixed_capacity = false, .pools = true};
-  static constexpr const char* kName = "faulty-double-handout";
+  static constexpr const char* kName = "faulty:double-handout";
   static constexpr uint64_t kEvery = 100;
 
   Buffer* Get(size_t n) {

@@ -25,7 +25,7 @@ class ExitFlushPool : public FaultyListPool {
  public:
   static constexpr PoolTraits kTraits{
       .promises_capacity = true, .fixed_capacity = false, .pools = true};
-  static constexpr const char* kName = "faulty-exit-flush";
+  static constexpr const char* kName = "faulty:exit-flush";
   static constexpr size_t kCache = 8;
   static constexpr size_t kKeepMax = 4096;
 

@@ -23,7 +23,7 @@ class HangPool : public FaultyListPool {
  public:
   static constexpr PoolTraits kTraits{
       .promises_capacity = true, .fixed_capacity = false, .pools = true};
-  static constexpr const char* kName = "faulty-hang";
+  static constexpr const char* kName = "faulty:hang";
 
   explicit HangPool(uint64_t hang_at = 1000) : hang_at_(hang_at) {}
 

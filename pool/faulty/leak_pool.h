@@ -26,7 +26,7 @@ class LeakPool : public FaultyListPool {
  public:
   static constexpr PoolTraits kTraits{
       .promises_capacity = true, .fixed_capacity = false, .pools = true};
-  static constexpr const char* kName = "faulty-leak";
+  static constexpr const char* kName = "faulty:leak";
   static constexpr uint64_t kEvery = 10;
 
   Buffer* Get(size_t n) { return Take(n); }

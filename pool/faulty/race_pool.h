@@ -24,7 +24,7 @@ class RacePool {
   using Item = Buffer;
   static constexpr PoolTraits kTraits{
       .promises_capacity = true, .fixed_capacity = false, .pools = true};
-  static constexpr const char* kName = "faulty-race";
+  static constexpr const char* kName = "faulty:race";
   static constexpr size_t kSlots = 1024;
 
   RacePool() = default;

@@ -30,7 +30,7 @@ class Round32Pool {
   using Item = Buffer;
   static constexpr PoolTraits kTraits{
       .promises_capacity = true, .fixed_capacity = false, .pools = true};
-  static constexpr const char* kName = "faulty-round32";
+  static constexpr const char* kName = "faulty:round32";
   static constexpr uint64_t kBegin = 128, kEnd = 256 << 10;
 
   // The article's binaryCeil(v uint32) uint32, bit for bit: 0 and anything above 2^31 wrap to 0.

@@ -25,7 +25,7 @@ class ScribblePool : public FaultyListPool {
  public:
   static constexpr PoolTraits kTraits{
       .promises_capacity = true, .fixed_capacity = false, .pools = true};
-  static constexpr const char* kName = "faulty-scribble";
+  static constexpr const char* kName = "faulty:scribble";
   static constexpr uint8_t kScribble = 0xA5;
 
   Buffer* Get(size_t n) {

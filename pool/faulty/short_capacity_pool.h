@@ -22,7 +22,7 @@ class ShortCapacityPool : public FaultyListPool {
  public:
   static constexpr PoolTraits kTraits{
       .promises_capacity = true, .fixed_capacity = false, .pools = true};
-  static constexpr const char* kName = "faulty-short-capacity";
+  static constexpr const char* kName = "faulty:short-capacity";
   static constexpr uint64_t kEvery = 50;
 
   Buffer* Get(size_t n) {

@@ -18,7 +18,7 @@ class StalePool : public FaultyListPool {
  public:
   static constexpr PoolTraits kTraits{
       .promises_capacity = true, .fixed_capacity = false, .pools = true};
-  static constexpr const char* kName = "faulty-stale";
+  static constexpr const char* kName = "faulty:stale";
 
   Buffer* Get(size_t n) { return Take(n, /*reset=*/false); }
   void Put(Buffer* b) {

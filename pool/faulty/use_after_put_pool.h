@@ -22,7 +22,7 @@ class UseAfterPutPool : public FaultyListPool {
  public:
   static constexpr PoolTraits kTraits{
       .promises_capacity = true, .fixed_capacity = false, .pools = true};
-  static constexpr const char* kName = "faulty-use-after-put";
+  static constexpr const char* kName = "faulty:use-after-put";
   static constexpr uint64_t kEvery = 16;
   static constexpr uint8_t kFreeMarker = 0xDD;
 

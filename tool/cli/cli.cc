@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
@@ -20,8 +21,10 @@
 #include "tool/cli/run_command.h"
 #include "tool/cli/sched_command.h"
 #include "tool/cli/selftest.h"
+#include "tool/cli/subcommand.h"
 #include "tool/cli/unit_options.h"
 #include "tool/run/dist.h"
+#include "tool/run/vocabulary.h"
 #include "tool/util/output_file.h"
 
 namespace bp {
@@ -88,6 +91,14 @@ CLI::Validator ReportPathValidator() {
         return "";
       },
       "PATH");
+}
+
+// The (name, value) pairs of a vocabulary table (tool/run/vocabulary.h), for AddEnumOption.
+template <typename E, size_t N>
+std::vector<std::pair<std::string, E>> NamesOf(const NameRow<E> (&rows)[N]) {
+  std::vector<std::pair<std::string, E>> out;
+  for (const NameRow<E>& r : rows) out.emplace_back(r.name, r.value);
+  return out;
 }
 
 // An option whose values are the names of an enum, bound to the enum with CheckedTransformer.
@@ -168,20 +179,14 @@ void AddWorkloadOptions(CLI::App* run, RunCommand& cmd, RunOptionText& text) {
       ->type_name("SHARE")
       ->transform(FractionTransform());
   AddEnumOption<Touch>(
-      run, "--touch", cmd.options.touch,
-      {{"none", Touch::kNone},
-       {"head", Touch::kHead},
-       {"full", Touch::kFull},
-       {"ends", Touch::kEnds}},
+      run, "--touch", cmd.options.touch, NamesOf(kTouchRows),
       "bytes written into each buffer: none, head (64 B), full (up to 64 MiB, then ends), ends "
       "(the first and last 64 B of n; the default of --dist edges)");
-  AddEnumOption<Workload>(run, "--workload", cmd.options.workload,
-                          {{"bytes", Workload::kBytes}, {"json", Workload::kJson}},
+  AddEnumOption<Workload>(run, "--workload", cmd.options.workload, NamesOf(kWorkloadRows),
                           "what each op writes: bytes (a pattern of n bytes) or json (a JSON array "
                           "of integers of about n bytes, written with the project's JSON writer)");
   AddEnumOption<CheckLevel>(
-      run, "--checks", cmd.options.checks,
-      {{"none", CheckLevel::kNone}, {"basic", CheckLevel::kBasic}, {"full", CheckLevel::kFull}},
+      run, "--checks", cmd.options.checks, NamesOf(kCheckLevelRows),
       "detectors: none, basic (capacity, emptiness), full (+ ownership, contents)");
 }
 
@@ -442,7 +447,13 @@ struct RunCommandLine {
   HuntOptions hunt;
 };
 
-CLI::App* AddRunCommand(CLI::App& app, RunCommandLine& line) {
+int ExecuteRunCommandLine(const CLI::App& run, RunCommandLine& line);
+
+// `args` is the command line as parsed (the subcommand first), for the report; it is read when the
+// command runs.
+Subcommand AddRunCommand(CLI::App& app, const std::vector<std::string>& args) {
+  auto shared = std::make_shared<RunCommandLine>();
+  RunCommandLine& line = *shared;
   line.cmd.options.threads = std::max(1u, std::thread::hardware_concurrency());
   CLI::App* run = app.add_subcommand("run", "stress pools from many threads (the default)");
   // In the order --help lists them.
@@ -450,7 +461,10 @@ CLI::App* AddRunCommand(CLI::App& app, RunCommandLine& line) {
   AddWorkloadOptions(run, line.cmd, line.text);
   AddOutputAndLimitOptions(run, line.cmd, line.text);
   AddHuntOptions(run, line.cmd, line.hunt);
-  return run;
+  return {run, [run, shared, &args] {
+            shared->cmd.argv = args;
+            return ExecuteRunCommandLine(*run, *shared);
+          }};
 }
 
 // A fresh seed below 2^53: a double (jq, JavaScript) holds it exactly, so the reproduce step
@@ -534,15 +548,18 @@ int ExecuteRunCommandLine(const CLI::App& run, RunCommandLine& line) {
   return ExecuteRun(cmd);
 }
 
-CLI::App* AddListCommand(CLI::App& app, std::string& format) {
+Subcommand AddListCommand(CLI::App& app) {
+  auto format = std::make_shared<std::string>("text");
   CLI::App* list = app.add_subcommand("list", "list pools and size distributions");
-  list->add_option("--format", format, "text or json")
+  list->add_option("--format", *format, "text or json")
       ->capture_default_str()
       ->check(CLI::IsMember({"text", "json"}));
-  return list;
+  return {list, [format] { return *format == "json" ? ListJson() : ListCommand(); }};
 }
 
-CLI::App* AddSelftestCommand(CLI::App& app, SelftestOptions& options) {
+Subcommand AddSelftestCommand(CLI::App& app) {
+  auto shared = std::make_shared<SelftestOptions>();
+  SelftestOptions& options = *shared;
   CLI::App* selftest =
       app.add_subcommand("selftest", "prove every detector of this build catches its planted bug");
   selftest->add_option("--threads", options.threads, "threads of each child run")
@@ -551,7 +568,7 @@ CLI::App* AddSelftestCommand(CLI::App& app, SelftestOptions& options) {
   selftest->add_option("--work-dir", options.work_dir,
                        "where the child reports go (default: a new temporary directory)");
   selftest->add_flag("--verbose", options.verbose, "show each child's stderr");
-  return selftest;
+  return {selftest, [shared] { return RunSelftest(*shared); }};
 }
 
 // `bpstress hunt` as parsed; the budget is text until checked.
@@ -560,8 +577,12 @@ struct HuntCommandLine {
   std::string budget = "5m";
 };
 
-CLI::App* AddHuntCommand(CLI::App& app, HuntCommandLine& line) {
-  HuntCommand& h = line.hunt;
+int ExecuteHuntCommandLine(const CLI::App& hunt, HuntCommandLine& line);
+
+Subcommand AddHuntCommand(CLI::App& app) {
+  auto shared = std::make_shared<HuntCommandLine>();
+  HuntCommand& h = shared->hunt;
+  HuntCommandLine& line = *shared;
   CLI::App* hunt = app.add_subcommand(
       "hunt", "swarm testing: short trials of random configurations until a finding or the budget");
   hunt->add_option("--pool", h.pools, "the pool to hunt in, NAME[:key=value,...]");
@@ -581,7 +602,7 @@ CLI::App* AddHuntCommand(CLI::App& app, HuntCommandLine& line) {
   hunt->add_option("--times", h.replay_times, "runs of --replay")
       ->capture_default_str()
       ->check(CLI::Range(1u, 100000u));
-  return hunt;
+  return {hunt, [hunt, shared] { return ExecuteHuntCommandLine(*hunt, *shared); }};
 }
 
 int ExecuteHuntCommandLine(const CLI::App& hunt, HuntCommandLine& line) {
@@ -619,35 +640,24 @@ int Dispatch(int argc, char** argv) {
   app.require_subcommand(1);
 
   // Subcommands in the order --help lists them.
-  RunCommandLine run_line;
-  CLI::App* run = AddRunCommand(app, run_line);
-  std::string list_format = "text";
-  CLI::App* list = AddListCommand(app, list_format);
-  SelftestOptions selftest_options;
-  CLI::App* selftest = AddSelftestCommand(app, selftest_options);
-  const auto run_report_command = AddReportCommands(app);
-  ContractCommand contract_cmd;
-  CLI::App* contract = AddContractCommand(app, contract_cmd);
-  app.footer([run] { return TopLevelFooter(run); });
-  HuntCommandLine hunt_line;
-  CLI::App* hunt = AddHuntCommand(app, hunt_line);
-  const auto run_sched_command = AddSchedCommands(app);
+  std::vector<std::string> args;  // the command line with its subcommand, once known
+  std::vector<Subcommand> commands = {AddRunCommand(app, args), AddListCommand(app),
+                                      AddSelftestCommand(app)};
+  for (Subcommand& c : AddReportCommands(app)) commands.push_back(std::move(c));
+  commands.push_back(AddContractCommand(app));
+  commands.push_back(AddHuntCommand(app));
+  for (Subcommand& c : AddSchedCommands(app)) commands.push_back(std::move(c));
+  app.footer([run = commands.front().app] { return TopLevelFooter(run); });
 
   if (const std::optional<std::string> typo = UnknownCommandMessage(app, argc, argv)) {
     std::fprintf(stderr, "bpstress: %s\n", typo->c_str());
     return kExitUsage;
   }
-  const std::vector<std::string> args = WithDefaultSubcommand(app, argc, argv);
-  run_line.cmd.argv = args;
+  args = WithDefaultSubcommand(app, argc, argv);
   if (std::optional<int> code = Parse(app, args)) return *code;
-
-  if (list->parsed()) return list_format == "json" ? ListJson() : ListCommand();
-  if (std::optional<int> code = run_report_command()) return *code;
-  if (std::optional<int> code = run_sched_command()) return *code;
-  if (selftest->parsed()) return RunSelftest(selftest_options);
-  if (contract->parsed()) return ExecuteContract(contract_cmd);
-  if (hunt->parsed()) return ExecuteHuntCommandLine(*hunt, hunt_line);
-  if (run->parsed()) return ExecuteRunCommandLine(*run, run_line);
+  for (const Subcommand& c : commands) {
+    if (c.app->parsed()) return c.run();
+  }
   return kExitUsage;
 }
 

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -97,7 +98,9 @@ std::pair<std::string, std::string> SplitPluginArg(const std::string& arg) {
 
 }  // namespace
 
-CLI::App* AddContractCommand(CLI::App& app, ContractCommand& cmd) {
+Subcommand AddContractCommand(CLI::App& app) {
+  auto shared = std::make_shared<ContractCommand>();
+  ContractCommand& cmd = *shared;
   CLI::App* c = app.add_subcommand(
       "contract",
       "check a pool against the pool contract before stressing it: deterministic gets and puts "
@@ -143,7 +146,7 @@ CLI::App* AddContractCommand(CLI::App& app, ContractCommand& cmd) {
   c->add_option("--format", cmd.format, "stdout: table or json")
       ->capture_default_str()
       ->check(CLI::IsMember({"table", "json"}));
-  return c;
+  return {c, [shared] { return ExecuteContract(*shared); }};
 }
 
 namespace {

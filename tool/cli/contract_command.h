@@ -6,11 +6,8 @@
 
 #include <string>
 
+#include "tool/cli/subcommand.h"
 #include "tool/run/contract.h"
-
-namespace CLI {
-class App;
-}
 
 namespace bp {
 
@@ -24,8 +21,8 @@ struct ContractCommand {
   ContractOptions options;
 };
 
-// Adds the subcommand and its options to `app`.
-CLI::App* AddContractCommand(CLI::App& app, ContractCommand& cmd);
+// Adds the subcommand and its options to `app`; its run calls ExecuteContract.
+Subcommand AddContractCommand(CLI::App& app);
 int ExecuteContract(const ContractCommand& cmd);
 
 }  // namespace bp

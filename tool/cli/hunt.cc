@@ -25,6 +25,7 @@
 #include "tool/run/plugin_run.h"
 #include "tool/run/rng.h"
 #include "tool/run/run_spec.h"
+#include "tool/run/vocabulary.h"
 #include "tool/util/exit_codes.h"
 #include "tool/util/output_file.h"
 #include "tool/util/sysinfo.h"
@@ -140,11 +141,6 @@ struct TrialFiles {
   }
 };
 
-bool IsFinding(const std::string& outcome) {
-  return outcome == "violations" || outcome == "crashed" || outcome == "sanitizer" ||
-         outcome == "hung";
-}
-
 // "first violation: double_handout at 0.120s, thread 2, op 1234, address 0x7f.., size 100,
 // capacity 128, detail 0", from a pool of a run report; "" when it found none.
 std::string FirstViolation(const nlohmann::json& pool) {
@@ -216,7 +212,7 @@ void ClassifyTrial(bool killed, std::chrono::nanoseconds kill_after, const std::
   if (r.detail.empty() && r.outcome != "clean") r.detail = StderrLine(err_text);
   // A pool may crash or stop on a put repeated by a buggy caller (free() aborts on a double free;
   // a free list pushed twice can loop on itself): recorded, but not a finding of the pool.
-  if (misuse && (r.outcome == "crashed" || r.outcome == "sanitizer" || r.outcome == "hung")) {
+  if (misuse && IsPartialOutcome(r.outcome)) {
     r.outcome = "misuse_fault";
   }
 }
@@ -418,7 +414,7 @@ bool RecordTrial(size_t trial, const HuntTrial& config, const std::vector<std::s
                  const std::string& line, const TrialResult& r, const TrialFiles& files,
                  const std::string& report_path, bool progress, HuntState* s) {
   std::string evidence;
-  if (IsFinding(r.outcome)) {
+  if (IsFindingOutcome(r.outcome)) {
     evidence = EvidenceDir(report_path, trial);
     if (std::string error; !KeepEvidence(files, evidence, &error)) {
       std::fprintf(stderr, "bpstress: hunt: the finding's evidence is lost: %s\n", error.c_str());
@@ -450,7 +446,7 @@ bool RecordTrial(size_t trial, const HuntTrial& config, const std::vector<std::s
     s->code = kExitBadInput;
     return true;
   }
-  if (!IsFinding(r.outcome)) return false;
+  if (!IsFindingOutcome(r.outcome)) return false;
   ++s->findings;
   s->stopped = "finding";
   s->reproduce = line;
@@ -512,7 +508,7 @@ std::optional<nlohmann::json> FindingTrial(const std::string& path, std::string*
   }
   std::optional<nlohmann::json> found;
   for (const nlohmann::json& t : report["trials"]) {
-    if (t.is_object() && IsFinding(t.value("outcome", ""))) found = t;
+    if (t.is_object() && IsFindingOutcome(t.value("outcome", std::string()))) found = t;
   }
   if (!found) *error = "'" + path + "' has no finding to replay";
   return found;
@@ -561,7 +557,7 @@ int RunHuntReplay(const HuntCommand& h) {
     TrialFiles(dir).Remove();
     if (r.outcome == "interrupted") break;
     ++outcomes[r.outcome];
-    const bool finding = IsFinding(r.outcome);
+    const bool finding = IsFindingOutcome(r.outcome);
     fired += finding;
     const std::string kinds = Kinds(r.findings);
     std::printf("  run %u: %s%s%s%s\n", ran + 1, r.outcome.c_str(), kinds.empty() ? "" : " (",

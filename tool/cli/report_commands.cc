@@ -229,7 +229,7 @@ int Guarded(const char* command, int (*run)(const CommandArgs&), const CommandAr
 
 }  // namespace
 
-std::function<std::optional<int>()> AddReportCommands(CLI::App& app) {
+std::vector<Subcommand> AddReportCommands(CLI::App& app) {
   auto a = std::make_shared<CommandArgs>();
   CLI::App* verify = app.add_subcommand(
       "verify", "check a report: schema, accounting identities, verdicts, thresholds, baseline");
@@ -265,12 +265,9 @@ std::function<std::optional<int>()> AddReportCommands(CLI::App& app) {
       ->add_option("--html", a->html,
                    "output HTML file (written atomically; a device or FIFO in place; - for stdout)")
       ->required();
-  return [a, verify, compare, report]() -> std::optional<int> {
-    if (verify->parsed()) return Guarded("verify", Verify, *a);
-    if (compare->parsed()) return Guarded("compare", Compare, *a);
-    if (report->parsed()) return Guarded("report", Html, *a);
-    return std::nullopt;
-  };
+  return {{verify, [a] { return Guarded("verify", Verify, *a); }},
+          {compare, [a] { return Guarded("compare", Compare, *a); }},
+          {report, [a] { return Guarded("report", Html, *a); }}};
 }
 
 }  // namespace bp

@@ -5,18 +5,13 @@
 // invalid input.
 #pragma once
 
-#include <functional>
-#include <optional>
+#include <vector>
 
-namespace CLI {
-class App;
-}
+#include "tool/cli/subcommand.h"
 
 namespace bp {
 
-// Adds the `verify`, `compare` and `report` subcommands to app (CLI11 2.1). Returns a function to
-// call after app.parse(): it runs whichever of them was selected and returns its exit code, or
-// std::nullopt when none of them was selected.
-std::function<std::optional<int>()> AddReportCommands(CLI::App& app);
+// Adds the `verify`, `compare` and `report` subcommands to app (CLI11 2.1), in that order.
+std::vector<Subcommand> AddReportCommands(CLI::App& app);
 
 }  // namespace bp

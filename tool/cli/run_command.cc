@@ -36,10 +36,6 @@ namespace {
 // 91% (2 threads, README "Reading the table"); at 64 B malloc's own cost was the larger half.
 constexpr double kHarnessDominatesBytes = 4096;
 
-bool IsPartial(Outcome o) {
-  return o == Outcome::kHung || o == Outcome::kCrashed || o == Outcome::kSanitizer;
-}
-
 // What the run injected (README "Finding bugs"), under the table: ops/s measured under
 // injection are no clean benchmark, and the reader must see that.
 // A pool's name in the table and the lines under it: with --allocator the same pool runs once per
@@ -326,7 +322,7 @@ int ExitCodeOf(const Report& report) {
   if (report.interrupted) return kExitInterrupted;
   bool limit = false, failed = false;
   for (const PoolRun& p : report.pools) {
-    if (p.outcome == Outcome::kHung || p.outcome == Outcome::kLimit) limit = true;
+    if (IsLimit(p.outcome)) limit = true;
     if (!PoolPassed(p)) failed = true;
     if (report.misuse_fails && p.total.double_put_accepted != 0) failed = true;
   }

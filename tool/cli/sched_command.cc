@@ -248,7 +248,7 @@ int ExecuteShrink(const SchedArgs& a) {
 
 }  // namespace
 
-std::function<std::optional<int>()> AddSchedCommands(CLI::App& app) {
+std::vector<Subcommand> AddSchedCommands(CLI::App& app) {
   auto a = std::make_shared<SchedArgs>();
   CLI::App* sched = app.add_subcommand(
       "sched", "deterministic PCT schedules of a plugin built with -fsanitize=thread");
@@ -289,12 +289,9 @@ std::function<std::optional<int>()> AddSchedCommands(CLI::App& app) {
                    "PCT schedules tried per candidate when the edited trace no longer fails")
       ->capture_default_str();
 
-  return [a, sched, replay, shrink]() -> std::optional<int> {
-    if (sched->parsed()) return ExecuteSched(*a);
-    if (replay->parsed()) return ExecuteReplay(*a);
-    if (shrink->parsed()) return ExecuteShrink(*a);
-    return std::nullopt;
-  };
+  return {{sched, [a] { return ExecuteSched(*a); }},
+          {replay, [a] { return ExecuteReplay(*a); }},
+          {shrink, [a] { return ExecuteShrink(*a); }}};
 }
 
 }  // namespace bp

@@ -8,16 +8,13 @@
 // command line or a build without the scheduling runtime, 3 an unusable plugin or file.
 #pragma once
 
-#include <functional>
-#include <optional>
+#include <vector>
 
-namespace CLI {
-class App;
-}
+#include "tool/cli/subcommand.h"
 
 namespace bp {
 
-// Adds the three subcommands; the function returned runs the one parsed (nullopt: none was).
-std::function<std::optional<int>()> AddSchedCommands(CLI::App& app);
+// Adds the three subcommands (sched, replay, shrink), each with the function that runs it.
+std::vector<Subcommand> AddSchedCommands(CLI::App& app);
 
 }  // namespace bp

@@ -13,6 +13,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -101,15 +102,13 @@ std::string WorkDir(const SelftestOptions& options) {
 }
 
 // Why a pool's detector cannot be on trial in this build, or nullopt.
-std::optional<std::string> NotApplicable(const std::string& name) {
+std::optional<std::string> NotApplicable(const PoolEntry& e) {
   const bool tsan = build::kThreadSanitizer, asan = build::kAddressSanitizer;
   // ThreadSanitizer delivers a signal only at the thread's next intercepted call, never between
   // the pool's load and its CAS: preemption cannot widen that window there.
-  if (name == "faulty:aba" && tsan) return "n/a in this build";
-  if (name == "faulty:race" && !tsan) return "n/a in this build";
-  if ((name == "faulty:use-after-put" || name == "faulty:exit-flush") && !asan) {
-    return "n/a in this build";
-  }
+  if (std::string_view(e.name) == "faulty:aba" && tsan) return "n/a in this build";
+  if (e.detector_kind == DetectorKind::kThreadSanitizer && !tsan) return "n/a in this build";
+  if (e.detector_kind == DetectorKind::kAddressSanitizer && !asan) return "n/a in this build";
   return std::nullopt;
 }
 
@@ -166,14 +165,21 @@ void ChildArgs(const PoolEntry& e, const std::string& threads, const std::string
 void Judge(const PoolEntry& e, const Child& c, const std::string& report, bool verbose, Row* row) {
   const std::string name = e.name;
   bool caught = false;
-  if (name == "faulty:race") {
-    caught = c.exit_code != 0 && c.err.find("ThreadSanitizer: data race") != std::string::npos;
-  } else if (name == "faulty:use-after-put" || name == "faulty:exit-flush") {
-    caught = c.exit_code != 0 && c.err.find("ERROR: AddressSanitizer") != std::string::npos;
-  } else if (name == "faulty:hang") {
-    caught = c.exit_code == kExitLimit && Outcome(report) == "hung";
-  } else if (e.faulty) {
-    caught = c.exit_code == kExitCheckFailed && Count(report, e.detector) > 0;
+  switch (e.detector_kind) {
+    case DetectorKind::kThreadSanitizer:
+      caught = c.exit_code != 0 && c.err.find("ThreadSanitizer: data race") != std::string::npos;
+      break;
+    case DetectorKind::kAddressSanitizer:
+      caught = c.exit_code != 0 && c.err.find("ERROR: AddressSanitizer") != std::string::npos;
+      break;
+    case DetectorKind::kDeadline:
+      caught = c.exit_code == kExitLimit && Outcome(report) == "hung";
+      break;
+    case DetectorKind::kCheck:
+      caught = c.exit_code == kExitCheckFailed && Count(report, e.detector) > 0;
+      break;
+    case DetectorKind::kNone:
+      break;
   }
   if (e.faulty) {
     row->result = caught ? "caught" : "MISSED";
@@ -211,9 +217,8 @@ int RunSelftest(const SelftestOptions& options) {
   const std::string threads = std::to_string(options.threads);
   std::vector<Row> rows;
   for (const PoolEntry& e : PoolEntries()) {
-    if (!e.faulty && !e.in_all && std::string_view(e.name) != "null") continue;
     Row row{e.name, e.faulty ? e.detector : "no findings", "", 0, false};
-    if (auto na = NotApplicable(e.name)) {
+    if (auto na = NotApplicable(e)) {
       row.result = *na;
     } else {
       const std::string report = dir + "/" + std::to_string(rows.size()) + ".json";

@@ -257,8 +257,7 @@ void WritePool(JsonWriter& w, const PoolRun& p, const std::vector<PoolRun>& repe
   w.Key("phase").String(PhaseName(p.phase));
   WriteFindings(w, p, o);
   WriteThreads(w, p);
-  if (p.outcome == Outcome::kCrashed || p.outcome == Outcome::kSanitizer ||
-      p.outcome == Outcome::kHung || !p.stderr_tail.empty()) {
+  if (IsPartial(p.outcome) || !p.stderr_tail.empty()) {
     w.Key("signal").Int(p.signal);
     w.Key("stderr_tail").String(p.stderr_tail);
   }
@@ -297,10 +296,7 @@ double OpsPerSecond(const PoolRun& p) {
   return p.seconds > 0 ? static_cast<double>(p.total.ops) / p.seconds : 0.0;
 }
 
-bool HasFigures(const PoolRun& p) {
-  return p.outcome != Outcome::kHung && p.outcome != Outcome::kCrashed &&
-         p.outcome != Outcome::kSanitizer && p.seconds > 0;
-}
+bool HasFigures(const PoolRun& p) { return !IsPartial(p.outcome) && p.seconds > 0; }
 
 // Each repeat's own figures, and their statistics over the repeats that have figures (a hung or
 // crashed repeat has none).

@@ -11,6 +11,7 @@
 
 #include "tool/report/report_reader.h"
 #include "tool/run/checks.h"
+#include "tool/util/exit_codes.h"
 
 namespace bp {
 namespace {
@@ -21,9 +22,6 @@ using F64 = std::optional<double>;
 // Sums of up to 2^64 values of up to 2^64 - 1 cannot overflow 128 bits: a hostile report cannot
 // make a wrong sum look right by wrapping around.
 __extension__ typedef unsigned __int128 U128;
-
-constexpr const char* kOutcomes[] = {"ok",    "violations", "hung",     "interrupted",
-                                     "limit", "crashed",    "sanitizer"};
 
 std::string Num(uint64_t v) { return std::to_string(v); }
 std::string Num(double v) {
@@ -233,9 +231,8 @@ void CheckRepeats(FieldReader& r, const json& pool, bool partial, const Counts& 
         ReadViolations(er.Object("violations"), r.label(), true, f, key + "violations.");
     if (index) r.Check(*index == i, key + "repeat (" + Num(*index) + ") != " + Num(uint64_t{i}));
     if (outcome) {
-      r.Check(
-          std::find(std::begin(kOutcomes), std::end(kOutcomes), *outcome) != std::end(kOutcomes),
-          key + "outcome '" + Printable(*outcome) + "' is not a known outcome");
+      r.Check(RowNamed(kOutcomeRows, *outcome) != nullptr,
+              key + "outcome '" + Printable(*outcome) + "' is not a known outcome");
     }
     if (rate && ops && seconds && *seconds > 0) {
       const double want = static_cast<double>(*ops) / *seconds;
@@ -360,8 +357,6 @@ void CheckTimeline(FieldReader& r, const json& pool, Findings* f) {
   }
 }
 
-constexpr const char* kPhases[] = {"create", "run", "drain", "destroy", "done"};
-
 // The fields of a pool's life (optional: older reports lack them): phase, the leak measure over
 // cycles, and the crash record of a crashed pool.
 void CheckLifeFields(FieldReader& r, const json& pool, const std::optional<std::string>& outcome,
@@ -369,7 +364,7 @@ void CheckLifeFields(FieldReader& r, const json& pool, const std::optional<std::
   FieldReader o(pool, r.label(), false, f);
   const std::optional<std::string> phase = o.String("phase");
   if (phase) {
-    r.Check(std::find(std::begin(kPhases), std::end(kPhases), *phase) != std::end(kPhases),
+    r.Check(RowNamed(kPhaseRows, *phase) != nullptr,
             "phase '" + Printable(*phase) + "' is not a known phase");
     if (outcome == "ok" || outcome == "violations" || outcome == "limit") {
       r.Check(*phase == "done", "outcome '" + *outcome + "' but phase '" + Printable(*phase) +
@@ -646,7 +641,7 @@ PoolResult CheckPool(const json& pool, bool interrupted, U64 config_threads, Fin
   const std::optional<std::string> outcome = r.String("outcome");
   const std::optional<std::string> verdict = r.String("verdict");
   if (outcome) {
-    r.Check(std::find(std::begin(kOutcomes), std::end(kOutcomes), *outcome) != std::end(kOutcomes),
+    r.Check(RowNamed(kOutcomeRows, *outcome) != nullptr,
             "outcome '" + Printable(*outcome) + "' is not a known outcome");
   }
   if (verdict) {
@@ -654,7 +649,7 @@ PoolResult CheckPool(const json& pool, bool interrupted, U64 config_threads, Fin
             "verdict '" + Printable(*verdict) + "' is neither 'pass' nor 'fail'");
   }
   result.passed = verdict == "pass";
-  result.stopped = outcome == "hung" || outcome == "limit";
+  result.stopped = outcome && IsLimitOutcome(*outcome);
   // A partial pool stopped mid-run: only what is there is type-checked.
   const bool partial = outcome && IsPartialOutcome(*outcome);
   const bool need = !partial;
@@ -806,19 +801,19 @@ void VerifyReport(const json& report, Findings* f) {
   if (pools != nullptr) checked = CheckPools(r, *pools, interrupted == true, facts, f);
   const bool all_passed = checked.all_passed, stopped = checked.stopped;
   if (interrupted && exit_code) {
-    r.Check(*interrupted == (*exit_code == 130),
+    r.Check(*interrupted == (*exit_code == uint64_t{kExitInterrupted}),
             "exit_code " + Num(*exit_code) + " but interrupted is " +
                 (*interrupted ? "true" : "false") + " (130 iff interrupted)");
-    r.Check((*exit_code == 0) == all_passed,
+    r.Check((*exit_code == uint64_t{kExitOk}) == all_passed,
             "exit_code " + Num(*exit_code) +
                 (all_passed ? " but every pool passed" : " but a pool failed"));
     if (!*interrupted && stopped) {
-      r.Check(*exit_code == 4,
+      r.Check(*exit_code == uint64_t{kExitLimit},
               "exit_code " + Num(*exit_code) + " but a pool hung or hit a limit (expected 4)");
     }
   }
   if (verdict && exit_code) {
-    const bool want = *exit_code == 0 && all_passed;
+    const bool want = *exit_code == uint64_t{kExitOk} && all_passed;
     r.Check((*verdict == "pass") == want,
             "verdict '" + Printable(*verdict) + "' but exit_code is " + Num(*exit_code) +
                 (all_passed ? " and every pool passed" : " and a pool failed"));
@@ -827,10 +822,6 @@ void VerifyReport(const json& report, Findings* f) {
     r.Check(*verdict == "pass", "verdict is '" + Printable(*verdict) + "'" +
                                     (exit_code ? " (exit_code " + Num(*exit_code) + ")" : ""));
   }
-}
-
-bool IsPartialOutcome(std::string_view outcome) {
-  return outcome == "hung" || outcome == "crashed" || outcome == "sanitizer";
 }
 
 std::string SummaryLine(std::string_view name, const Findings& findings) {

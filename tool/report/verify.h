@@ -28,15 +28,13 @@
 #include <vector>
 
 #include "tool/report/findings.h"
+#include "tool/run/vocabulary.h"  // IsPartialOutcome: pools that carry partial data
 
 namespace bp {
 
 // Adds the schema, identity and verdict findings of `report` (parsed by ParseReport, so a JSON
 // object with the right schema; anything else is reported, never thrown) to *findings.
 void VerifyReport(const nlohmann::json& report, Findings* findings);
-
-// Outcomes whose pools carry partial data (the runner could not finish them).
-bool IsPartialOutcome(std::string_view outcome);
 
 // The summary line: "verify: NAME: 12 checks passed, 1 failed".
 std::string SummaryLine(std::string_view name, const Findings& findings);

@@ -5,16 +5,13 @@
 #include <vector>
 
 #include "tool/report/report_reader.h"
+#include "tool/run/vocabulary.h"
 #include "tool/util/shell.h"
 
 namespace bp {
 namespace {
 
 using nlohmann::json;
-
-bool IsFindingOutcome(const std::string& o) {
-  return o == "violations" || o == "crashed" || o == "sanitizer" || o == "hung";
-}
 
 }  // namespace
 

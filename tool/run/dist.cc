@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "base/units.h"
+#include "tool/util/exit_codes.h"
 #include "tool/util/text_format.h"
 
 namespace bp {
@@ -143,10 +144,10 @@ class DistParser {
   using Fields = std::vector<std::string_view>;
 
   DistError Usage(const std::string& what) const {
-    return {2, "--dist " + Printable(spec_) + ": " + what};
+    return {kExitUsage, "--dist " + Printable(spec_) + ": " + what};
   }
   DistError Invalid(const std::string& what) const {
-    return {3, "--dist " + Printable(spec_) + ": " + what};
+    return {kExitBadInput, "--dist " + Printable(spec_) + ": " + what};
   }
   std::optional<DistError> Size(std::string_view text, const char* name, uint64_t* out) const;
   std::optional<DistError> Range(const Fields& f, uint64_t* a, uint64_t* b) const;
@@ -200,7 +201,8 @@ std::optional<DistError> DistParser::Real(std::string_view text, const char* nam
 }
 
 std::variant<Distribution, DistError> DistParser::Run() {
-  if (spec_.empty()) return DistError{2, std::string("--dist: empty spec (known: ") + kKnown + ")"};
+  if (spec_.empty())
+    return DistError{kExitUsage, std::string("--dist: empty spec (known: ") + kKnown + ")"};
   const size_t colon = spec_.find(':');
   const std::string_view name = spec_.substr(0, colon);
   std::optional<DistError> error;

@@ -54,7 +54,7 @@
 namespace bp {
 
 struct DistError {
-  int exit_code;  // 2 = usage (bad spec), 3 = unreadable or invalid trace file
+  int exit_code;  // kExitUsage (bad spec) or kExitBadInput (unreadable or invalid trace file)
   std::string message;
 };
 

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "tool/run/runner_impl.h"
+#include "tool/util/exit_codes.h"
 
 namespace bp {
 
@@ -47,7 +48,7 @@ void SendRecord(int fd, ProbeRecord type, std::string_view bytes) {
   std::shared_ptr<PluginLibrary> lib = PluginLibrary::Shared(path, &error);
   if (lib == nullptr) {
     SendRecord(fd, kLoadError, error);
-    _exit(3);
+    _exit(kExitBadInput);
   }
   const uint32_t abi = lib->api().abi_version;
   std::string named(reinterpret_cast<const char*>(&abi), sizeof abi);
@@ -57,10 +58,10 @@ void SendRecord(int fd, ProbeRecord type, std::string_view bytes) {
     std::unique_ptr<PluginPool> pool = PluginPool::Create(lib, options, &error);
     if (pool == nullptr) {
       SendRecord(fd, kCreateError, error);
-      _exit(3);
+      _exit(kExitBadInput);
     }
   }
-  _exit(0);
+  _exit(kExitOk);
 }
 
 // Parses the child's records into *probe.

@@ -6,34 +6,6 @@
 
 namespace bp {
 
-const char* TouchName(Touch t) {
-  switch (t) {
-    case Touch::kNone:
-      return "none";
-    case Touch::kHead:
-      return "head";
-    case Touch::kFull:
-      return "full";
-    case Touch::kEnds:
-      return "ends";
-  }
-  return "?";
-}
-
-const char* WorkloadName(Workload w) { return w == Workload::kJson ? "json" : "bytes"; }
-
-const char* CheckLevelName(CheckLevel c) {
-  switch (c) {
-    case CheckLevel::kNone:
-      return "none";
-    case CheckLevel::kBasic:
-      return "basic";
-    case CheckLevel::kFull:
-      return "full";
-  }
-  return "?";
-}
-
 const char* StopReasonName(StopReason s) {
   switch (s) {
     case StopReason::kDuration:
@@ -50,45 +22,9 @@ const char* StopReasonName(StopReason s) {
   return "?";
 }
 
-const char* PhaseName(Phase p) {
-  switch (p) {
-    case Phase::kCreate:
-      return "create";
-    case Phase::kRun:
-      return "run";
-    case Phase::kDrain:
-      return "drain";
-    case Phase::kDestroy:
-      return "destroy";
-    case Phase::kDone:
-      return "done";
-  }
-  return "?";
-}
-
 std::string SignalName(int sig) {
   const char* abbrev = sigabbrev_np(sig);
   return abbrev != nullptr ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
-}
-
-const char* OutcomeName(Outcome o) {
-  switch (o) {
-    case Outcome::kOk:
-      return "ok";
-    case Outcome::kViolations:
-      return "violations";
-    case Outcome::kHung:
-      return "hung";
-    case Outcome::kInterrupted:
-      return "interrupted";
-    case Outcome::kLimit:
-      return "limit";
-    case Outcome::kCrashed:
-      return "crashed";
-    case Outcome::kSanitizer:
-      return "sanitizer";
-  }
-  return "?";
 }
 
 void ThreadResult::Merge(const ThreadResult& other) {

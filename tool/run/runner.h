@@ -25,17 +25,12 @@
 #include "tool/run/checks.h"
 #include "tool/run/dist.h"
 #include "tool/run/histogram.h"
+#include "tool/run/vocabulary.h"
 
 namespace bp {
 
-enum class Touch : uint8_t { kNone, kHead, kFull, kEnds };
-enum class CheckLevel : uint8_t { kNone, kBasic, kFull };
-// bytes: a pattern of n bytes; json: a JSON array of integers of about n bytes (bp::JsonWriter).
-enum class Workload : uint8_t { kBytes, kJson };
+// Touch, CheckLevel, Workload, Phase and Outcome, with their names: tool/run/vocabulary.h.
 enum class StopReason : uint8_t { kDuration, kOps, kSignal, kMaxRss, kDeadline };
-const char* TouchName(Touch t);
-const char* WorkloadName(Workload w);
-const char* CheckLevelName(CheckLevel c);
 const char* StopReasonName(StopReason s);
 
 // Bytes written by --touch head, and at each end of the n bytes asked for by --touch ends (the
@@ -45,11 +40,6 @@ inline constexpr size_t kHeadBytes = 64;
 // sizes of gigabytes (--dist edges) cost two cache lines, not their size in page faults.
 inline constexpr uint64_t kFullTouchLimit = uint64_t{64} << 20;
 
-// Where a pool is in its life: create (the factory runs), run (the workers' loops), drain (the
-// loops have stopped; held and handed-off buffers go back, the pool's counters are read), destroy
-// (the pool object is deleted), done (after destroy).
-enum class Phase : uint8_t { kCreate, kRun, kDrain, kDestroy, kDone };
-const char* PhaseName(Phase p);
 // "SIGSEGV" for 11; "signal N" for a number without a name.
 std::string SignalName(int sig);
 
@@ -176,18 +166,6 @@ struct alignas(64) ThreadResult {
   void Merge(const ThreadResult& other);
   bool operator==(const ThreadResult&) const = default;
 };
-
-// kCrashed (a signal) and kSanitizer (a sanitizer report) come from isolated child processes.
-enum class Outcome : uint8_t {
-  kOk,
-  kViolations,
-  kHung,
-  kInterrupted,
-  kLimit,
-  kCrashed,
-  kSanitizer
-};
-const char* OutcomeName(Outcome o);
 
 // How MergeRepeats (tool/report/report.h) combines one PoolRun field over a pool's repeats. Each
 // field of PoolRun::Fields names one; a field listed without a rule does not compile.
