@@ -129,6 +129,14 @@ std::string EncodePoolRun(const PoolRun& run) {
   w.Pod(uint64_t{run.timeline.size()});
   for (const TimelineSample& t : run.timeline) w.Pod(t);
   w.Pod(run.hunt);
+  w.Pod(run.leak_count);
+  w.Pod(uint64_t{run.leak_sites.size()});
+  for (const LeakSite& s : run.leak_sites) {
+    w.Str(s.where);
+    w.Pod(s.bytes);
+    w.Pod(s.blocks);
+  }
+  w.Pod(run.warmup);
   w.Pod(Checksum(w.out()));
   w.Raw(kTrailer, sizeof kTrailer);
   return std::move(w.out());
@@ -184,7 +192,16 @@ bool DecodePoolRun(std::string_view bytes, PoolRun* out) {
   for (TimelineSample& t : run.timeline) {
     if (!r.Pod(&t)) return false;
   }
-  if (!r.Pod(&run.hunt) || r.left() != 0) return false;
+  uint64_t sites = 0;
+  if (!r.Pod(&run.hunt) || !r.Pod(&run.leak_count) || !r.Pod(&sites) ||
+      sites > r.left() / (3 * sizeof(uint64_t))) {
+    return false;
+  }
+  run.leak_sites.resize(sites);
+  for (LeakSite& s : run.leak_sites) {
+    if (!r.Str(&s.where) || !r.Pod(&s.bytes) || !r.Pod(&s.blocks)) return false;
+  }
+  if (!r.Pod(&run.warmup) || r.left() != 0) return false;
   *out = std::move(run);
   return true;
 }

@@ -142,10 +142,9 @@ struct RunOptions {
   // stores.
   std::chrono::nanoseconds sample_interval{std::chrono::milliseconds(100)};
   std::function<void(const LiveSample&)> on_sample;
-  // 1: a heap not returned after destroy above kLeakThresholdBytes is a leak (one cycle tells a
-  // cache from a leak only by size). More: the caller runs the pool's life several times and
-  // judges the growth across cycles (RunLeakCycles in tool/run/leak_cycles.h); RunPool then
-  // only measures.
+  // 1: counted blocks that the pool's calls left allocated and unreachable after destroy are a
+  // leak. More: the caller runs the pool's life several times and judges what each cycle leaves
+  // (RunLeakCycles in tool/run/leak_cycles.h); RunPool then only measures.
   unsigned leak_cycles = 1;
 };
 
@@ -174,6 +173,14 @@ struct alignas(64) ThreadResult {
 
   void Merge(const ThreadResult& other);
 };
+
+// One allocation site of a leak: where, and what it left allocated after destroy.
+struct LeakSite {
+  std::string where;
+  uint64_t bytes = 0;
+  uint64_t blocks = 0;
+};
+inline constexpr size_t kLeakSitesKept = 5;
 
 // kCrashed (a signal) and kSanitizer (a sanitizer report) come from isolated child processes.
 enum class Outcome : uint8_t {
@@ -232,6 +239,31 @@ struct PoolRun {
     uint64_t preemptions = 0;
     double preempt_rate = 0;
   } hunt;
+  // Leak evidence (tool/run/alloc_track.h), counted with --checks basic or full: the bytes and
+  // blocks that the pool's own calls (create, get, put, destroy) allocated in this cycle and had
+  // not freed when destroy returned (residue), and of those the ones no global of any loaded
+  // module reaches (unreachable: lost, not cached). With several cycles (RunLeakCycles) these
+  // are cycle 1's, and bytes_per_cycle is the smallest unreachable residue of the extra cycles
+  // (0 when none ran).
+  struct LeakCount {
+    bool counted = false;
+    uint64_t residue_bytes = 0;
+    uint64_t residue_blocks = 0;
+    uint64_t unreachable_bytes = 0;
+    uint64_t unreachable_blocks = 0;
+    uint64_t bytes_per_cycle = 0;
+  } leak_count;
+  // Where the residue was allocated, largest first (at most kLeakSitesKept): the sites of the last
+  // cycle that ran, described in the process that ran it ("module+0xOFFSET symbol").
+  std::vector<LeakSite> leak_sites;
+  // The warmup run (RunOptions::warmup). `found`: it found something, and this PoolRun is the
+  // warmup's own result: a pool that fails its warmup is not measured.
+  struct WarmupPhase {
+    bool ran = false;
+    bool found = false;
+    double seconds = 0;
+    uint64_t ops = 0;
+  } warmup;
 };
 
 // Stop requests from outside the run (SIGINT/SIGTERM): set from a signal handler.
@@ -241,9 +273,6 @@ void InstallSignalHandlers();
 
 // Workers publish their counters for LiveSample once every this many ops (a power of two).
 inline constexpr uint64_t kLivePublishOps = 1024;
-
-// Heap growth below this is noise (allocator caches, thread bookkeeping), above it a leak.
-inline constexpr uint64_t kLeakThresholdBytes = 4u << 20;
 
 // Runs `make_pool()` (returning std::unique_ptr<P>) under `options`. Defined in runner_impl.h,
 // which only tool/run/run_spec.cc and tool/run/plugin_run.cc include, so each pool type's loop is
