@@ -75,8 +75,8 @@ void BlPut(void* pv, bp_buffer* buf) {
   if (cls == kUnpooled || !p->free[cls]->push(buf->handle)) std::free(buf->handle);
 }
 
-const bp_pool_api kApi = {BP_PLUGIN_ABI_VERSION, "boost-lockfree", BlCreate, BlDestroy, BlGet,
-                          BlPut, nullptr};
+const bp_pool_api kApi = {
+    BP_PLUGIN_ABI_VERSION, "boost-lockfree", BlCreate, BlDestroy, BlGet, BlPut, nullptr};
 
 }  // namespace
 
