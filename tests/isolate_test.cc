@@ -97,6 +97,14 @@ PoolRun SampleRun() {
   run.peak_rss_bytes = 22ull << 30;
   run.heap_leaked_bytes = 23;
   run.stderr_tail = "from the body\n";
+  run.leak_count = {.counted = true,
+                    .residue_bytes = 24,
+                    .residue_blocks = 25,
+                    .unreachable_bytes = 26,
+                    .unreachable_blocks = 27,
+                    .bytes_per_cycle = 28};
+  run.leak_sites = {{"libx.so+0x10 f", 29, 30}, {"bpstress+0x20", 31, 32}};
+  run.warmup = {.ran = true, .found = true, .seconds = 0.25, .ops = 33};
   return run;
 }
 
@@ -159,6 +167,17 @@ void ExpectSameRun(const PoolRun& a, const PoolRun& b) {
   EXPECT_EQ(a.heap_leaked_bytes, b.heap_leaked_bytes);
   EXPECT_EQ(a.signal, b.signal);
   EXPECT_EQ(a.stderr_tail, b.stderr_tail);
+  EXPECT_EQ(a.leak_count.counted, b.leak_count.counted);
+  EXPECT_EQ(a.leak_count.unreachable_bytes, b.leak_count.unreachable_bytes);
+  EXPECT_EQ(a.leak_count.bytes_per_cycle, b.leak_count.bytes_per_cycle);
+  ASSERT_EQ(a.leak_sites.size(), b.leak_sites.size());
+  for (size_t i = 0; i < a.leak_sites.size(); ++i) {
+    EXPECT_EQ(a.leak_sites[i].where, b.leak_sites[i].where);
+    EXPECT_EQ(a.leak_sites[i].bytes, b.leak_sites[i].bytes);
+    EXPECT_EQ(a.leak_sites[i].blocks, b.leak_sites[i].blocks);
+  }
+  EXPECT_EQ(a.warmup.found, b.warmup.found);
+  EXPECT_EQ(a.warmup.ops, b.warmup.ops);
 }
 
 TEST(IsolateWire, EncodeDecodeRoundTrip) {
