@@ -135,7 +135,7 @@ planted() {
   done
   if [ $code = 1 ]; then
     planted_ok=$(( planted_ok + 1 ))
-    echo "planted $label: caught$([ "$tries" -gt 1 ] && echo " (flaky: 1 of $t runs)")"
+    echo "planted $label: caught$([ "$t" -gt 1 ] && echo " (flaky: 1 of $t runs)")"
   elif [ "$tries" -gt 1 ]; then
     echo "planted $label: flaky: 0 of $tries runs (last: exit $code, $out/$k.out)"
   else
