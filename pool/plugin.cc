@@ -141,7 +141,11 @@ PluginLibrary::~PluginLibrary() { dlclose(handle_); }
 std::unique_ptr<PluginPool> PluginPool::Create(std::shared_ptr<PluginLibrary> lib,
                                                const std::string& options, std::string* error) {
   char reason[512] = {};
-  void* pool = lib->api().create(options.c_str(), reason, sizeof reason);
+  void* pool = nullptr;
+  {
+    PoolCallScope in_plugin;
+    pool = lib->api().create(options.c_str(), reason, sizeof reason);
+  }
   if (pool == nullptr) {
     reason[sizeof reason - 1] = '\0';  // the plugin may have filled the buffer without a NUL
     *error = "create failed: " + (reason[0] != '\0' ? OneLine(reason) : "no reason given");
@@ -162,7 +166,10 @@ PluginPool::PluginPool(std::shared_ptr<PluginLibrary> lib, void* pool)
       retained_(lib_ != nullptr ? lib_->api().retained_bytes : nullptr) {}
 
 PluginPool::~PluginPool() {
-  if (pool_ != nullptr) lib_->api().destroy(pool_);
+  if (pool_ != nullptr) {
+    PoolCallScope in_plugin;
+    lib_->api().destroy(pool_);
+  }
 }
 
 PoolStats PluginPool::Stats() const {

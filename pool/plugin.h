@@ -38,6 +38,7 @@
 
 #include "bpstress/plugin_abi.h"
 #include "pool/pool.h"
+#include "pool/pool_call.h"
 
 namespace bp {
 
@@ -106,6 +107,9 @@ class PluginPool {
       .promises_capacity = true, .fixed_capacity = false, .pools = true};
   // The runner's name for every plugin; the plugin's own name is PluginLibrary::name().
   static constexpr const char* kName = "plugin";
+  // The leak accounting's scope (pool/pool_call.h) is opened here around the plugin's own calls,
+  // not by the runner around Get and Put: the wrapper cache below is the harness's memory.
+  static constexpr bool kMarksOwnCalls = true;
 
   // Calls the plugin's create(options). On failure returns nullptr and the plugin's own reason
   // in *error ("create failed: <reason>", made one line of printable characters).
@@ -129,7 +133,12 @@ class PluginPool {
     if (item == nullptr) [[unlikely]] {
       return nullptr;  // out of memory for the wrapper: a refusal rather than a throw
     }
-    if (get_(pool_, n, &item->buf_) != 0) [[unlikely]] {
+    int rc;
+    {
+      PoolCallScope in_plugin;
+      rc = get_(pool_, n, &item->buf_);
+    }
+    if (rc != 0) [[unlikely]] {
       GiveWrapper(item);
       return nullptr;
     }
@@ -139,7 +148,10 @@ class PluginPool {
 
   void Put(PluginItem* item) {
     if (item == nullptr) return;
-    put_(pool_, &item->buf_);
+    {
+      PoolCallScope in_plugin;
+      put_(pool_, &item->buf_);
+    }
     counters_.Kept(0);  // retention is the plugin's to report, see Stats()
     GiveWrapper(item);
   }
@@ -149,8 +161,11 @@ class PluginPool {
   void PutTwice(PluginItem* item) {
     if (item == nullptr) return;
     bp_buffer again = item->buf_;
-    put_(pool_, &item->buf_);
-    put_(pool_, &again);
+    {
+      PoolCallScope in_plugin;
+      put_(pool_, &item->buf_);
+      put_(pool_, &again);
+    }
     counters_.Kept(0);
     GiveWrapper(item);
   }

@@ -94,6 +94,14 @@ inline PoolRun FullRun() {
               .ops = 32,
               .preemptions = 33,
               .preempt_rate = 20000};
+  run.leak_count = {.counted = true,
+                    .residue_bytes = 34,
+                    .residue_blocks = 35,
+                    .unreachable_bytes = 36,
+                    .unreachable_blocks = 37,
+                    .bytes_per_cycle = 38};
+  run.leak_sites = {{"libx.so+0x10 f", 39, 40}, {"bpstress+0x20", 41, 42}};
+  run.warmup = {.ran = true, .found = true, .seconds = 0.25, .ops = 43};
   return run;
 }
 

@@ -44,6 +44,26 @@ std::string RowName(const PoolRun& p, bool show_allocator) {
   return show_allocator ? p.name + "@" + p.allocator : p.name;
 }
 
+// Under the table: a leak finding's evidence — bytes per cycle and where they were allocated.
+void PrintLeakEvidence(const Report& report, bool show_allocator, FILE* out) {
+  for (const PoolRun& p : report.pools) {
+    if (p.total.violations.count(Violation::kLeak) == 0) continue;
+    if (p.leak_count.bytes_per_cycle != 0) {
+      std::fprintf(out, "  %s: leak: %s per cycle allocated in the pool's calls and never freed\n",
+                   RowName(p, show_allocator).c_str(),
+                   FormatBytes(p.leak_count.bytes_per_cycle).c_str());
+    } else if (p.outstanding != 0) {
+      std::fprintf(out, "  %s: leak: %llu buffers never put back\n",
+                   RowName(p, show_allocator).c_str(),
+                   static_cast<unsigned long long>(p.outstanding));
+    }
+    for (const LeakSite& s : p.leak_sites) {
+      std::fprintf(out, "    %s in %llu blocks at %s\n", FormatBytes(s.bytes).c_str(),
+                   static_cast<unsigned long long>(s.blocks), s.where.c_str());
+    }
+  }
+}
+
 void PrintInjected(const Report& report, bool show_allocator, FILE* out) {
   const RunOptions& o = report.options;
   if (std::any_of(report.pools.begin(), report.pools.end(),
@@ -62,6 +82,16 @@ void PrintInjected(const Report& report, bool show_allocator, FILE* out) {
                    p.hunt.found ? ": found it; the row above shows the hunt phase's figures" : "");
     }
   }
+  // A warmup is never shown as the run: a finding of the warmup says so.
+  for (const PoolRun& p : report.pools) {
+    if (!p.warmup.found) continue;
+    std::fprintf(out,
+                 "  %s: phase: warmup; the %.2fs warmup (%s ops) found it; the row above shows "
+                 "the warmup's figures; the measured run was not run\n",
+                 RowName(p, show_allocator).c_str(), p.warmup.seconds,
+                 RunRate(static_cast<double>(p.warmup.ops)).c_str());
+  }
+  PrintLeakEvidence(report, show_allocator, out);
   if (o.preempt_rate <= 0 && o.churn == 0 && o.double_put_rate <= 0) return;
   std::fprintf(out, "profile %s:", report.profile.c_str());
   if (o.preempt_rate > 0) std::fprintf(out, " --preempt %s/s", RunRate(o.preempt_rate).c_str());
@@ -397,8 +427,11 @@ PoolRun RunJobOnce(const Job& job, const Distribution& dist, const RunOptions& o
 
 // The warmup (options.warmup, a run of its own) and then the measured run, in the process that
 // runs the job (an isolated child has its own caches to warm). A warmup that does not pass is a
-// finding like any other: it is reported in place of the measured run.
+// finding like any other: it is reported in place of the measured run, marked as the warmup's
+// (PoolRun::warmup.found: the report's `warmup.phase` and the line under the table say so), and
+// the measured run is not made: a pool that fails its warmup is not measured.
 PoolRun RunWarmAndMeasured(const Job& job, const Distribution& dist, const RunOptions& options) {
+  PoolRun::WarmupPhase warmup;
   if (options.warmup.count() > 0) {
     RunOptions warm = options;
     warm.duration = options.warmup;
@@ -406,9 +439,15 @@ PoolRun RunWarmAndMeasured(const Job& job, const Distribution& dist, const RunOp
     warm.warmup = {};
     warm.on_progress = nullptr;
     PoolRun run = RunJobOnce(job, dist, warm);
-    if (!PoolPassed(run) || run.stop_reason == StopReason::kSignal) return run;
+    warmup = {.ran = true, .found = !PoolPassed(run), .seconds = run.seconds, .ops = run.total.ops};
+    if (warmup.found || run.stop_reason == StopReason::kSignal) {
+      run.warmup = warmup;
+      return run;
+    }
   }
-  return RunJobOnce(job, dist, options);
+  PoolRun run = RunJobOnce(job, dist, options);
+  run.warmup = warmup;
+  return run;
 }
 
 // One job as the run command defines it: the hunt phase, then the warmup and the measured run.

@@ -79,7 +79,9 @@ std::string Outcome(const std::string& report_path) {
 struct Row {
   std::string pool;
   std::string expected;
-  std::string result;  // caught, MISSED, not caught (flaky), n/a in this build, clean, FLAGGED
+  // caught, MISSED, n/a in this build, clean, FLAGGED; for a race (TimingDependent): caught,
+  // "caught (flaky: K of N runs)" or "flaky: 0 of N runs"
+  std::string result;
   double seconds = 0;
   bool bad = false;
 };
@@ -111,6 +113,30 @@ std::optional<std::string> NotApplicable(const PoolEntry& e) {
   if (e.detector_kind == DetectorKind::kAddressSanitizer && !asan) return "n/a in this build";
   return std::nullopt;
 }
+
+// Races whose catch depends on where the scheduler and the preemption land, not on an op count:
+// faulty:aba (a thread must be stopped between two loads and a CAS) and faulty:race (TSan must see
+// two unordered accesses). No finite run catches them every time on a loaded machine: under 4 CPU
+// hogs on 2 CPUs, faulty:aba was caught after 5 s and 8 s and missed once in 20 s (3 runs). So
+// their rows state a catch rate instead of claiming a certainty: up to kSelftestRaceTries runs,
+// stopping at the first catch; "caught" in the first, "caught (flaky: 1 of N runs)" later, and
+// "flaky: 0 of N runs" when none caught it — a flaky row is not a failure (the detector behind
+// faulty:aba, the ownership registry, is proven in every run by faulty:double-handout, which is
+// op-count driven; the race row proves that preemption widens a window, which is a rate). Every
+// other planted bug is reached within a fixed op count and must be caught in every run.
+bool TimingDependent(const std::string& name) {
+  return name == "faulty:aba" || name == "faulty:race";
+}
+
+}  // namespace
+
+RaceRow JudgeRace(bool caught, int runs) {
+  if (!caught) return {"flaky: 0 of " + std::to_string(runs) + " runs", false};
+  if (runs == 1) return {"caught", false};
+  return {"caught (flaky: 1 of " + std::to_string(runs) + " runs)", false};
+}
+
+namespace {
 
 // The command line and environment of one pool's child run.
 void ChildArgs(const PoolEntry& e, const std::string& threads, const std::string& report,
@@ -195,17 +221,23 @@ void Judge(const PoolEntry& e, const Child& c, const std::string& report, bool v
 }
 
 int PrintRows(const std::vector<Row>& rows) {
-  std::printf("%-24s %-42s %-18s %s\n", "pool", "expected", "result", "time");
-  int failures = 0, caught = 0, na = 0;
+  std::printf("%-24s %-42s %-28s %s\n", "pool", "expected", "result", "time");
+  int failures = 0, caught = 0, na = 0, flaky = 0;
   for (const Row& r : rows) {
-    std::printf("%-24s %-42s %-18s %.1fs\n", r.pool.c_str(), r.expected.c_str(), r.result.c_str(),
+    std::printf("%-24s %-42s %-28s %.1fs\n", r.pool.c_str(), r.expected.c_str(), r.result.c_str(),
                 r.seconds);
     failures += r.bad;
-    caught += r.result == "caught" || r.result == "clean";
-    na += r.result == "n/a in this build" || r.result == "not caught (flaky)";
+    caught += r.result.starts_with("caught") || r.result == "clean";
+    na += r.result == "n/a in this build";
+    flaky += r.result.starts_with("flaky");
   }
-  std::printf("selftest (%s): %d passed, %d failed, %d n/a in this build\n",
+  std::printf("selftest (%s): %d passed, %d failed, %d n/a in this build",
               build::kAnySanitizer ? build::kSanitizers : "no sanitizers", caught, failures, na);
+  if (flaky != 0) {
+    std::printf(", %d flaky (a race not caught in %d runs: a rate, not a failure)", flaky,
+                kSelftestRaceTries);
+  }
+  std::printf("\n");
   return failures;
 }
 
@@ -221,16 +253,27 @@ int RunSelftest(const SelftestOptions& options) {
     if (auto na = NotApplicable(e)) {
       row.result = *na;
     } else {
-      const std::string report = dir + "/" + std::to_string(rows.size()) + ".json";
-      const std::string err = dir + "/" + std::to_string(rows.size()) + ".err";
-      std::vector<std::string> args, env;
-      ChildArgs(e, threads, report, &args, &env);
-      const Child c = RunSelf(args, err, env, std::chrono::seconds(300));
-      row.seconds = c.seconds;
-      if (options.verbose) {
-        std::fprintf(stderr, "[%s] exit %d\n%s\n", e.name, c.exit_code, c.err.c_str());
+      const int tries = TimingDependent(e.name) ? kSelftestRaceTries : 1;
+      int runs = 0;
+      for (; runs < tries; ++runs) {
+        const std::string base =
+            dir + "/" + std::to_string(rows.size()) + "." + std::to_string(runs);
+        const std::string report = base + ".json", err = base + ".err";
+        std::vector<std::string> args, env;
+        ChildArgs(e, threads, report, &args, &env);
+        const Child c = RunSelf(args, err, env, std::chrono::seconds(300));
+        row.seconds += c.seconds;
+        if (options.verbose) {
+          std::fprintf(stderr, "[%s] exit %d\n%s\n", e.name, c.exit_code, c.err.c_str());
+        }
+        Judge(e, c, report, options.verbose, &row);
+        if (!row.bad) break;
       }
-      Judge(e, c, report, options.verbose, &row);
+      if (tries > 1) {
+        const RaceRow race = JudgeRace(!row.bad, row.bad ? runs : runs + 1);
+        row.result = race.result;
+        row.bad = race.failed;
+      }
     }
     rows.push_back(row);
   }

@@ -70,6 +70,11 @@ class Writer {
     Pod(uint64_t{v.size()});
     for (const T& e : v) Put(e);
   }
+  void Put(const LeakSite& s) {
+    Put(s.where);
+    Pod(s.bytes);
+    Pod(s.blocks);
+  }
   template <class T>
   void Put(const T& v) {
     Pod(v);
@@ -105,7 +110,7 @@ class Reader {
   // before anything is allocated for it.
   template <class T>
   bool Get(std::vector<T>* v) {
-    constexpr size_t kMinBytes = std::is_same_v<T, std::string> ? sizeof(uint64_t) : sizeof(T);
+    constexpr size_t kMinBytes = std::is_trivially_copyable_v<T> ? sizeof(T) : sizeof(uint64_t);
     uint64_t n = 0;
     if (!Pod(&n) || n > in_.size() / kMinBytes) return false;
     v->resize(n);
@@ -114,6 +119,7 @@ class Reader {
     }
     return true;
   }
+  bool Get(LeakSite* s) { return Get(&s->where) && Pod(&s->bytes) && Pod(&s->blocks); }
   template <class T>
   bool Get(T* v) {
     return Pod(v);

@@ -126,6 +126,30 @@ void WriteMemory(JsonWriter& w, const PoolRun& p) {
   for (const uint64_t b : p.heap_after_destroy_bytes) w.Uint(b);
   w.EndArray();
   w.Key("leak_growth_bytes_per_cycle").Uint(p.leak_growth_bytes_per_cycle);
+  // The leak evidence (tool/run/alloc_track.h): what the pool's own calls left allocated after
+  // destroy, counted, and how much of it nothing reaches; null when nothing was counted (--checks
+  // none, or no completed cycle).
+  w.Key("leak_evidence");
+  if (!p.leak_count.counted) {
+    w.Null();
+    return;
+  }
+  w.BeginObject();
+  w.Key("residue_bytes").Uint(p.leak_count.residue_bytes);
+  w.Key("residue_blocks").Uint(p.leak_count.residue_blocks);
+  w.Key("unreachable_bytes").Uint(p.leak_count.unreachable_bytes);
+  w.Key("unreachable_blocks").Uint(p.leak_count.unreachable_blocks);
+  w.Key("bytes_per_cycle").Uint(p.leak_count.bytes_per_cycle);
+  w.Key("sites").BeginArray();
+  for (const LeakSite& s : p.leak_sites) {
+    w.BeginObject();
+    w.Key("where").String(s.where);
+    w.Key("bytes").Uint(s.bytes);
+    w.Key("blocks").Uint(s.blocks);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
 }
 
 // What the detectors found, when, and under which injection (preemption, hunt phase, misuse).
@@ -151,6 +175,22 @@ void WriteFindings(JsonWriter& w, const PoolRun& p, const RunOptions& o) {
     w.Key("ops").Uint(p.hunt.ops);
     w.Key("preempt_rate").Double(p.hunt.preempt_rate);
     w.Key("preemptions").Uint(p.hunt.preemptions);
+    w.EndObject();
+  }
+  // A finding of the warmup: `phase` "warmup", and the figures are the warmup's own (a pool that
+  // fails its warmup is not measured).
+  if (p.warmup.ran) {
+    w.Key("warmup").BeginObject();
+    w.Key("found").Bool(p.warmup.found);
+    w.Key("phase").String(p.warmup.found ? "warmup" : "run");
+    w.Key("seconds").Double(p.warmup.seconds);
+    w.Key("ops").Uint(p.warmup.ops);
+    w.Key("measured");
+    if (p.warmup.found) {
+      w.String("not run: the warmup found a failure");
+    } else {
+      w.Null();
+    }
     w.EndObject();
   }
   w.Key("thread_starts").Uint(t.thread_starts);

@@ -133,10 +133,9 @@ struct RunOptions {
   // stores.
   std::chrono::nanoseconds sample_interval{std::chrono::milliseconds(100)};
   std::function<void(const LiveSample&)> on_sample;
-  // 1: a heap not returned after destroy above kLeakThresholdBytes is a leak (one cycle tells a
-  // cache from a leak only by size). More: the caller runs the pool's life several times and
-  // judges the growth across cycles (RunLeakCycles in tool/run/leak_cycles.h); RunPool then
-  // only measures.
+  // 1: counted blocks that the pool's calls left allocated and unreachable after destroy are a
+  // leak. More: the caller runs the pool's life several times and judges what each cycle leaves
+  // (RunLeakCycles in tool/run/leak_cycles.h); RunPool then only measures.
   unsigned leak_cycles = 1;
 };
 
@@ -166,6 +165,15 @@ struct alignas(64) ThreadResult {
   void Merge(const ThreadResult& other);
   bool operator==(const ThreadResult&) const = default;
 };
+
+// One allocation site of a leak: where, and what it left allocated after destroy.
+struct LeakSite {
+  bool operator==(const LeakSite&) const = default;
+  std::string where;
+  uint64_t bytes = 0;
+  uint64_t blocks = 0;
+};
+inline constexpr size_t kLeakSitesKept = 5;
 
 // How MergeRepeats (tool/report/report.h) combines one PoolRun field over a pool's repeats. Each
 // field of PoolRun::Fields names one; a field listed without a rule does not compile.
@@ -224,6 +232,33 @@ struct PoolRun {
     double preempt_rate = 0;
     bool operator==(const HuntPhase&) const = default;
   } hunt;
+  // Leak evidence (tool/run/alloc_track.h), counted with --checks basic or full: the bytes and
+  // blocks that the pool's own calls (create, get, put, destroy) allocated in this cycle and had
+  // not freed when destroy returned (residue), and of those the ones no global of any loaded
+  // module reaches (unreachable: lost, not cached). With several cycles (RunLeakCycles) these
+  // are cycle 1's, and bytes_per_cycle is the smallest unreachable residue of the extra cycles
+  // (0 when none ran).
+  struct LeakCount {
+    bool operator==(const LeakCount&) const = default;
+    bool counted = false;
+    uint64_t residue_bytes = 0;
+    uint64_t residue_blocks = 0;
+    uint64_t unreachable_bytes = 0;
+    uint64_t unreachable_blocks = 0;
+    uint64_t bytes_per_cycle = 0;
+  } leak_count;
+  // Where the residue was allocated, largest first (at most kLeakSitesKept): the sites of the last
+  // cycle that ran, described in the process that ran it ("module+0xOFFSET symbol").
+  std::vector<LeakSite> leak_sites;
+  // The warmup run (RunOptions::warmup). `found`: it found something, and this PoolRun is the
+  // warmup's own result: a pool that fails its warmup is not measured.
+  struct WarmupPhase {
+    bool operator==(const WarmupPhase&) const = default;
+    bool ran = false;
+    bool found = false;
+    double seconds = 0;
+    uint64_t ops = 0;
+  } warmup;
 
   bool operator==(const PoolRun&) const = default;
 
@@ -257,6 +292,9 @@ struct PoolRun {
     v("heap_after_destroy_bytes", &PoolRun::heap_after_destroy_bytes, merge::Worst{});
     v("leak_growth_bytes_per_cycle", &PoolRun::leak_growth_bytes_per_cycle, merge::Worst{});
     v("hunt", &PoolRun::hunt, merge::Own{});  // ran/found by any repeat, time and counts summed
+    v("leak_count", &PoolRun::leak_count, merge::Worst{});
+    v("leak_sites", &PoolRun::leak_sites, merge::Worst{});
+    v("warmup", &PoolRun::warmup, merge::Worst{});
   }
 };
 
@@ -291,9 +329,6 @@ void InstallSignalHandlers();
 
 // Workers publish their counters for LiveSample once every this many ops (a power of two).
 inline constexpr uint64_t kLivePublishOps = 1024;
-
-// Heap growth below this is noise (allocator caches, thread bookkeeping), above it a leak.
-inline constexpr uint64_t kLeakThresholdBytes = 4u << 20;
 
 // Runs `make_pool()` (returning std::unique_ptr<P>) under `options`. Defined in runner_impl.h,
 // which only tool/run/run_spec.cc and tool/run/plugin_run.cc include, so each pool type's loop is
