@@ -23,34 +23,8 @@
 #include <thread>
 #include <vector>
 
+#include "tool/run/alloc_track.h"
 #include "tool/run/rng.h"
-
-// Counts every global operator new of this binary, so a test can assert that a stretch of code
-// did not allocate. Not inlined: g++ would otherwise see malloc'd memory freed at `delete`
-// expressions and warn of a mismatch. ThreadSanitizer's runtime defines every operator new and
-// delete in one object file, so replacing a few collides with it: TSan builds skip the count.
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define BP_TSAN 1
-#endif
-#endif
-#if !defined(BP_TSAN) && defined(__SANITIZE_THREAD__)
-#define BP_TSAN 1
-#endif
-
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-#ifndef BP_TSAN
-[[gnu::noinline]] void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#endif
 
 namespace bp {
 namespace {
@@ -549,10 +523,12 @@ TEST_F(TraceTest, SamplersKeepTheirTablesAlive) {
   }
 }
 
+// Allocations are counted by the allocation functions the program defines for leak evidence
+// (tool/run/alloc_track.h); a sanitizer's runtime owns them instead.
 TEST_F(TraceTest, SamplingNeverAllocates) {
-#ifdef BP_TSAN
-  GTEST_SKIP() << "operator new is ThreadSanitizer's in this build";
-#endif
+  if (!alloc_track::ThreadAllocations()) {
+    GTEST_SKIP() << "the sanitizer's runtime owns the allocation functions in this build";
+  }
   std::vector<std::string> specs = {"random65k",       "fixed:1K",         "uniform:1:1M",
                                     "pow2:1:1G",       "zipf:1:1000:1.1",  "zipf:1:1G:0.9",
                                     "bimodal:1:2:0.5", "lognormal:4K:1.5", "edges:8G"};
@@ -562,15 +538,15 @@ TEST_F(TraceTest, SamplingNeverAllocates) {
     const Distribution d = Parsed(spec);
     auto s = d.MakeSampler(3, 1, 2);
     uint64_t sum = 0;
-    const long before = g_allocations.load();
+    const uint64_t before = *alloc_track::ThreadAllocations();
     for (int i = 0; i < 10000; ++i) sum += s.Next();
-    EXPECT_EQ(g_allocations.load(), before) << spec;
+    EXPECT_EQ(*alloc_track::ThreadAllocations(), before) << spec;
     EXPECT_GT(sum, 0u);
   }
   // The counter itself works: parsing a table-backed distribution allocates.
-  const long before = g_allocations.load();
+  const uint64_t before = *alloc_track::ThreadAllocations();
   Parsed("zipf:1:10:1");
-  EXPECT_GT(g_allocations.load(), before);
+  EXPECT_GT(*alloc_track::ThreadAllocations(), before);
 }
 
 TEST(RngTest, BelowIsUnbiasedAndInRange) {

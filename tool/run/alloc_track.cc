@@ -158,6 +158,14 @@ bool Start() {
 
 bool Active() { return g_active.load(); }
 
+std::optional<uint64_t> ThreadAllocations() {
+#ifdef BP_TRACK_WITH_HOOKS
+  return std::nullopt;
+#else
+  return tls_allocations;
+#endif
+}
+
 uint32_t NextGeneration() { return g_generation.fetch_add(1) + 1; }
 
 namespace {

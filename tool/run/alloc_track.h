@@ -28,6 +28,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,11 @@ struct Residue {
 // The counted blocks of generation `since` or later that are still allocated. Call with no pool
 // call running (the scan reads every counted block).
 Residue LiveSince(uint32_t since, size_t max_sites);
+
+// How many allocations (the malloc family and operator new) this thread has made so far, in
+// builds where this program defines the allocation functions (release); nullopt in sanitizer
+// builds, whose runtime owns them. A test asserts with it that a stretch of code allocates nothing.
+std::optional<uint64_t> ThreadAllocations();
 
 // "module+0xOFFSET symbol" for a site (dladdr: cheap, no file:line); "unknown site" for 0.
 std::string DescribeSite(uintptr_t address);

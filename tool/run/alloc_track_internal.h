@@ -29,7 +29,11 @@ bool Take(const void* p, Entry* out);
 inline bool Counting() { return g_active.load(std::memory_order_relaxed); }
 inline bool PoolsAllocation() { return tls_in_pool_call && Counting(); }
 
+// Every allocation this thread made (ThreadAllocations): one thread-local increment.
+inline constinit thread_local uint64_t tls_allocations = 0;
+
 inline void OnAlloc(const void* p, uint64_t size, uintptr_t site) {
+  ++tls_allocations;
   if (p != nullptr && PoolsAllocation()) {
     Insert(p, size, site, g_generation.load(std::memory_order_relaxed));
   }
