@@ -3,6 +3,7 @@
 // cores and machines (ClusterFuzzLite: examples/sched-fuzz/).
 //
 //   BP_SCHED_PLUGIN=./libmypool_sched.so[:OPTIONS] ./sched_fuzzer corpus/ -artifact_prefix=out/
+// (without BP_SCHED_PLUGIN: ./sched_fuzzer_plugin.so, the fuzzer's own path + "_plugin.so").
 //
 // The plugin is built with bp_sched_plugin(NAME SRC FUZZ) (-fsanitize=thread for the hooks,
 // -fsanitize=fuzzer-no-link for coverage). Feedback is the plugin's own coverage plus
@@ -16,6 +17,7 @@
 // next to the crash (-artifact_prefix, else the current directory) and aborts; running the
 // fuzzer on a crash file writes it again.
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -103,14 +105,22 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
   for (int i = 1; i < *argc; ++i) {
     if (std::strncmp((*argv)[i], "-artifact_prefix=", 17) == 0) g_prefix = (*argv)[i] + 17;
   }
+  // Where no environment can be set (ClusterFuzzLite), the plugin is the file next to the
+  // fuzzer named after it: out/mypool_fuzzer -> out/mypool_fuzzer_plugin.so.
   const char* spec = std::getenv("BP_SCHED_PLUGIN");
-  if (spec == nullptr || spec[0] == '\0') {
-    std::fprintf(stderr,
-                 "sched_fuzzer: set BP_SCHED_PLUGIN=PATH[:OPTIONS] to a plugin built with "
-                 "bp_sched_plugin(NAME SRC FUZZ)\n");
-    std::exit(2);
+  std::string s = spec != nullptr ? spec : "";
+  if (s.empty()) {
+    char self[4096];
+    const ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    s = std::string(self, len > 0 ? static_cast<size_t>(len) : 0) + "_plugin.so";
+    if (access(s.c_str(), R_OK) != 0) {
+      std::fprintf(stderr,
+                   "sched_fuzzer: set BP_SCHED_PLUGIN=PATH[:OPTIONS] to a plugin built with "
+                   "bp_sched_plugin(NAME SRC FUZZ), or put it at %s\n",
+                   s.c_str());
+      std::exit(2);
+    }
   }
-  const std::string s = spec;
   const size_t slash = s.rfind('/');
   const size_t colon = s.find(':', slash == std::string::npos ? 0 : slash + 1);
   g_plugin = s.substr(0, colon);
