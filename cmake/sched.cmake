@@ -8,7 +8,8 @@
 if(BP_SANITIZE STREQUAL "" AND NOT BP_FUZZ AND BP_FUZZ_ENGINE STREQUAL "")
   file(GLOB BP_SCHED_RUNTIME CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tool/sched/runtime/*.cc)
   set(BP_SCHED_EXPORTS ${CMAKE_SOURCE_DIR}/tool/sched/runtime/exports.list)
-  target_sources(bpstress PRIVATE ${BP_SCHED_RUNTIME})
+  # The stubs let bpstress load a plugin built for the schedule fuzzer (not in the fuzzer).
+  target_sources(bpstress PRIVATE ${BP_SCHED_RUNTIME} ${CMAKE_SOURCE_DIR}/tool/sched/sancov_stubs.cc)
   target_link_options(bpstress PRIVATE "LINKER:--dynamic-list=${BP_SCHED_EXPORTS}")
   set_property(TARGET bpstress APPEND PROPERTY LINK_DEPENDS ${BP_SCHED_EXPORTS})
 endif()
