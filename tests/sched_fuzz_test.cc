@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <utility>
@@ -94,6 +96,36 @@ TEST(SchedFaultyPlugins, AbaAndRaceAreFoundAndReplay) {
     const auto replayed = bp::testing::Run(BPSTRESS_EXE, {"replay", file});
     EXPECT_EQ(replayed.exit_code, kExitCheckFailed) << pool << "\n" << replayed.out;
   }
+}
+
+// The installed CMake package gives bp_sched_plugin: a user's pool builds for sched after
+// find_package(bpstress), and the installed bpstress finds its bug.
+TEST(SchedPackage, BpSchedPluginBuildsAUsersPoolAfterFindPackage) {
+  if (build::kAnySanitizer) GTEST_SKIP() << "sched needs the release build";
+  namespace fs = std::filesystem;
+  const std::string prefix = bp::testing::TempPath("sched-prefix");
+  const std::string dir = bp::testing::TempPath("sched-consumer");
+  fs::remove_all(prefix);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  {
+    std::ofstream cm(dir + "/CMakeLists.txt");
+    cm << "cmake_minimum_required(VERSION 3.20)\nproject(mypool C)\n"
+          "find_package(bpstress 0.1 REQUIRED)\n"
+          "bp_sched_plugin(mypool_sched " BP_SOURCE_DIR "/examples/plugins/aba_pool.c)\n";
+  }
+  const auto built = bp::testing::Run(
+      "/bin/sh",
+      {"-c", "cmake --install '" BP_BINARY_DIR "' --prefix '" + prefix + "' > " + dir +
+                 "/log 2>&1 && cd '" + dir + "' && cmake -S . -B b -DCMAKE_PREFIX_PATH='" + prefix +
+                 "' >> log 2>&1 && cmake --build b >> log 2>&1; s=$?; cat log; exit $s"});
+  ASSERT_EQ(built.exit_code, 0) << built.out;
+  const auto found = bp::testing::Run(
+      prefix + "/bin/bpstress", {"sched", "--plugin", dir + "/b/libmypool_sched.so", "--budget",
+                                 "60s", "--output", dir + "/f.json"});
+  EXPECT_EQ(found.exit_code, kExitCheckFailed) << found.out << found.err;
+  fs::remove_all(dir);
+  fs::remove_all(prefix);
 }
 
 }  // namespace

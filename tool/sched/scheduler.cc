@@ -267,6 +267,8 @@ Worker* Scheduler::Choose(Worker* cur) {
   auto runnable = [this](uint32_t id) {
     return id < workers_.size() && workers_[id]->state == Worker::State::kRunnable;
   };
+  const bool yielding = yielding_;  // this decision's only: the thread switched to did not yield
+  yielding_ = false;
   if (config_.replay != nullptr) {
     const std::vector<Switch>& tr = *config_.replay;
     const uint32_t cur_id = cur != nullptr ? cur->id : kNoThread;
@@ -288,7 +290,7 @@ Worker* Scheduler::Choose(Worker* cur) {
     }
     // A yielding thread (a spin) hands over to the next runnable one: a trace that does not
     // say where to go (an edited one, a fuzzer's) cannot livelock on a spin.
-    if (cur != nullptr && cur->state == Worker::State::kRunnable && yielding_) {
+    if (cur != nullptr && cur->state == Worker::State::kRunnable && yielding) {
       for (size_t i = 1; i < workers_.size(); ++i) {
         Worker* w = workers_[(cur->id + i) % workers_.size()];
         if (w->state == Worker::State::kRunnable) return w;
@@ -424,7 +426,6 @@ void Scheduler::Yield(const void* pc, const char* what) {
   if (pc != nullptr) w->pc = reinterpret_cast<uint64_t>(pc);
   yielding_ = true;
   Decide(w);
-  yielding_ = false;
   LogEvent(w, EventKind::kYield, 0, 0, pc, what);
 }
 
