@@ -65,4 +65,14 @@ if(BP_SCHED_RUNTIME AND CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
   target_link_options(sched_fuzzer PRIVATE -fsanitize=fuzzer -rdynamic)
   bp_warnings(sched_fuzzer)
   bp_sched_plugin(aba_pool_sched_fuzz ${CMAKE_SOURCE_DIR}/examples/plugins/aba_pool.c FUZZ)
+  # The target of the fuzzer: the ABA example within 100,000 executions, a crash file, and a
+  # schedule file next to it that `bpstress replay` runs to the same finding (exit 1).
+  set(dir ${CMAKE_BINARY_DIR}/sched_fuzzer_test)
+  add_test(NAME sched_fuzzer.finds_aba
+           COMMAND sh -c "rm -rf '${dir}' && mkdir -p '${dir}/corpus' && \
+BP_SCHED_PLUGIN='$<TARGET_FILE:aba_pool_sched_fuzz>' '$<TARGET_FILE:sched_fuzzer>' -seed=1 \
+-runs=100000 -artifact_prefix='${dir}/' '${dir}/corpus' 2>'${dir}/log'; \
+ls '${dir}'/crash-* && f=$(ls '${dir}'/sched-*.json) && grep -q double_handout \"$f\" && \
+{ '$<TARGET_FILE:bpstress>' replay \"$f\"; test $? -eq 1; }")
+  set_tests_properties(sched_fuzzer.finds_aba PROPERTIES TIMEOUT 600)
 endif()

@@ -4,8 +4,11 @@
 #   $OUT/${POOL_NAME}_sched_fuzzer             bpstress's schedule fuzzer (fuzz/sched/)
 #   $OUT/${POOL_NAME}_sched_fuzzer_plugin.so   your pool, instrumented for the scheduler; the
 #                                              fuzzer loads the file named after it
-# A crash file replays on your machine: run the fuzzer on it (it writes sched-*.json, a schedule
-# file), then `bpstress replay sched-*.json`.
+# A crash file replays on your machine: build the fuzzer and your pool there (bp_sched_plugin(NAME
+# SRC FUZZ) after find_package(bpstress), sched_fuzzer from the bpstress sources), run
+#   BP_SCHED_PLUGIN=./libNAME.so ./sched_fuzzer crash-...
+# which writes sched-*.json, a schedule file, and `bpstress replay sched-*.json`. (The plugin
+# built here calls UBSan's handlers, which only the fuzzer provides.)
 #
 # The scheduler provides the __tsan_ hooks itself, so no AddressSanitizer or MemorySanitizer
 # (project.yaml asks for UndefinedBehaviorSanitizer); the coverage flags are kept.
@@ -28,11 +31,13 @@ strip_asan() {
 }
 cflags="$(strip_asan "$CFLAGS")"
 cxxflags="$(strip_asan "$CXXFLAGS")"
+# The scheduler's seeded generators and the fuzzer's hashes wrap on purpose.
+bp_flags="-fno-sanitize=unsigned-integer-overflow -Wno-error"
 
 build="$WORK/bpstress-sched"
 cmake -S "$bpstress" -B "$build" -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" \
-  -DCMAKE_C_FLAGS="$cflags -Wno-error" -DCMAKE_CXX_FLAGS="$cxxflags -Wno-error" \
+  -DCMAKE_C_FLAGS="$cflags $bp_flags" -DCMAKE_CXX_FLAGS="$cxxflags $bp_flags" \
   -DBP_TESTS=OFF -DBP_BENCH=OFF
 cmake --build "$build" -j "$(nproc)" --target sched_fuzzer
 cp "$build/sched_fuzzer" "$OUT/${name}_sched_fuzzer"
