@@ -3,4 +3,6 @@
 #   find_package(bpstress 0.1 REQUIRED)
 #   add_library(mypool MODULE mypool.c)
 #   target_link_libraries(mypool PRIVATE bpstress::plugin)
+# and bp_sched_plugin(NAME SOURCE...), the same pool built for `bpstress sched` (bpstressSched.cmake).
 include("${CMAKE_CURRENT_LIST_DIR}/bpstressTargets.cmake")
+include("${CMAKE_CURRENT_LIST_DIR}/bpstressSched.cmake")

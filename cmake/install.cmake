@@ -5,7 +5,7 @@
 #                                                        the asan and tsan trees (see below)
 #   include/bpstress/plugin_abi.h                        the plugin SDK
 #   share/pkgconfig/bpstress.pc                          pkg-config --cflags bpstress
-#   share/cmake/bpstress/                                find_package(bpstress) -> bpstress::plugin
+#   share/cmake/bpstress/                                find_package(bpstress) -> bpstress::plugin, bp_sched_plugin()
 #   share/man/man1/bpstress.1.gz                         generated from --help by help2man
 #   share/bash-completion/completions/bpstress           completes subcommands and options
 # Everything under share/ is arch-independent (the SDK is one C header), and every path inside the
@@ -51,6 +51,7 @@ include(CMakePackageConfigHelpers)
 write_basic_package_version_file(${CMAKE_BINARY_DIR}/bpstressConfigVersion.cmake
                                  COMPATIBILITY SameMajorVersion ARCH_INDEPENDENT)
 install(FILES ${CMAKE_SOURCE_DIR}/cmake/bpstressConfig.cmake
+              ${CMAKE_SOURCE_DIR}/cmake/bpstressSched.cmake
               ${CMAKE_BINARY_DIR}/bpstressConfigVersion.cmake DESTINATION ${BP_CMAKE_DIR})
 configure_file(${CMAKE_SOURCE_DIR}/cmake/bpstress.pc.in ${CMAKE_BINARY_DIR}/bpstress.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/bpstress.pc DESTINATION ${CMAKE_INSTALL_DATADIR}/pkgconfig)

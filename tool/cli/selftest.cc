@@ -20,6 +20,7 @@
 #include "build_info.h"
 #include "pool/registry.h"
 #include "tool/process/subprocess.h"
+#include "tool/sched/scheduler.h"
 #include "tool/util/exit_codes.h"
 
 namespace bp {
@@ -220,6 +221,57 @@ void Judge(const PoolEntry& e, const Child& c, const std::string& report, bool v
   }
 }
 
+// `bpstress sched` on the built-in faulty pools rebuilt as instrumented plugins
+// (tool/sched/testdata/faulty_*_plugin.cc, built next to the binary): each must be found, its
+// schedule file must replay to the same kind of finding, and shrink must keep it failing.
+constexpr const char* kSchedProved = "found, replayed, shrunk";
+
+std::vector<Row> SchedRows(const std::string& dir, bool verbose) {
+  std::vector<Row> rows;
+  std::string self(4096, '\0');
+  const ssize_t len = readlink("/proc/self/exe", self.data(), self.size() - 1);
+  self.resize(len > 0 ? static_cast<size_t>(len) : 0);
+  const std::string bin_dir = self.substr(0, self.rfind('/') + 1);
+  for (const char* pool : {"aba", "race"}) {
+    Row row{std::string("sched faulty:") + pool, "sched: found, replayed, shrunk", "", 0, false};
+    const std::string plugin = bin_dir + "libfaulty_" + pool + "_sched.so";
+    if (build::kAnySanitizer || !sched::RuntimeLinked()) {
+      row.result = "skipped (no scheduling runtime in this build)";
+    } else if (access(plugin.c_str(), R_OK) != 0) {
+      row.result = "skipped (no " + plugin.substr(bin_dir.size()) + " next to the binary)";
+    } else {
+      const std::string file = dir + "/sched-" + pool + ".json";
+      const std::string min = dir + "/sched-" + pool + ".min.json";
+      const std::string err = dir + "/sched-" + pool + ".err";
+      const std::vector<std::vector<std::string>> steps = {
+          {"sched", "--plugin", plugin, "--seed", "1", "--budget", "30s", "--output", file},
+          {"replay", file},
+          {"shrink", file, "--budget", "60s", "--output", min},
+          {"replay", min}};
+      static const char* const kDone[] = {"MISSED", "found, NOT REPLAYED",
+                                          "found, replayed, NOT SHRUNK",
+                                          "found, replayed, shrunk, NOT REPLAYED"};
+      row.result = kSchedProved;
+      for (size_t i = 0; i < steps.size(); ++i) {
+        const Child c = RunSelf(steps[i], err, {}, std::chrono::seconds(300));
+        row.seconds += c.seconds;
+        if (verbose)
+          std::fprintf(stderr, "[%s] exit %d\n%s\n", row.pool.c_str(), c.exit_code, c.err.c_str());
+        if (c.exit_code != kExitCheckFailed) {
+          row.result = kDone[i];
+          row.bad = true;
+          if (!verbose)
+            std::fprintf(stderr, "[%s] exit %d\n%s\n", row.pool.c_str(), c.exit_code,
+                         c.err.c_str());
+          break;
+        }
+      }
+    }
+    rows.push_back(row);
+  }
+  return rows;
+}
+
 int PrintRows(const std::vector<Row>& rows) {
   std::printf("%-24s %-42s %-28s %s\n", "pool", "expected", "result", "time");
   int failures = 0, caught = 0, na = 0, flaky = 0;
@@ -227,8 +279,8 @@ int PrintRows(const std::vector<Row>& rows) {
     std::printf("%-24s %-42s %-28s %.1fs\n", r.pool.c_str(), r.expected.c_str(), r.result.c_str(),
                 r.seconds);
     failures += r.bad;
-    caught += r.result.starts_with("caught") || r.result == "clean";
-    na += r.result == "n/a in this build";
+    caught += r.result.starts_with("caught") || r.result == "clean" || r.result == kSchedProved;
+    na += r.result == "n/a in this build" || r.result.starts_with("skipped");
     flaky += r.result.starts_with("flaky");
   }
   std::printf("selftest (%s): %d passed, %d failed, %d n/a in this build",
@@ -277,6 +329,7 @@ int RunSelftest(const SelftestOptions& options) {
     }
     rows.push_back(row);
   }
+  for (const Row& row : SchedRows(dir, options.verbose)) rows.push_back(row);
   return PrintRows(rows) == 0 ? kExitOk : kExitCheckFailed;
 }
 

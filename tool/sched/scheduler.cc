@@ -95,6 +95,7 @@ struct Worker {
   bool timed = false;
   bool timed_out = false;
   uint32_t points = 0;
+  uint64_t pc = 0;  // where it last passed a scheduling point (on_switch)
   // The last values seen by loads and failed CASes, for spin detection.
   uint64_t seen_addr[4] = {};
   uint64_t seen_value[4] = {};
@@ -266,6 +267,8 @@ Worker* Scheduler::Choose(Worker* cur) {
   auto runnable = [this](uint32_t id) {
     return id < workers_.size() && workers_[id]->state == Worker::State::kRunnable;
   };
+  const bool yielding = yielding_;  // this decision's only: the thread switched to did not yield
+  yielding_ = false;
   if (config_.replay != nullptr) {
     const std::vector<Switch>& tr = *config_.replay;
     const uint32_t cur_id = cur != nullptr ? cur->id : kNoThread;
@@ -283,6 +286,14 @@ Worker* Scheduler::Choose(Worker* cur) {
       if (s.from == cur_id && (cur == nullptr || s.from_point == cur->points)) {
         ++replay_pos_;
         if (runnable(s.to)) return workers_[s.to];
+      }
+    }
+    // A yielding thread (a spin) hands over to the next runnable one: a trace that does not
+    // say where to go (an edited one, a fuzzer's) cannot livelock on a spin.
+    if (cur != nullptr && cur->state == Worker::State::kRunnable && yielding) {
+      for (size_t i = 1; i < workers_.size(); ++i) {
+        Worker* w = workers_[(cur->id + i) % workers_.size()];
+        if (w->state == Worker::State::kRunnable) return w;
       }
     }
     if (cur != nullptr && cur->state == Worker::State::kRunnable) return cur;
@@ -351,6 +362,7 @@ void Scheduler::Decide(Worker* cur) {
       record_->trace[record_->trace_len++] = {cur->id, cur->points, next->id, preempt};
     }
     record_->preemptions += preempt ? 1 : 0;
+    if (config_.on_switch != nullptr) config_.on_switch(cur->pc, next->pc);
     Transfer(cur, next);
   }
 }
@@ -380,6 +392,7 @@ void Scheduler::LogEvent(Worker* w, EventKind kind, uint64_t addr, unsigned size
 void Scheduler::Point(EventKind kind, const volatile void* addr, unsigned size, const void* pc,
                       const char* what) {
   Worker* w = tls_worker;
+  w->pc = reinterpret_cast<uint64_t>(pc);
   Decide(w);
   LogEvent(w, kind, reinterpret_cast<uint64_t>(addr), size, pc, what);
 }
@@ -410,6 +423,8 @@ void Scheduler::Yield(const void* pc, const char* what) {
   w->repeats = 0;
   std::fill(std::begin(w->seen_addr), std::end(w->seen_addr), 0);
   w->priority = lowest_--;
+  if (pc != nullptr) w->pc = reinterpret_cast<uint64_t>(pc);
+  yielding_ = true;
   Decide(w);
   LogEvent(w, EventKind::kYield, 0, 0, pc, what);
 }
@@ -421,6 +436,7 @@ bool Scheduler::Block(const void* obj, bool timed, const void* pc, const char* w
   w->blocked_in = what;
   w->timed = timed;
   w->timed_out = false;
+  w->pc = reinterpret_cast<uint64_t>(pc);
   LogEvent(w, EventKind::kBlocked, reinterpret_cast<uint64_t>(obj), 0, pc, what);
   Decide(w);
   w->blocked_on = nullptr;

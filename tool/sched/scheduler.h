@@ -106,6 +106,10 @@ struct SchedulerConfig {
   double hang_seconds = 5;  // no point for this long while a worker runs: a hang
   const std::vector<Switch>* replay = nullptr;  // follow this trace instead of PCT
   bool trap_on_finding = false;  // raise SIGTRAP where a finding is made (replay --gdb)
+  // Called at every switch with the scheduling point where the running thread stopped and the
+  // one where the next thread resumes (return addresses; 0 where a thread has passed none yet):
+  // the schedule fuzzer's interleaving coverage. Runs on the scheduled thread; must not block.
+  void (*on_switch)(uint64_t from_pc, uint64_t to_pc) = nullptr;
 };
 
 struct Worker;
@@ -174,6 +178,7 @@ class Scheduler {
   std::atomic<uint32_t> done_{0};  // futex: 1 once every worker finished or a finding ended it
   Finding finding_;
   bool failed_ = false;
+  bool yielding_ = false;  // the running thread gives up its turn (Yield)
 };
 
 // The scheduled worker of this thread, nullptr on every thread that is not under a scheduler:

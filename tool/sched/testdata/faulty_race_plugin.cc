@@ -1,0 +1,5 @@
+// faulty:race (pool/faulty/race_pool.h) as a plugin for `bpstress sched`: see faulty_plugin.h.
+#include "pool/faulty/race_pool.h"
+#include "tool/sched/testdata/faulty_plugin.h"
+
+BP_FAULTY_PLUGIN(bp::RacePool, "faulty-race")
