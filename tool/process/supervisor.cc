@@ -12,7 +12,6 @@
 #include "tool/process/stream.h"
 #include "tool/process/symbolize.h"
 #include "tool/process/wire_codec.h"
-#include "tool/run/signals.h"
 
 namespace bp::internal {
 namespace {
