@@ -11,7 +11,8 @@
 // (every Go c-shared library does, so may a C pool with a background thread), and a process forked
 // after the load has none of them, so the first call that needs them waits for ever. Shared() is
 // the load of this process, once per path; a forked child that never saw the parent load anything
-// loads the library itself (tool/run/plugin_run.h probes a plugin in a child for that reason).
+// loads the library itself (tool/process/plugin_probe.h probes a plugin in a child for that
+// reason).
 //   bp::PluginPool    — one pool instance of a plugin, satisfying bp::BufferPool so the stress
 //                       runner instantiates its loop for it like for any built-in pool. Get(n) is
 //                       the plugin's get; a non-zero return is a refusal and yields nullptr.

@@ -111,6 +111,24 @@ INSTANTIATE_TEST_SUITE_P(
                       Broken{{"--pool", "faulty:double-handout"}, "put-get-cycles", "changed"},
                       Broken{{"--pool", "faulty:scribble"}, "put-get-cycles", "changed"}));
 
+// A pool whose create closes every descriptor above 2 (close_fds_pool) closes the pipe each
+// check's child answers on. The child reopens it (tool/process/child.h), so every check says
+// what it found — the pool's planted short capacity — instead of "exited with status 0" for create
+// and ten checks skipped.
+TEST(Contract, APoolThatClosesDescriptorsIsCheckedInFull) {
+  const ProcessResult r = Contract({"--plugin", PluginPath("close_fds_pool")});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  const std::string capacity = LineOf(r.out, "capacity");
+  EXPECT_EQ(capacity.rfind("fail", 0), 0u) << r.out;
+  EXPECT_NE(capacity.find("cap 32768 < 32769"), std::string::npos) << capacity;
+  for (const char* check : {"create", "get-sizes", "distinct", "writable", "put-get-cycles",
+                            "cross-thread-put", "concurrent", "many-held", "create-destroy"}) {
+    EXPECT_EQ(LineOf(r.out, check).rfind("pass", 0), 0u) << check << "\n" << r.out << r.err;
+  }
+  EXPECT_NE(r.out.find("contract: 10 passed, 1 failed, 1 skipped"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("closed bpstress's result pipe; reopened it"), std::string::npos) << r.err;
+}
+
 TEST(Contract, JsonNamesEveryCheck) {
   const ProcessResult r =
       Contract({"--plugin", PluginPath("buggy_pool"), "--race-time", "20s", "--format", "json"});

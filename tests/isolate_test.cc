@@ -14,9 +14,11 @@
 #include <variant>
 
 #include "build_info.h"
-#include "tests/support/pool_run_sample.h"
 #include "tests/support/cli.h"
+#include "tests/support/pool_run_sample.h"
 #include "tests/support/subprocess.h"
+#include "tool/process/plugin_probe.h"
+#include "tool/process/wire_codec.h"
 #include "tool/run/leak_cycles.h"
 #include "tool/run/plugin_run.h"
 

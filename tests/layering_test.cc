@@ -8,6 +8,9 @@
 //   tool/sched      tool/sched, tool/util
 //   tool/cli        anything
 // so a module never reaches up to the code that uses it, and process and report stay independent.
+// And child processes are started in tool/process only (its primitive, child.h, carries the
+// defences every child needs), but for tool/sched's schedules, whose children share memory with
+// the parent and which may not include tool/process.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -110,6 +113,27 @@ TEST(Layering, IncludesOnlyGoDown) {
         << "include rule of docs/ARCHITECTURE.md";
   }
   EXPECT_GT(checked, 50u);
+}
+
+// fork() and waitpid() outside a comment, in a layer that is not tool/process or tool/sched: a
+// child process started without the primitive of tool/process/child.h (the result pipe a pool
+// cannot cut, the deadline, the stderr tail).
+TEST(Layering, ChildProcessesAreStartedOnlyByTheProcessLayer) {
+  static const std::regex call(R"(\b(fork|vfork|waitpid|posix_spawn)\s*\()");
+  size_t scanned = 0;
+  for (const std::string& rel : ProjectSources()) {
+    const std::string layer = LayerOf(rel);
+    if (layer == "tool/process" || layer == "tool/sched") continue;
+    ++scanned;
+    std::ifstream in(fs::path(BP_SOURCE_DIR) / rel);
+    std::string line;
+    for (int n = 1; std::getline(in, line); ++n) {
+      const std::string code = line.substr(0, line.find("//"));
+      EXPECT_FALSE(std::regex_search(code, call))
+          << rel << ":" << n << " starts or waits for a child itself: use tool/process/child.h";
+    }
+  }
+  EXPECT_GT(scanned, 50u);
 }
 
 // The check itself can fail: an upward edge is reported.

@@ -15,6 +15,7 @@
 
 #include "tests/support/subprocess.h"
 #include "tool/process/isolate.h"
+#include "tool/process/plugin_probe.h"
 #include "tool/run/plugin_run.h"
 #include "tool/run/preempt.h"
 #include "tool/run/signals.h"

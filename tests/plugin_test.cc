@@ -12,6 +12,7 @@
 
 #include "tests/support/cli.h"
 #include "tool/process/isolate.h"
+#include "tool/process/plugin_probe.h"
 #include "tool/report/report.h"
 #include "tool/run/plugin_run.h"
 

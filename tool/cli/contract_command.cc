@@ -1,8 +1,5 @@
 #include "tool/cli/contract_command.h"
 
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -11,79 +8,51 @@
 #include <cstring>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "base/units.h"
 #include "pool/plugin.h"
 #include "tool/cli/unit_options.h"
-#include "tool/run/plugin_run.h"
+#include "tool/process/child.h"
+#include "tool/process/plugin_probe.h"
 #include "tool/run/run_spec.h"
 #include "tool/util/exit_codes.h"
 
 namespace bp {
 namespace {
 
-// Runs one check in a forked child; the child sends "STATUS DETAIL" through a pipe. A child that
-// dies (signal, sanitizer report, exit) or outlives `timeout` fails the check with that reason.
-CheckResult RunInChild(const ContractCheck& check, const ContractSubject& subject,
-                       const ContractOptions& options, std::chrono::nanoseconds timeout) {
-  int fds[2];
-  if (pipe(fds) != 0) return {CheckStatus::kFail, std::string("pipe: ") + std::strerror(errno)};
-  std::fflush(stdout);
-  std::fflush(stderr);
-  const pid_t pid = fork();
-  if (pid < 0) return {CheckStatus::kFail, std::string("fork: ") + std::strerror(errno)};
-  if (pid == 0) {
-    close(fds[0]);
-    const CheckResult r = check.run(subject, options);
-    const std::string line = std::to_string(static_cast<int>(r.status)) + " " + r.detail;
-    size_t off = 0;
-    while (off < line.size()) {
-      const ssize_t n = write(fds[1], line.data() + off, line.size() - off);
-      if (n <= 0) break;
-      off += static_cast<size_t>(n);
-    }
-    close(fds[1]);
-    _exit(0);  // a check that left buffers held leaks its pool; the child is gone anyway
-  }
-  close(fds[1]);
+// Runs one check in a child (ForkChild: the result pipe survives a pool that closes descriptors);
+// the child sends "STATUS DETAIL". A child that dies (signal, sanitizer report, exit) or outlives
+// `timeout` fails the check with that reason.
+CheckResult RunCheckInChild(const ContractCheck& check, const ContractSubject& subject,
+                            const ContractOptions& options, std::chrono::nanoseconds timeout) {
   std::string got;
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  bool timed_out = false;
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        until - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      timed_out = true;
-      break;
-    }
-    pollfd p{fds[0], POLLIN, 0};
-    const int ready = poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 100)));
-    if (ready < 0 && errno != EINTR) break;
-    if (ready <= 0) continue;
-    char buf[4096];
-    const ssize_t n = read(fds[0], buf, sizeof buf);
-    if (n <= 0) break;  // EOF: the child finished or died
-    got.append(buf, static_cast<size_t>(n));
-  }
-  close(fds[0]);
-  if (timed_out) kill(pid, SIGKILL);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (timed_out) {
+  ChildOptions child;
+  child.deadline = timeout;
+  child.on_result = [&](const char* p, size_t n) { got.append(p, n); };
+  const ChildEnd end = ForkChild(child, [&](int fd, int parent_fd) {
+    OpenChildChannel(fd, getppid(), parent_fd);
+    const CheckResult r = check.run(subject, options);
+    WriteChildChannel(std::to_string(static_cast<int>(r.status)) + " " + r.detail);
+    CloseChildChannel();
+    _exit(0);  // a check that left buffers held leaks its pool; the child is gone anyway
+  });
+  if (!end.error.empty()) return {CheckStatus::kFail, end.error};
+  if (end.killed) {
     return {CheckStatus::kFail, "no answer within " + std::to_string(timeout.count() / 1000000) +
                                     " ms" + " (a get or put hung; the check was killed)"};
   }
-  if (WIFSIGNALED(status)) {
-    const int sig = WTERMSIG(status);
+  if (const int sig = end.signal(); sig != 0) {
     return {CheckStatus::kFail,
             "crashed with signal " + std::to_string(sig) + " (" + sigdescr_np(sig) + ")"};
   }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || got.size() < 2) {
+  if (end.exit_code() != 0) {
     return {CheckStatus::kFail, "the check's process exited with status " +
-                                    std::to_string(WEXITSTATUS(status)) +
+                                    std::to_string(end.exit_code()) +
                                     " (a sanitizer report, if any, is on stderr above)"};
+  }
+  if (got.size() < 2) {
+    return {CheckStatus::kFail,
+            "the check's process exited without sending its result (its stderr is above)"};
   }
   return {static_cast<CheckStatus>(got[0] - '0'), got.substr(2)};
 }
@@ -221,8 +190,8 @@ void RunChecks(const ContractOptions& options, std::chrono::nanoseconds timeout,
       // concurrent runs for --race-time by design: the hang timeout counts after it.
       const auto race = std::chrono::duration_cast<std::chrono::nanoseconds>(
           std::chrono::duration<double>(options.race_seconds));
-      l.result =
-          RunInChild(check, *subject, options, l.check == "concurrent" ? timeout + race : timeout);
+      l.result = RunCheckInChild(check, *subject, options,
+                                 l.check == "concurrent" ? timeout + race : timeout);
       // Without a pool nothing else can be checked: the first check's failure says it all.
       if (l.check == "create" && l.result.status == CheckStatus::kFail) created = false;
     }

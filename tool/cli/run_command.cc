@@ -17,6 +17,7 @@
 #include "tool/cli/reproduce.h"
 #include "tool/process/allocator.h"
 #include "tool/process/isolate.h"
+#include "tool/process/plugin_probe.h"
 #include "tool/report/report.h"
 #include "tool/run/leak_cycles.h"
 #include "tool/run/plugin_run.h"

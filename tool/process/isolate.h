@@ -5,7 +5,7 @@
 // own threads), sends the PoolRun back through a pipe in a private binary form (below), and
 // _exit()s (no atexit handlers or static destructors of the parent run twice). The child's stderr
 // goes through a second pipe: the parent forwards it to its own stderr as it arrives and keeps the
-// last kStderrTailLines lines. The outcome:
+// last kStderrTailLines lines (stderr_tail.h). The outcome:
 //   complete result, exit 0, no sanitizer report  -> the child's PoolRun as it was sent (its
 //     stderr_tail, when empty, becomes the child's stderr tail)
 //   a sanitizer report on stderr ("ERROR: AddressSanitizer", "WARNING: ThreadSanitizer",
@@ -28,21 +28,23 @@
 // down, reports stop_reason kSignal, and its result is kept. The caller checks PendingSignal().
 // With options.deadline 0 there is no watchdog.
 //
-// Streaming: the result pipe carries frames (isolate.cc). A child whose options' on_sample is
+// Streaming: the result pipe carries frames (stream.h). A child whose options' on_sample is
 // StreamSample sends a live sample at each phase change and every sample_interval; its signal
-// handler (InstallCrashReporter, in ChildMain and OpenResultChannel, before any plugin is loaded,
-// with SA_ONSTACK, and never over a handler someone else installed: tool/run/signals.h) sends the
-// crashing thread's raw stack and /proc/self/maps. The parent keeps the last state: when no
-// complete result comes, the run is reported with the last sample's counters and every example
-// streamed, its phase, seconds until the crash, and the crash's address and frames (module+offset,
-// symbolised with addr2line where installed). The child's end of the pipe sits on a high descriptor
-// and is reopened through /proc/PARENT/fd if a pool closes it; the parent holds a write end itself
-// until the child exits, so a closed child end does not read as the end of the stream.
+// handler (InstallCrashReporter, crash_recorder.h, in ChildMain and OpenResultChannel, before any
+// plugin is loaded, with SA_ONSTACK, and never over a handler someone else installed:
+// tool/run/signals.h) sends the crashing thread's raw stack and /proc/self/maps. The parent
+// (supervisor.h) keeps the last state: when no complete result comes, the run is reported with the
+// last sample's counters and every example streamed, its phase, seconds until the crash, and the
+// crash's address and frames (module+offset, symbolised with addr2line where installed:
+// symbolize.h). The child, the pipes, the deadline and the defence against a pool that closes the
+// result pipe are the child-process primitive's (child.h, ForkChild).
 //
-// The result format is private to this file and to one binary: parent and child are the same
-// program image, so trivially copyable records (ThreadResult with its histogram and violation
-// examples) are sent as their bytes, framed by lengths, a magic number and a checksum. Cost:
-// about 32 KiB per thread (the latency histogram), sent once at the end of the run.
+// The result format (wire_codec.h) is private to one binary: parent and child are the same
+// program image, so trivially copyable records are sent as their bytes.
+//
+// Files: isolate.cc (the child's body, RunIsolated, RunExec, the child-side calls below),
+// supervisor.cc (the parent's side: the stream heard, the outcome), wire_codec.cc,
+// crash_recorder.cc, symbolize.cc, stderr_tail.cc (the child's stderr), child.cc (the primitive).
 //
 // Thread safety: call from the controlling thread while no other thread of this process runs pool
 // work (fork copies only the calling thread; the child must not need the others).
@@ -53,6 +55,7 @@
 #include <string>
 #include <vector>
 
+#include "tool/process/stderr_tail.h"
 #include "tool/run/runner.h"
 
 namespace bp {
@@ -60,7 +63,6 @@ namespace bp {
 // Time the child has after options.deadline to send its result before it is killed: the runner in
 // the child stops at the deadline itself and only needs to serialise and write.
 inline constexpr std::chrono::seconds kIsolateGrace{3};
-inline constexpr size_t kStderrTailLines = 20;
 
 PoolRun RunIsolated(const std::string& name, const std::string& spec, const RunOptions& options,
                     const std::function<PoolRun()>& body);
@@ -91,14 +93,5 @@ void StreamSample(const LiveSample& sample);
 // In an exec'd child: sends `run` on the result channel (opening it on `fd` if
 // OpenResultChannel was not called) and closes it. False if it could not be sent whole.
 bool SendResult(int fd, const PoolRun& run);
-
-namespace internal {
-// The wire form of a PoolRun (exposed for tests): Decode returns false unless `bytes` is one
-// complete, intact encoding.
-std::string EncodePoolRun(const PoolRun& run);
-bool DecodePoolRun(std::string_view bytes, PoolRun* run);
-std::string EncodeSample(const LiveSample& sample);
-bool DecodeSample(std::string_view bytes, LiveSample* sample);
-}  // namespace internal
 
 }  // namespace bp

@@ -7,7 +7,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <thread>
+
+#include "tool/process/child.h"
 
 extern char** environ;
 
@@ -15,20 +16,6 @@ namespace bp {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// This process's environment with `extra` added; an extra KEY=VALUE replaces the same KEY.
-std::vector<std::string> MergedEnvironment(const std::vector<std::string>& extra) {
-  auto key_of = [](const std::string& kv) { return kv.substr(0, kv.find('=')); };
-  std::vector<std::string> env;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    const std::string kv = *e;
-    bool replaced = false;
-    for (const std::string& x : extra) replaced |= key_of(x) == key_of(kv);
-    if (!replaced) env.push_back(kv);
-  }
-  env.insert(env.end(), extra.begin(), extra.end());
-  return env;
-}
 
 std::vector<char*> Pointers(std::vector<std::string>& strings) {
   std::vector<char*> out;
@@ -48,6 +35,19 @@ void Redirect(const char* path, int fd, int flags) {
 }
 
 }  // namespace
+
+std::vector<std::string> MergedEnvironment(const std::vector<std::string>& extra) {
+  auto key_of = [](const std::string& kv) { return kv.substr(0, kv.find('=')); };
+  std::vector<std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    const std::string kv = *e;
+    bool replaced = false;
+    for (const std::string& x : extra) replaced |= key_of(x) == key_of(kv);
+    if (!replaced) env.push_back(kv);
+  }
+  env.insert(env.end(), extra.begin(), extra.end());
+  return env;
+}
 
 pid_t SpawnChild(const ChildSpec& spec, std::string* error) {
   std::vector<std::string> args = spec.argv;
@@ -70,35 +70,19 @@ pid_t SpawnChild(const ChildSpec& spec, std::string* error) {
 ChildExit WaitChild(pid_t pid, std::chrono::nanoseconds timeout,
                     const std::function<bool()>& interrupted) {
   const Clock::time_point start = Clock::now();
+  ChildOptions options;
+  options.deadline = timeout;
+  if (interrupted) options.interrupt = [&] { return interrupted() ? SIGTERM : 0; };
+  const ChildEnd end = WaitForChild(pid, options);
   ChildExit out;
-  int status = 0;
-  bool forwarded = false;
-  for (;;) {
-    const pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) break;
-    if (r < 0 && errno != EINTR) {  // not our child, or already reaped
-      out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-      return out;
+  if (end.reaped) {  // else not our child, or already reaped: exit_code stays -1
+    out.timed_out = end.killed;
+    if (WIFEXITED(end.status)) {
+      out.exit_code = WEXITSTATUS(end.status);
+    } else if (WIFSIGNALED(end.status)) {
+      out.signal = WTERMSIG(end.status);
+      out.exit_code = 128 + out.signal;
     }
-    if (interrupted && !forwarded && interrupted()) {
-      kill(pid, SIGTERM);
-      forwarded = true;
-    }
-    if (timeout.count() != 0 && Clock::now() - start > timeout) {
-      kill(pid, SIGKILL);
-      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-      }
-      out.timed_out = true;
-      break;
-    }
-    // Polling keeps this free of SIGCHLD handlers, which would interfere with the caller's own.
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  if (WIFEXITED(status)) {
-    out.exit_code = WEXITSTATUS(status);
-  } else if (WIFSIGNALED(status)) {
-    out.signal = WTERMSIG(status);
-    out.exit_code = 128 + out.signal;
   }
   out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return out;

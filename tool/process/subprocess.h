@@ -1,6 +1,7 @@
-// Starting a program as a child process and waiting for it with a time limit: the one
-// fork/exec/wait of `selftest`, `hunt` and the tests (crash isolation, whose child streams its
-// result over pipes, has its own loop in tool/process/isolate.cc).
+// Starting a program as a child process and waiting for it with a time limit: the fork/exec/wait
+// of `selftest`, `hunt` and the tests, for children whose output goes to files. The wait is the
+// child-process primitive's (child.h, WaitForChild); a child that talks back on pipes is
+// ForkChild's.
 //
 // SpawnChild prepares everything that allocates (argv, the merged environment) before fork, so the
 // child only opens its redirections, dup2()s them and execs: nothing between fork and exec that is
@@ -32,6 +33,10 @@ struct ChildExit {
   bool timed_out = false;  // still running at the time limit: killed with SIGKILL
   double seconds = 0;      // from spawn to exit
 };
+
+// This process's environment with `extra` added; an extra KEY=VALUE replaces the same KEY, and
+// the extras come last, in their order.
+std::vector<std::string> MergedEnvironment(const std::vector<std::string>& extra);
 
 // Starts the child; returns its pid, or -1 with *error set (fork failed).
 pid_t SpawnChild(const ChildSpec& spec, std::string* error);

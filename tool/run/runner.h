@@ -263,7 +263,7 @@ struct PoolRun {
   bool operator==(const PoolRun&) const = default;
 
   // The one list of the fields above, each once with its merge rule, in declaration order:
-  // v(name, &PoolRun::field, merge::Rule{}). The isolation codec (tool/process/isolate.cc) sends
+  // v(name, &PoolRun::field, merge::Rule{}). The isolation codec (tool/process/wire_codec.cc) sends
   // them in this order and MergeRepeats applies the rules; a static_assert below checks that the
   // list has as many entries as the struct has members. Adding a field: the member, one line here.
   template <class Visit>

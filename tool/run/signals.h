@@ -9,7 +9,7 @@
 //   - signals a runtime may use are not borrowed: preemption takes a real-time signal that nobody
 //     handles (FindUnownedRealtimeSignal), never SIGURG;
 //   - handlers that a runtime should find and chain to (the crash records of an isolated child) are
-//     installed before the plugin is loaded (tool/process/isolate.cc, tool/run/plugin_run.h).
+//     installed before the plugin is loaded (tool/process/crash_recorder.h, tool/run/plugin_run.h).
 //
 // Thread safety: AltSignalStack belongs to the thread that made it. The functions read and set the
 // process's dispositions (sigaction); call them from one thread at a time.
