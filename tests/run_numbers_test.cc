@@ -64,8 +64,8 @@ TEST(RepeatTest, TableShowsMedianAndIntervalAndReportKeepsRepeats) {
                 "--repeat", "3", "--warmup", "20ms", "--progress", "never", "--report", path});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   // "123.4K ± 5.6K": the median and half its interval, whose coverage a line under the table
-  // states. Lines: header, 2 pools, the coverage, report.
-  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 5) << r.out;
+  // states. Lines: header, 2 pools, the coverage, the harness's cost, report.
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 6) << r.out;
   EXPECT_NE(r.out.find(" ± "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("ops/s, p99: median of 3 repeats ± half its interval, which holds the true "
                        "median with 75% probability"),

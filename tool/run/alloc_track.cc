@@ -95,9 +95,33 @@ bool GrowLocked(Shard& s) {
   return true;
 }
 
+// The dynamic linker's code: a thread's first use of a loaded module's thread-local variables
+// makes ld.so allocate that thread's block for the module, inside whatever call touched it (a
+// pool's get, for a pool with thread-local caches). glibc keeps those blocks with the thread's
+// cached stack for the next thread, like an arena: runtime state, not the pool's memory. Set once
+// by Start, before any pool call.
+uintptr_t g_ldso_begin = 0, g_ldso_end = 0;
+
+int FindDynamicLinker(dl_phdr_info* info, size_t, void*) {
+  const char* name = info->dlpi_name;
+  if (name == nullptr ||
+      (std::strstr(name, "/ld-linux") == nullptr && std::strstr(name, "/ld64.so") == nullptr)) {
+    return 0;
+  }
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_LOAD || (ph.p_flags & PF_X) == 0) continue;
+    g_ldso_begin = info->dlpi_addr + ph.p_vaddr;
+    g_ldso_end = g_ldso_begin + ph.p_memsz;
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 void Insert(const void* p, uint64_t size, uintptr_t site, uint32_t gen) {
+  if (site >= g_ldso_begin && site < g_ldso_end) return;
   const uintptr_t key = reinterpret_cast<uintptr_t>(p);
   Shard& s = g_shards[Mix(key) & (kShards - 1)];
   s.Lock();
@@ -152,6 +176,8 @@ bool Start() {
       __sanitizer_install_malloc_and_free_hooks(BpTrackMallocHook, BpTrackFreeHook) != 0;
   if (!installed) return false;
 #endif
+  static const bool found_ldso = dl_iterate_phdr(FindDynamicLinker, nullptr) != 0;
+  (void)found_ldso;
   g_active.store(true);
   return true;
 }
