@@ -550,8 +550,11 @@ TEST(IsolateCli, LosingOnePutIn4096IsALeak) {
   const nlohmann::json& evidence = r.pool.at("leak_evidence");
   EXPECT_GT(evidence.at("bytes_per_cycle").get<uint64_t>(), 65536u);
   ASSERT_FALSE(evidence.at("sites").empty());
-  EXPECT_NE(evidence.at("sites").at(0).at("where").get<std::string>().find("liblosing_pool.so"),
-            std::string::npos);
+  // A sanitizer's hooks give no call sites ("unknown site").
+  if (!build::kAnySanitizer) {
+    EXPECT_NE(evidence.at("sites").at(0).at("where").get<std::string>().find("liblosing_pool.so"),
+              std::string::npos);
+  }
   ExpectOnlyVerdictFailures(r.verify_out);
 }
 #endif

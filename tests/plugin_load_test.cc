@@ -13,6 +13,7 @@
 #include <thread>
 #include <variant>
 
+#include "build_info.h"
 #include "tests/support/subprocess.h"
 #include "tool/process/isolate.h"
 #include "tool/process/plugin_probe.h"
@@ -129,7 +130,11 @@ TEST(PluginRunThreads, RefusedLaunchFallsBackToOurThreads) {
   ASSERT_EQ(setenv("BP_RUNTHREADS_REFUSE", "1", 1), 0);
   const PoolRun run = RunPlugin(*spec, Dist("random65k"), Ops(4, 1000));
   unsetenv("BP_RUNTHREADS_REFUSE");
-  EXPECT_EQ(run.outcome, Outcome::kOk) << run.stderr_tail;
+  // A sanitizer build's leak evidence has no sites to leave the dynamic linker's TLS blocks out
+  // by (plugin_test.cc, ExpectNoFindingButSanitizerLeak): there only a leak may be reported.
+  if (!build::kAnySanitizer || run.total.violations.count(Violation::kLeak) == 0) {
+    EXPECT_EQ(run.outcome, Outcome::kOk) << run.stderr_tail;
+  }
   EXPECT_EQ(run.total.ops, 4u * 1000u);
   EXPECT_EQ(run.total.refused, run.total.ops) << "every get on a thread of ours is refused";
 }
