@@ -18,14 +18,6 @@
 
 #include "tool/run/alloc_track_internal.h"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define BP_TRACK_WITH_HOOKS 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define BP_TRACK_WITH_HOOKS 1
-#endif
 #ifdef BP_TRACK_WITH_HOOKS
 #include <sanitizer/allocator_interface.h>
 #endif

@@ -7,6 +7,17 @@
 
 #include "pool/pool_call.h"
 
+// In ASan and TSan builds the sanitizer owns malloc: allocations are seen through its hooks
+// (alloc_track.cc) instead of this program's allocation functions (alloc_interpose.cc).
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define BP_TRACK_WITH_HOOKS 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define BP_TRACK_WITH_HOOKS 1
+#endif
+
 namespace bp::alloc_track {
 
 // One record per counted block. The table never allocates through malloc (it would call itself):
