@@ -1,6 +1,7 @@
 // The leak verdict from evidence (tool/run/alloc_track.h, tool/run/leak_cycles.h): what a pool's
 // own calls allocate and never free, reachable or not; never the heap total alone. And a warmup
 // that finds something says so instead of passing for the run.
+// Sanitizer builds run these too: the allocation counting sees the sanitizers' malloc hooks.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include "pool/pool_call.h"
 #include "pool/registry.h"
 #include "support/subprocess.h"
+#include "tests/support/cli.h"
 #include "tool/cli/selftest.h"
 #include "tool/run/alloc_track.h"
 #include "tool/run/leak_cycles.h"
@@ -22,7 +24,7 @@
 namespace bp {
 namespace {
 
-Distribution Dist(const char* spec) { return std::get<Distribution>(Distribution::Parse(spec)); }
+using bp::testing::Dist;
 
 PoolRun RunNamed(const char* pool, const RunOptions& o) {
   std::string error;

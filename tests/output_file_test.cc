@@ -23,11 +23,15 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/cli.h"
 #include "tests/support/subprocess.h"
 #include "tool/util/exit_codes.h"
 
 namespace bp {
 namespace {
+
+using bp::testing::Bpstress;
+using bp::testing::Lines;
 
 namespace fs = std::filesystem;
 using bp::testing::ProcessResult;
@@ -85,14 +89,6 @@ int MakeSocket(const std::string& path) {
   std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
   if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return -1;
   return fd;
-}
-
-size_t Lines(const std::string& s) {
-  return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
-}
-
-ProcessResult Bpstress(const std::vector<std::string>& args) {
-  return bp::testing::Run(BPSTRESS_EXE, args);
 }
 
 // A short clean run of one pool.
