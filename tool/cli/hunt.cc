@@ -28,6 +28,7 @@
 #include "tool/run/vocabulary.h"
 #include "tool/util/exit_codes.h"
 #include "tool/util/output_file.h"
+#include "tool/util/read_file.h"
 #include "tool/util/sysinfo.h"
 
 namespace bp {
@@ -99,13 +100,6 @@ HuntTrial DrawTrial(Rng& rng, uint64_t memory_bytes) {
   return t;
 }
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // The last non-empty line of a child's stderr, or the line that names a sanitizer.
 std::string StderrLine(const std::string& err) {
   for (const char* marker : {"ERROR: AddressSanitizer", "WARNING: ThreadSanitizer",
@@ -167,7 +161,7 @@ std::string FirstViolation(const nlohmann::json& pool) {
 // "" when the report is missing or unreadable.
 std::string ReadTrialReport(const std::string& path, TrialResult* r) {
   try {
-    const nlohmann::json pool = nlohmann::json::parse(Slurp(path)).at("pools").at(0);
+    const nlohmann::json pool = nlohmann::json::parse(ReadWholeFile(path)).at("pools").at(0);
     for (const auto& [kind, count] : pool.at("violations").items()) {
       if (count.get<uint64_t>() != 0) r->findings[kind] = count.get<uint64_t>();
     }
@@ -246,7 +240,7 @@ TrialResult RunTrial(const std::vector<std::string>& args, const std::string& di
     r.seconds = exit.seconds;
   }
   const std::string reported = ReadTrialReport(report, &r);
-  ClassifyTrial(killed, kill_after, reported, Slurp(err), misuse, &r);
+  ClassifyTrial(killed, kill_after, reported, ReadWholeFile(err), misuse, &r);
   return r;
 }
 
@@ -270,7 +264,7 @@ bool KeepEvidence(const TrialFiles& files, const std::string& to, std::string* e
     const std::string dest = to + "/" + names[i];
     if (std::rename(from[i]->c_str(), dest.c_str()) != 0) {
       // Another file system: copy.
-      std::ofstream(dest, std::ios::binary) << Slurp(*from[i]);
+      std::ofstream(dest, std::ios::binary) << ReadWholeFile(*from[i]);
       unlink(from[i]->c_str());
     }
   }
@@ -496,7 +490,7 @@ void RunTrials(const HuntCommand& h, const ReproducePool& target,
 std::optional<nlohmann::json> FindingTrial(const std::string& path, std::string* error) {
   nlohmann::json report;
   try {
-    report = nlohmann::json::parse(Slurp(path));
+    report = nlohmann::json::parse(ReadWholeFile(path));
   } catch (const std::exception&) {
     *error = "cannot read a hunt report from '" + path + "'";
     return std::nullopt;

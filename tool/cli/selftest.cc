@@ -22,6 +22,7 @@
 #include "tool/process/subprocess.h"
 #include "tool/sched/scheduler.h"
 #include "tool/util/exit_codes.h"
+#include "tool/util/read_file.h"
 
 namespace bp {
 namespace {
@@ -33,13 +34,6 @@ struct Child {
   std::string err;
   double seconds = 0;
 };
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Runs this binary with `args`, stderr captured, killed after `timeout`.
 Child RunSelf(const std::vector<std::string>& args, const std::string& err_path,
@@ -53,7 +47,7 @@ Child RunSelf(const std::vector<std::string>& args, const std::string& err_path,
   const ChildExit exit = RunChild(spec, timeout);
   Child c;
   c.exit_code = exit.exit_code;
-  c.err = Slurp(err_path);
+  c.err = ReadWholeFile(err_path);
   c.seconds = exit.seconds;
   return c;
 }
@@ -61,7 +55,7 @@ Child RunSelf(const std::vector<std::string>& args, const std::string& err_path,
 // The violation count of `kind` in the first pool of a report; -1 when the report is unreadable.
 long long Count(const std::string& report_path, const char* kind) {
   try {
-    const nlohmann::json r = nlohmann::json::parse(Slurp(report_path));
+    const nlohmann::json r = nlohmann::json::parse(ReadWholeFile(report_path));
     return r.at("pools").at(0).at("violations").at(kind).get<long long>();
   } catch (const std::exception&) {
     return -1;
@@ -70,7 +64,7 @@ long long Count(const std::string& report_path, const char* kind) {
 
 std::string Outcome(const std::string& report_path) {
   try {
-    const nlohmann::json r = nlohmann::json::parse(Slurp(report_path));
+    const nlohmann::json r = nlohmann::json::parse(ReadWholeFile(report_path));
     return r.at("pools").at(0).at("outcome").get<std::string>();
   } catch (const std::exception&) {
     return "(no report)";

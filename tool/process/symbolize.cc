@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <map>
 
+#include "tool/util/addr2line.h"
+
 namespace bp::internal {
 namespace {
 
@@ -33,52 +35,6 @@ std::vector<Region> ParseMaps(const std::string& maps) {
     out.push_back(
         {.start = lo, .end = hi, .offset = off, .path = line.substr(static_cast<size_t>(path_at))});
   }
-  return out;
-}
-
-std::string ShellQuote(const std::string& s) {
-  std::string q = "'";
-  for (const char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-// "function (file:line)" for each offset in `module`, by llvm-symbolizer or addr2line where one
-// is installed; empty strings where neither knows.
-std::vector<std::string> Symbolize(const std::string& module, const std::vector<uint64_t>& offs) {
-  std::vector<std::string> out(offs.size());
-  std::string tool;
-  for (const char* candidate : {"/usr/bin/addr2line", "/usr/bin/llvm-addr2line-14"}) {
-    if (access(candidate, X_OK) == 0) {
-      tool = candidate;
-      break;
-    }
-  }
-  if (tool.empty() || offs.empty() || access(module.c_str(), R_OK) != 0) return out;
-  std::string cmd = tool + " -C -f -e " + ShellQuote(module);
-  for (const uint64_t o : offs) {
-    char hex[32];
-    std::snprintf(hex, sizeof hex, " 0x%llx", static_cast<unsigned long long>(o));
-    cmd += hex;
-  }
-  cmd += " 2>/dev/null";
-  FILE* f = popen(cmd.c_str(), "r");
-  if (f == nullptr) return out;
-  char fn[1024], loc[1024];
-  for (size_t i = 0; i < offs.size(); ++i) {
-    if (std::fgets(fn, sizeof fn, f) == nullptr || std::fgets(loc, sizeof loc, f) == nullptr) break;
-    std::string a = fn, b = loc;
-    while (!a.empty() && (a.back() == '\n' || a.back() == '\r')) a.pop_back();
-    while (!b.empty() && (b.back() == '\n' || b.back() == '\r')) b.pop_back();
-    if (a != "??") out[i] = a;
-    if (b.find("??") != 0 && !b.empty()) {
-      // Appended piecewise: g++ 12 takes the one-expression form for an overlapping memcpy.
-      if (!out[i].empty()) out[i] += ' ';
-      out[i] += '(';
-      out[i] += b;
-      out[i] += ')';
-    }
-  }
-  pclose(f);
   return out;
 }
 
@@ -128,7 +84,7 @@ std::vector<std::string> ResolveFrames(const CrashRecord& c, const std::string& 
   for (const auto& [module, indices] : by_module) {
     std::vector<uint64_t> offs;
     for (const size_t i : indices) offs.push_back(where[i].offset);
-    const std::vector<std::string> names = Symbolize(module, offs);
+    const std::vector<std::string> names = SymbolizeOffsets(module, offs, SourcePath::kFull);
     for (size_t k = 0; k < indices.size(); ++k) symbols[indices[k]] = names[k];
   }
   std::vector<std::string> out;

@@ -8,49 +8,18 @@
 #include <fstream>
 #include <iterator>
 
-#include "tool/util/shell.h"
+#include "tool/util/addr2line.h"
 
 namespace bp::sched {
 
 std::vector<std::string> Symbolize(const std::string& module, uint64_t base,
                                    const std::vector<uint64_t>& pcs) {
-  std::vector<std::string> out(pcs.size());
-  std::string tool;
-  for (const char* candidate : {"/usr/bin/addr2line", "/usr/bin/llvm-addr2line-14"}) {
-    if (access(candidate, X_OK) == 0) {
-      tool = candidate;
-      break;
-    }
-  }
-  if (tool.empty() || pcs.empty() || base == 0 || access(module.c_str(), R_OK) != 0) return out;
-  std::string cmd = tool + " -C -f -e " + ShellQuote(module);
-  for (const uint64_t pc : pcs) {
-    char hex[32];
-    // A return address: the access is the call just before it.
-    std::snprintf(hex, sizeof hex, " 0x%llx",
-                  static_cast<unsigned long long>(pc > base ? pc - base - 1 : 0));
-    cmd += hex;
-  }
-  cmd += " 2>/dev/null";
-  FILE* f = popen(cmd.c_str(), "r");
-  if (f == nullptr) return out;
-  char fn[1024], loc[1024];
-  for (size_t i = 0; i < pcs.size(); ++i) {
-    if (std::fgets(fn, sizeof fn, f) == nullptr || std::fgets(loc, sizeof loc, f) == nullptr) break;
-    std::string a = fn, b = loc;
-    while (!a.empty() && (a.back() == '\n' || a.back() == '\r')) a.pop_back();
-    while (!b.empty() && (b.back() == '\n' || b.back() == '\r')) b.pop_back();
-    if (const size_t slash = b.rfind('/'); slash != std::string::npos) b = b.substr(slash + 1);
-    if (a != "??") out[i] = a;
-    if (b.find("??") != 0 && !b.empty()) {
-      if (!out[i].empty()) out[i] += ' ';
-      out[i] += '(';
-      out[i] += b;
-      out[i] += ')';
-    }
-  }
-  pclose(f);
-  return out;
+  if (base == 0) return std::vector<std::string>(pcs.size());
+  std::vector<uint64_t> offsets;
+  offsets.reserve(pcs.size());
+  // A return address: the access is the call just before it.
+  for (const uint64_t pc : pcs) offsets.push_back(pc > base ? pc - base - 1 : 0);
+  return SymbolizeOffsets(module, offsets, SourcePath::kFileName);
 }
 
 bool IsInstrumented(const std::string& path, std::string* reason) {
