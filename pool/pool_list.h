@@ -247,5 +247,9 @@ struct FilterPools<Pred, PoolList<E, Rest...>> {
 template <class E>
 struct IsCorrectPool : std::bool_constant<E::kAbout.detector.kind == DetectorKind::kNone> {};
 using CorrectPools = typename FilterPools<IsCorrectPool, BuiltinPools>::type;
+// The deliberately faulty ones (PoolEntry::faulty).
+template <class E>
+struct IsFaultyPool : std::bool_constant<!IsCorrectPool<E>::value> {};
+using FaultyPools = typename FilterPools<IsFaultyPool, BuiltinPools>::type;
 
 }  // namespace bp

@@ -2,15 +2,10 @@
 
 #include <memory>
 
-#include "tool/run/pool_types.h"
-#include "tool/run/runner_impl.h"
+#include "pool/pool_list.h"
+#include "tool/run/run_spec_parts.h"
 
 namespace bp {
-namespace {
-
-PoolRun RunByName(const PoolSpec& spec, const Distribution& dist, const RunOptions& options);
-
-}  // namespace
 
 std::optional<std::string> ValidatePoolSpec(const PoolSpec& spec) {
   return spec.entry->validate(spec);
@@ -31,19 +26,20 @@ std::optional<std::string> ValidateRunOptions(const PoolSpec& spec, const RunOpt
   return std::nullopt;
 }
 
+namespace {
+
+PoolRun RunByName(const PoolSpec& spec, const Distribution& dist, const RunOptions& options) {
+  return spec.entry->faulty ? internal::RunFaultyPool(spec, dist, options)
+                            : internal::RunCorrectPool(spec, dist, options);
+}
+
+}  // namespace
+
 PoolRun RunSpec(const PoolSpec& spec, const Distribution& dist, const RunOptions& options) {
   PoolRun run = RunByName(spec, dist, options);
   run.name = spec.entry->name;
   run.spec = spec.Canonical();
   return run;
 }
-
-namespace {
-
-PoolRun RunByName(const PoolSpec& spec, const Distribution& dist, const RunOptions& options) {
-  return WithPoolType(spec, [&]<class P>(auto make) { return RunPool<P>(make, dist, options); });
-}
-
-}  // namespace
 
 }  // namespace bp

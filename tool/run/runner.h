@@ -331,8 +331,8 @@ void InstallSignalHandlers();
 inline constexpr uint64_t kLivePublishOps = 1024;
 
 // Runs `make_pool()` (returning std::unique_ptr<P>) under `options`. Defined in runner_impl.h,
-// which only tool/run/run_spec.cc and tool/run/plugin_run.cc include, so each pool type's loop is
-// compiled once per check level.
+// which only tool/run/run_spec_{correct,faulty}.cc and tool/run/plugin_run.cc include, so each pool
+// type's loop is compiled once per check level.
 template <class P, class MakePool>
 PoolRun RunPool(MakePool&& make_pool, const Distribution& dist, const RunOptions& options);
 

@@ -1,6 +1,7 @@
 // The templated body of bp::RunPool (see runner.h for the design). Included only by the code that
-// runs a pool of a static type (tool/run/run_spec.cc for built-in pools, tool/run/plugin_run.cc for
-// plugins), so each loop is instantiated once per pool type and check level.
+// runs a pool of a static type (tool/run/run_spec_correct.cc and run_spec_faulty.cc for built-in
+// pools, tool/run/plugin_run.cc for plugins), so each loop is instantiated once per pool type and
+// check level.
 #pragma once
 
 #include <algorithm>

@@ -1,0 +1,12 @@
+#include "tool/run/pool_types.h"
+#include "tool/run/run_spec_parts.h"
+#include "tool/run/runner_impl.h"
+
+namespace bp::internal {
+
+PoolRun RunFaultyPool(const PoolSpec& spec, const Distribution& dist, const RunOptions& options) {
+  return WithPoolTypeIn(FaultyPools{}, spec,
+                        [&]<class P>(auto make) { return RunPool<P>(make, dist, options); });
+}
+
+}  // namespace bp::internal
