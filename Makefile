@@ -71,21 +71,9 @@ test-go: release
 	else echo "== test-go: no Go tests in this tree"; fi
 
 # Every fuzz target for a short bounded time on a copy of its corpus, with its options
-# (fuzz/options/NAME.options: libFuzzer flags such as max_len, ASan settings).
+# (fuzz/options/NAME.options: libFuzzer flags such as max_len, ASan settings), JOBS at a time.
 fuzz-smoke: fuzz
-	@start=$$SECONDS; \
-	for f in build/fuzz/*_fuzzer; do \
-	  [ -x "$$f" ] || continue; n=$$(basename $$f _fuzzer); \
-	  work=build/fuzz/smoke/$$n; rm -rf $$work; mkdir -p $$work; \
-	  cp -r fuzz/corpus/$$n/. $$work/ 2>/dev/null || true; \
-	  dict=""; [ -f fuzz/dict/$$n.dict ] && dict="-dict=fuzz/dict/$$n.dict"; \
-	  opts=$$(fuzz/options.sh $$n libfuzzer); asan=$$(fuzz/options.sh $$n asan); \
-	  ASAN_OPTIONS="$$asan$${ASAN_OPTIONS:+:$$ASAN_OPTIONS}" \
-	  $$f -max_total_time=$(FUZZ_SMOKE_SECONDS) -timeout=10 -rss_limit_mb=2048 $$dict $$opts \
-	      -artifact_prefix=build/fuzz/smoke/$$n- $$work > build/fuzz/smoke/$$n.log 2>&1 \
-	    || { tail -40 build/fuzz/smoke/$$n.log; echo "fuzz-smoke: $$n FAILED"; exit 1; }; \
-	  echo "fuzz-smoke: $$n ok ($$(grep -c . $$work/* 2>/dev/null | wc -l) inputs)"; \
-	done; \
+	@start=$$SECONDS; fuzz/smoke.sh build/fuzz $(FUZZ_SMOKE_SECONDS) $(JOBS); \
 	echo "== fuzz-smoke: passed in $$(( SECONDS - start ))s"
 
 # A campaign: make fuzz-run TARGET=json_writer FUZZ_SECONDS=600 JOBS=2

@@ -1,5 +1,6 @@
 // bp::Buffer: Go bytes.Buffer semantics — the growth rule (with its allocation and copy counts),
 // the read side (Read, ReadByte, UnreadByte, Next, Truncate) and ownership transfer by move.
+// Sanitizer builds run these too: a buffer owns and grows memory.
 #include "pool/buffer.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,5 @@
+// Sanitizer builds run these too: the ownership registry is shared by every worker thread.
+
 #include "tool/run/checks.h"
 
 #include <gtest/gtest.h>

@@ -1,6 +1,7 @@
 // The child-process primitive (tool/process/child.h): what a child sends on its result channel
 // arrives, even after the child closed every descriptor above 2; its stderr is kept; how it
 // ended (exit status, signal, killed past its deadline, a forwarded signal) is told apart.
+// Sanitizer builds run these too: descriptors, pipes and signals between processes.
 #include "tool/process/child.h"
 
 #include <gtest/gtest.h>

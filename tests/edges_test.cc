@@ -1,6 +1,7 @@
 // Edge sizes end to end: --touch ends catches a pool that claims capacity it does not have,
 // --touch full stops at kFullTouchLimit per op, faulty:round32 (the GWS 32-bit rounding) is caught
 // as short_capacity by --dist edges, and every correct pool stays clean at edge sizes.
+// Sanitizer builds run these too: edge sizes are touched to the last byte a pool claims.
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 

@@ -1,5 +1,6 @@
 // bp::FixedBuffer: the Viki bytepool item — short writes instead of growth (with the sticky
 // ShortWrite flag), Position and TrimLastIf, and a read cursor that never rewinds.
+// Sanitizer builds run these too: a fixed item writes into memory it does not own.
 #include "pool/fixed_buffer.h"
 
 #include <gtest/gtest.h>

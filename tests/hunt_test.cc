@@ -1,4 +1,5 @@
 // Finding bugs from the command line: --preempt, --profile, --churn, --misuse, first_violation_s.
+// Sanitizer builds run these too: preemption signals, thread churn and misuse while threads run.
 #include <gtest/gtest.h>
 
 #include <algorithm>

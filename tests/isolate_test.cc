@@ -1,5 +1,6 @@
 // Crash isolation: a run in a child process comes back whole, and a child that crashes, hangs,
 // trips a sanitizer or is interrupted is reported as such without taking the caller down.
+// Sanitizer builds run these too: crashes, hangs and sanitizer reports from children.
 #include "tool/process/isolate.h"
 
 #include <gtest/gtest.h>

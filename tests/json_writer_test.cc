@@ -1,6 +1,7 @@
 // bp::JsonWriter: the output is checked by parsing it with nlohmann::json and comparing to what
 // was written — escaping, UTF-8 replacement, numbers — plus every misuse and limit error, and
 // overflow of a fixed-capacity item.
+// Sanitizer builds run these too: the writer fills fixed-capacity memory.
 #include "pool/json_writer.h"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,6 @@
 // Plugins through the C ABI: the example plugins load and run clean, the buggy one is caught, every
 // load error names its cause, and an untrusted plugin name still gives a valid report.
+// Sanitizer builds run these too: plugins run on the runner's threads.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>

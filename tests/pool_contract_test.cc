@@ -2,6 +2,7 @@
 // instantiated for every correct built-in pool and for a plugin pool, then the
 // behaviour specific to each pool, and one test per deliberately faulty pool showing that its
 // planted bug is real and reachable in a few operations.
+// Sanitizer builds run these too: every pool, driven through its contract.
 #include <gtest/gtest.h>
 
 #include <atomic>

@@ -3,6 +3,7 @@
 // the bytes a holder wrote are intact when it (or the thread it handed the buffer to) puts it
 // back, and that the counters add up at the end. Bounded: 20,000 ops per thread or 1 second.
 // Meant to run under ThreadSanitizer and AddressSanitizer as well as in release builds.
+// Sanitizer builds run these too: pools under contention from several threads.
 #include <gtest/gtest.h>
 
 #include <atomic>

@@ -1,4 +1,5 @@
 // The runner's detectors against planted bugs (pool/faulty/), and silence on correct pools.
+// Sanitizer builds run these too: the runner's threads and detectors on every pool.
 #include "tool/run/runner.h"
 
 #include <gtest/gtest.h>
