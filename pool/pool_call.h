@@ -10,6 +10,8 @@
 // Thread safety: per thread; scopes nest.
 #pragma once
 
+#include <type_traits>
+
 namespace bp {
 
 // True while this thread is inside a pool's call. Read by the allocation hooks.
@@ -25,5 +27,13 @@ class PoolCallScope {
  private:
   bool outer_;
 };
+
+// A PoolCallScope when kMark is true, nothing when not (the pool marks its own calls, or nothing
+// is counted): `PoolCallScopeIf<kMark> in_pool;` before a pool's call.
+struct NoPoolCallScope {
+  NoPoolCallScope() {}  // user-provided, as PoolCallScope's: a declared scope is not "unused"
+};
+template <bool kMark>
+using PoolCallScopeIf = std::conditional_t<kMark, PoolCallScope, NoPoolCallScope>;
 
 }  // namespace bp

@@ -12,6 +12,7 @@
 
 #include "build_info.h"
 #include "support/subprocess.h"
+#include "tests/support/sched_programs.h"
 #include "tool/sched/schedule.h"
 #include "tool/sched/scheduler.h"
 
@@ -168,23 +169,7 @@ TEST(Scheduler, ASpinLoopYieldsInsteadOfLivelocking) {
     config.max_steps = 10000;
     Scheduler s(config, record.get());
     Finding finding;
-    EXPECT_TRUE(s.Run(
-        [](int t) {
-          Scheduler* sc = Scheduler::Current();
-          if (t == 0) {
-            for (;;) {
-              sc->Point(EventKind::kAtomicLoad, &flag, 8, nullptr);
-              const uint64_t v = flag.load();
-              if (v != 0) break;
-              sc->Observe(&flag, v);
-            }
-          } else {
-            sc->Point(EventKind::kAtomicStore, &flag, 8, nullptr);
-            flag = 1;
-            sc->Wrote();
-          }
-        },
-        &finding))
+    EXPECT_TRUE(s.Run([](int t) { bp::testing::SpinUntilTheOtherSets(flag, t); }, &finding))
         << finding.kind << ": " << finding.message;
   }
 }

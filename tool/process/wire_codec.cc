@@ -144,20 +144,22 @@ bool DecodePoolRun(std::string_view bytes, PoolRun* out) {
   return true;
 }
 
+// The fixed-size fields of a LiveSample, in wire order, for the encoder and the decoder alike: f
+// is called on each in turn until it returns false. The examples follow them, counted. The
+// readings a sample carries for the timeline (rss_bytes, retained_bytes, outstanding) stay in the
+// child, which writes the timeline itself (PoolRun::timeline).
+template <class Sample, class F>
+bool SampleFields(Sample& s, F&& f) {
+  return f(s.phase) && f(s.t) && f(s.exact) && f(s.ops) && f(s.gets) && f(s.puts) && f(s.refused) &&
+         f(s.handoffs) && f(s.double_puts) && f(s.stats_known) && f(s.stats) && f(s.violations);
+}
+
 std::string EncodeSample(const LiveSample& s) {
   Writer w;
-  w.Pod(s.phase);
-  w.Pod(s.t);
-  w.Pod(s.exact);
-  w.Pod(s.ops);
-  w.Pod(s.gets);
-  w.Pod(s.puts);
-  w.Pod(s.refused);
-  w.Pod(s.handoffs);
-  w.Pod(s.double_puts);
-  w.Pod(s.stats_known);
-  w.Pod(s.stats);
-  w.Pod(s.violations);
+  SampleFields(s, [&](const auto& v) {
+    w.Pod(v);
+    return true;
+  });
   w.Pod(uint64_t{s.new_examples.size()});
   for (const ViolationExample& e : s.new_examples) w.Pod(e);
   return std::move(w.out());
@@ -167,9 +169,7 @@ bool DecodeSample(std::string_view bytes, LiveSample* out) {
   Reader r(bytes);
   LiveSample s;
   uint64_t n = 0;
-  if (!r.Pod(&s.phase) || !r.Pod(&s.t) || !r.Pod(&s.exact) || !r.Pod(&s.ops) || !r.Pod(&s.gets) ||
-      !r.Pod(&s.puts) || !r.Pod(&s.refused) || !r.Pod(&s.handoffs) || !r.Pod(&s.double_puts) ||
-      !r.Pod(&s.stats_known) || !r.Pod(&s.stats) || !r.Pod(&s.violations) || !r.Pod(&n) ||
+  if (!SampleFields(s, [&](auto& v) { return r.Pod(&v); }) || !r.Pod(&n) ||
       n != r.left() / sizeof(ViolationExample) || r.left() % sizeof(ViolationExample) != 0 ||
       static_cast<uint8_t>(s.phase) > static_cast<uint8_t>(Phase::kDone)) {
     return false;

@@ -243,22 +243,14 @@ inline constexpr bool kMarkPoolCalls = K != CheckLevel::kNone && !requires {
 
 template <class P, bool kMark>
 [[gnu::always_inline]] inline typename P::Item* GetMarked(P& pool, size_t n) {
-  if constexpr (kMark) {
-    PoolCallScope in_pool;
-    return pool.Get(n);
-  } else {
-    return pool.Get(n);
-  }
+  const PoolCallScopeIf<kMark> in_pool;
+  return pool.Get(n);
 }
 
 template <class P, bool kMark>
 [[gnu::always_inline]] inline void PutMarked(P& pool, typename P::Item* item) {
-  if constexpr (kMark) {
-    PoolCallScope in_pool;
-    pool.Put(item);
-  } else {
-    pool.Put(item);
-  }
+  const PoolCallScopeIf<kMark> in_pool;
+  pool.Put(item);
 }
 
 template <class P, CheckLevel K>
@@ -847,10 +839,8 @@ class RunController {
       counting_ = true;
       generation_ = alloc_track::NextGeneration();
     }
-    if constexpr (kMarksCreateDestroy) {
-      PoolCallScope in_pool;
-      pool_ = make_pool();
-    } else {
+    {
+      const PoolCallScopeIf<kMarksCreateDestroy> in_pool;
       pool_ = make_pool();
     }
     ctx_->pool = pool_.get();
@@ -930,10 +920,8 @@ class RunController {
     run_.stats = pool_->Stats();
     SampleExact(Phase::kDrain);
     SampleExact(Phase::kDestroy);
-    if constexpr (kMarksCreateDestroy) {
-      PoolCallScope in_pool;
-      pool_.reset();
-    } else {
+    {
+      const PoolCallScopeIf<kMarksCreateDestroy> in_pool;
       pool_.reset();
     }
     // Read before the results are copied: from here on the runner allocates again.
