@@ -91,7 +91,10 @@ fuzz-run: fuzz
 # The README's test command (and .ci/run): every job, one after the other.
 test: test-deps
 	@start=$$SECONDS; \
-	for job in $(TEST_JOBS); do $(MAKE) --no-print-directory $$job; done; \
+	for job in $(TEST_JOBS); do \
+	  TIMEFORMAT="== $$job (with its build): %0Rs, cpu %0Us user %0Ss sys"; \
+	  time $(MAKE) --no-print-directory $$job; \
+	done; \
 	echo "== make test: all jobs passed in $$(( SECONDS - start ))s"
 
 # Where the three builds exist: the install test again (now with bpstress-asan and -tsan), and
