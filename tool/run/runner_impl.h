@@ -34,6 +34,13 @@ using Clock = std::chrono::steady_clock;
 // --max-rss stops at cap - cap/kRssMargin: 90% of the cap, or 75% in sanitizer builds, whose
 // shadow memory makes RSS grow several times faster between two 5 ms readings.
 inline constexpr uint64_t kRssMargin = build::kAnySanitizer ? 4 : 10;
+inline constexpr uint64_t RssStopAt(uint64_t cap) { return cap - cap / kRssMargin; }
+// The controller reads RSS every 5 ms, but a loaded machine can leave it unscheduled for longer
+// than the workers need to cross the margin. So the workers read it too, each after it was handed
+// half its share of the margin in bytes since its last reading (within these bounds): together
+// they cannot pass the cap between two readings even when the controller does not run.
+inline constexpr uint64_t kRssGuardMinStep = uint64_t{256} << 10;
+inline constexpr uint64_t kRssGuardMaxStep = uint64_t{64} << 20;
 
 // A buffer between Get and Put, with what its holder wrote into it.
 template <class Item>
@@ -200,6 +207,8 @@ struct Context {
   std::mutex mu;
   std::condition_variable cv;
   unsigned finished = 0;  // guarded by mu
+  // A worker read RSS at the --max-rss stop line (and set `stop`): the controller names the reason.
+  std::atomic<bool> rss_reached{false};
 };
 
 template <class Item>
@@ -268,6 +277,12 @@ class Loop {
                              : static_cast<uint64_t>(o.cross_thread * 18446744073709551616.0);
     }
     ends_above_ = o.touch == Touch::kEnds ? 2 * kHeadBytes : kFullTouchLimit;
+    if (o.max_rss_bytes != 0) {
+      rss_stop_at_ = RssStopAt(o.max_rss_bytes);
+      const uint64_t share = o.max_rss_bytes / kRssMargin / (2 * std::max(1u, o.threads));
+      rss_step_ = std::clamp(share, kRssGuardMinStep, kRssGuardMaxStep);
+      rss_left_ = rss_step_;
+    }
     if (o.double_put_rate > 0) {
       double_put_threshold_ =
           o.double_put_rate >= 1.0
@@ -327,6 +342,8 @@ class Loop {
         ++r_.refused;
         continue;
       }
+      if (rss_step_ != 0) [[unlikely]]
+        GuardRss(n);
       if constexpr (kDirect) {
         Held<Item> node;
         Admit(item, n, op, &node);
@@ -360,6 +377,19 @@ class Loop {
   }
 
  private:
+  // --max-rss from the worker's side: after every rss_step_ bytes handed out, a reading of RSS;
+  // at the stop line the run stops (the controller names the reason, kMaxRss).
+  void GuardRss(uint64_t n) {
+    if (n < rss_left_) {
+      rss_left_ -= n;
+      return;
+    }
+    rss_left_ = rss_step_;
+    if (CurrentRss() < rss_stop_at_) return;
+    ctx_.rss_reached.store(true, std::memory_order_relaxed);
+    ctx_.stop.store(true, std::memory_order_relaxed);
+  }
+
   // Checks a fresh buffer, writes the holder's pattern, and records both in node h.
   [[gnu::always_inline]] void Admit(Item* item, uint64_t n, uint64_t op, Held<Item>* h) {
     ++r_.gets;
@@ -604,6 +634,9 @@ class Loop {
     return op == 0 ? 1 : 2 * op;
   }
   uint64_t double_put_threshold_ = 0;
+  uint64_t rss_step_ = 0;  // --max-rss: bytes handed out between two readings; 0: no cap
+  uint64_t rss_left_ = 0;
+  uint64_t rss_stop_at_ = 0;
   bool more_ = false;
 };
 
@@ -880,7 +913,13 @@ class RunController {
   // the deadline passed first: a thread is stuck inside the pool.
   bool Watch() {
     for (;;) {
-      if (WorkersFinished()) return false;
+      if (WorkersFinished()) {
+        // The workers stopped themselves at the --max-rss line before the controller looked.
+        if (!stopping_ && ctx_->rss_reached.load(std::memory_order_relaxed)) {
+          RequestStop(StopReason::kMaxRss);
+        }
+        return false;
+      }
       const Clock::time_point now = Clock::now();
       const auto elapsed = now - t0_;
       const uint64_t rss = CurrentRss();
@@ -1080,7 +1119,8 @@ class RunController {
   void CheckStopConditions(Clock::duration elapsed, uint64_t rss) {
     if (PendingSignal().load() != 0) {
       RequestStop(StopReason::kSignal);
-    } else if (o_.max_rss_bytes != 0 && rss >= o_.max_rss_bytes - o_.max_rss_bytes / kRssMargin) {
+    } else if (o_.max_rss_bytes != 0 && (rss >= RssStopAt(o_.max_rss_bytes) ||
+                                         ctx_->rss_reached.load(std::memory_order_relaxed))) {
       // Stop short of the cap: the drain still allocates a little, and the cap must hold.
       RequestStop(StopReason::kMaxRss);
     } else if (o_.ops_per_thread == 0 && elapsed >= o_.duration) {
