@@ -15,7 +15,7 @@ FUZZ_SMOKE_SECONDS ?= 10
 FLAVOURS := release debug asan tsan fuzz
 BUILD_TARGETS_fuzz := --target fuzzers
 # The jobs of `make test`, in order; each prints one "== JOB: passed in Ns" line.
-TEST_JOBS := test-release test-asan test-tsan test-go test-ci-example fuzz-smoke format-check
+TEST_JOBS := test-release test-asan test-tsan test-ci-example fuzz-smoke format-check
 
 .PHONY: all deps test-deps bin build $(FLAVOURS) run selftest test test-release test-asan test-tsan \
         test-go test-ci-example fuzz-smoke fuzz-run bench format format-check clean install \
@@ -50,19 +50,19 @@ run: bin
 selftest: bin
 	$(BIN) selftest
 
-# One test job per build: its ctest (but the Go examples, test-go's), selftest, and in the
-# sanitizer builds the stress matrix.
+# One test job per build: its ctest, which runs the unit tests, `bpstress selftest`, in the
+# release build the Go examples' tests (cmake/go.cmake) and in the sanitizer builds the stress
+# matrix (CMakeLists.txt), the long ones first so that both cores stay busy to the end.
 test-release: release
 test-asan: asan
 test-tsan: tsan
 test-release test-asan test-tsan:
-	@start=$$SECONDS; b=build/$(@:test-%=%); \
-	(cd $$b && ctest --output-on-failure -j $(JOBS) -LE go); \
-	$$b/bpstress selftest; \
-	$(if $(filter test-asan test-tsan,$@),sanitizers/stress-matrix.sh $$b 1;) \
+	@start=$$SECONDS; \
+	(cd build/$(@:test-%=%) && ctest --output-on-failure -j $(JOBS)); \
 	echo "== $@: passed in $$(( SECONDS - start ))s"
 
-# The Go examples: the tests labelled go in the release tree (cmake/go.cmake), when it has any.
+# The Go examples alone: the tests labelled go in the release tree (cmake/go.cmake), when it has
+# any (test-release runs them with the rest).
 test-go: release
 	@start=$$SECONDS; \
 	if (cd build/release && ctest -N -L go | grep -q '^Total Tests: [1-9]'); then \

@@ -20,12 +20,14 @@ add_custom_target(go_examples
   COMMAND ${CMAKE_SOURCE_DIR}/examples/go/build.sh ${BP_GO_DIR} --race
   COMMENT "Building the Go examples into ${BP_GO_DIR}" USES_TERMINAL)
 add_test(NAME go_examples.build COMMAND ${BP_GO_TEST} build $<TARGET_FILE:bpstress> ${BP_GO_DIR})
-set_tests_properties(go_examples.build PROPERTIES FIXTURES_SETUP go_examples TIMEOUT 900
+# The steps are a chain (the build, then each step in turn) of about a minute: COST starts it
+# first in a parallel ctest run, beside the unit tests.
+set_tests_properties(go_examples.build PROPERTIES FIXTURES_SETUP go_examples TIMEOUT 900 COST 2000
                                                   SKIP_RETURN_CODE 77 LABELS go)
 foreach(step gotest contract run race)
   add_test(NAME go_examples.${step}
            COMMAND ${BP_GO_TEST} ${step} $<TARGET_FILE:bpstress> ${BP_GO_DIR})
   set_tests_properties(go_examples.${step} PROPERTIES FIXTURES_REQUIRED go_examples TIMEOUT 600
                                                       SKIP_RETURN_CODE 77 RESOURCE_LOCK go_examples
-                                                      LABELS go)
+                                                      COST 1500 LABELS go)
 endforeach()

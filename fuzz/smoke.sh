@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The fuzz smoke (make fuzz-smoke): every fuzz target of a libFuzzer build for a short bounded time
-# on a copy of its corpus, with its options (fuzz/options/NAME.options, fuzz/dict/NAME.dict), JOBS
-# targets at a time. A target that crashes, leaks or times out fails the smoke with its log's tail;
+# on a copy of its corpus and its regressions (fuzz/regressions/NAME: crash reproducers), with its
+# options (fuzz/options/NAME.options, fuzz/dict/NAME.dict), JOBS targets at a time. A target that crashes, leaks or times out fails the smoke with its log's tail;
 # its reproducer is kept as BUILD/smoke/NAME-crash-*.
 #
 #   fuzz/smoke.sh BUILD SECONDS JOBS
@@ -18,6 +18,7 @@ smoke_one() {
   rm -rf "$work"
   mkdir -p "$work"
   cp -r "$root/fuzz/corpus/$n/." "$work/" 2> /dev/null || true
+  cp -r "$root/fuzz/regressions/$n/." "$work/" 2> /dev/null || true
   dict=()
   [ -f "$root/fuzz/dict/$n.dict" ] && dict=("-dict=$root/fuzz/dict/$n.dict")
   # shellcheck disable=SC2207  # the options are flags without spaces

@@ -24,7 +24,7 @@ using nlohmann::json;
 
 bool SanitizerBuild() { return build::kAnySanitizer; }
 
-AllocatorError ParseError(const std::string& list) {
+AllocatorError RefusedAllocators(const std::string& list) {
   std::vector<AllocatorChoice> out;
   AllocatorError error{"", 0};
   EXPECT_FALSE(ParseAllocators(list, &out, &error)) << list;
@@ -42,13 +42,14 @@ TEST(Allocators, GlibcNeedsNoLibrary) {
 }
 
 TEST(Allocators, BadListsSayWhy) {
-  EXPECT_EQ(ParseError("bogus").exit_code, kExitUsage);
-  EXPECT_NE(ParseError("bogus").message.find("unknown allocator 'bogus'"), std::string::npos);
-  EXPECT_EQ(ParseError("glibc,glibc").exit_code, kExitUsage);
-  EXPECT_EQ(ParseError("").exit_code, kExitUsage);
-  EXPECT_EQ(ParseError("mine=").exit_code, kExitUsage);
-  EXPECT_EQ(ParseError("jemalloc=/lib/x.so").exit_code, kExitUsage);  // a known name
-  EXPECT_EQ(ParseError("mine=/no/such/lib.so").exit_code, kExitBadInput);
+  EXPECT_EQ(RefusedAllocators("bogus").exit_code, kExitUsage);
+  EXPECT_NE(RefusedAllocators("bogus").message.find("unknown allocator 'bogus'"),
+            std::string::npos);
+  EXPECT_EQ(RefusedAllocators("glibc,glibc").exit_code, kExitUsage);
+  EXPECT_EQ(RefusedAllocators("").exit_code, kExitUsage);
+  EXPECT_EQ(RefusedAllocators("mine=").exit_code, kExitUsage);
+  EXPECT_EQ(RefusedAllocators("jemalloc=/lib/x.so").exit_code, kExitUsage);  // a known name
+  EXPECT_EQ(RefusedAllocators("mine=/no/such/lib.so").exit_code, kExitBadInput);
   EXPECT_FALSE(FindAllocatorLibrary("bogus").has_value());
 }
 
@@ -74,7 +75,7 @@ TEST(Allocators, ThisProcessRunsOnItsOwnAllocator) {
   EXPECT_FALSE(LibraryIsMapped("/no/such/file"));
 }
 
-std::vector<std::string> ShortRun(const std::string& report) {
+std::vector<std::string> TwoPoolRunArgs(const std::string& report) {
   return {"--pool", "sized", "--pool", "malloc",    "--threads", "2",    "--ops",      "2000",
           "--seed", "7",     "--dist", "random65k", "--report",  report, "--progress", "never"};
 }
@@ -92,7 +93,7 @@ TEST(AllocatorRun, SameWorkloadUnderEveryAllocator) {
   if (SanitizerBuild()) GTEST_SKIP() << "sanitizer builds refuse --allocator (tested below)";
   if (other.empty()) GTEST_SKIP() << "no allocator besides glibc is installed";
   const std::string path = TempPath("alloc.json");
-  std::vector<std::string> args = ShortRun(path);
+  std::vector<std::string> args = TwoPoolRunArgs(path);
   args.insert(args.end(), {"--allocator", "glibc," + other});
   const ProcessResult r = Bpstress(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -124,7 +125,7 @@ TEST(AllocatorRun, APreloadThatDoesNotTakeEffectFailsThePool) {
   const std::string fake = TempPath("not-a-library.so");
   std::ofstream(fake) << "not an ELF file\n";
   const std::string path = TempPath("fake.json");
-  std::vector<std::string> args = ShortRun(path);
+  std::vector<std::string> args = TwoPoolRunArgs(path);
   args.insert(args.end(), {"--allocator", "fake=" + fake});
   const ProcessResult r = Bpstress(args);
   EXPECT_EQ(r.exit_code, kExitCheckFailed) << r.err;
@@ -141,7 +142,7 @@ TEST(AllocatorRun, APreloadThatDoesNotTakeEffectFailsThePool) {
 
 TEST(AllocatorRun, SanitizerBuildsRefuseAPreload) {
   if (!SanitizerBuild()) GTEST_SKIP() << "release builds accept --allocator (tested above)";
-  std::vector<std::string> args = ShortRun(TempPath("san.json"));
+  std::vector<std::string> args = TwoPoolRunArgs(TempPath("san.json"));
   args.insert(args.end(), {"--allocator", "glibc"});
   const ProcessResult refused = Bpstress(args);
   EXPECT_EQ(refused.exit_code, kExitUsage);
@@ -149,9 +150,9 @@ TEST(AllocatorRun, SanitizerBuildsRefuseAPreload) {
 }
 
 TEST(AllocatorRun, AJobVariableThatNamesNoJobIsAUsageError) {
-  const ProcessResult r =
-      Bpstress(ShortRun(TempPath("job.json")), {"BPSTRESS_JOB=99", "BPSTRESS_JOB_ALLOCATOR=glibc",
-                                                "BPSTRESS_JOB_LIBRARY=", "BPSTRESS_RESULT_FD=1"});
+  const ProcessResult r = Bpstress(TwoPoolRunArgs(TempPath("job.json")),
+                                   {"BPSTRESS_JOB=99", "BPSTRESS_JOB_ALLOCATOR=glibc",
+                                    "BPSTRESS_JOB_LIBRARY=", "BPSTRESS_RESULT_FD=1"});
   EXPECT_EQ(r.exit_code, kExitUsage);
   EXPECT_NE(r.err.find("not a job of this command line"), std::string::npos) << r.err;
 }

@@ -23,17 +23,12 @@ namespace {
 
 using nlohmann::json;
 
+using testing::Lines;
 using testing::RealReport;
 
 const json& Two() {
   static const json report = RealReport({"sized", "sync"});
   return report;
-}
-
-std::string Lines(const Findings& f) {
-  std::string out;
-  for (const std::string& line : f.lines) out += line + "\n";
-  return out;
 }
 
 bool Has(const Findings& f, const std::string& prefix, const std::string& part) {

@@ -51,13 +51,13 @@ std::vector<uint64_t> Draw(const Distribution& d, int n, uint64_t seed = 42, uns
   return out;
 }
 
-struct Summary {
+struct SizeSummary {
   double mean = 0, sd = 0;
   uint64_t min = UINT64_MAX, max = 0;
 };
 
-Summary Summarize(const std::vector<uint64_t>& v) {
-  Summary s;
+SizeSummary SummarizeSizes(const std::vector<uint64_t>& v) {
+  SizeSummary s;
   for (uint64_t x : v) {
     s.mean += static_cast<double>(x);
     s.min = std::min(s.min, x);
@@ -89,7 +89,7 @@ void ExpectRangeAndMean(const std::string& spec, uint64_t lo, uint64_t hi, doubl
   EXPECT_EQ(d.max_size(), hi);
   EXPECT_NEAR(d.mean(), expected_mean, 1e-9 * expected_mean);
   const auto v = Draw(d, kSamples);
-  const Summary s = Summarize(v);
+  const SizeSummary s = SummarizeSizes(v);
   EXPECT_GE(s.min, lo);
   EXPECT_LE(s.max, hi);
   EXPECT_NEAR(s.mean, expected_mean, 5 * s.sd / std::sqrt(kSamples) + 1e-9);
@@ -158,7 +158,7 @@ TEST(DistTest, Pow2GivesEachPoolClassAnEqualShare) {
       EXPECT_NEAR(static_cast<double>(in.size()) / kSamples, share, ShareTolerance(share, kSamples))
           << "class " << k;
       if (in.size() > 100 && hi > lo) {
-        const Summary s = Summarize(in);
+        const SizeSummary s = SummarizeSizes(in);
         EXPECT_NEAR(s.mean, class_mean, 5 * s.sd / std::sqrt(in.size())) << "class " << k;
       }
     }
@@ -229,7 +229,7 @@ TEST(DistTest, LognormalHasItsMedianAndQuantiles) {
               ShareTolerance(0.84, v.size()));
   const double analytic = 4096 * std::exp(0.5 * 0.5 / 2);
   EXPECT_NEAR(d.mean(), analytic, 1e-6 * analytic);
-  const Summary s = Summarize(v);
+  const SizeSummary s = SummarizeSizes(v);
   EXPECT_NEAR(s.mean, analytic, 5 * s.sd / std::sqrt(kSamples));
   EXPECT_GE(s.min, d.min_size());
   EXPECT_LE(s.max, d.max_size());

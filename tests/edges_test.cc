@@ -1,6 +1,5 @@
 // Edge sizes end to end: --touch ends catches a pool that claims capacity it does not have,
-// --touch full stops at kFullTouchLimit per op, faulty:round32 (the GWS 32-bit rounding) is caught
-// as short_capacity by --dist edges, and every correct pool stays clean at edge sizes.
+// --touch full stops at kFullTouchLimit per op, and every correct pool stays clean at edge sizes.
 // Sanitizer builds run these too: edge sizes are touched to the last byte a pool claims.
 #include <gtest/gtest.h>
 #include <sys/mman.h>
@@ -12,10 +11,10 @@
 #include <vector>
 
 #include "build_info.h"
-#include "pool/faulty/round32_pool.h"
 #include "pool/registry.h"
 #include "tests/support/cli.h"
 #include "tests/support/pool_lists.h"
+#include "tests/support/runs.h"
 #include "tool/run/run_spec.h"
 #include "tool/run/runner_impl.h"
 
@@ -23,14 +22,11 @@ namespace bp {
 namespace {
 
 using bp::testing::Dist;
+using bp::testing::RunNamed;
 
-RunOptions Short(unsigned threads, uint64_t ops, Touch touch) {
-  RunOptions o;
-  o.threads = threads;
-  o.ops_per_thread = ops;
-  o.seed = 77;
+RunOptions Touching(unsigned threads, uint64_t ops, Touch touch) {
+  RunOptions o = bp::testing::ShortOptions(threads, ops, 77);
   o.touch = touch;
-  o.deadline = std::chrono::seconds(120);
   return o;
 }
 
@@ -73,7 +69,7 @@ class LyingSlabPool {
 };
 
 PoolRun RunLying(Touch touch) {
-  RunOptions o = Short(1, 1000, touch);
+  RunOptions o = Touching(1, 1000, touch);
   o.hold = 1;  // the neighbour is written while the liar's buffer is still held
   return RunPool<LyingSlabPool>([] { return std::make_unique<LyingSlabPool>(); }, Dist("edges:1M"),
                                 o);
@@ -123,34 +119,10 @@ TEST(TouchFullTest, BuffersAboveTheLimitAreTouchedAtTheirEnds) {
   // 96 MiB > kFullTouchLimit: a full write would fault in the guarded middle.
   const PoolRun run = RunPool<GuardedPool>(
       [] { return std::make_unique<GuardedPool>(); },
-      Dist("fixed:" + std::to_string(kFullTouchLimit + (32 << 20))), Short(1, 20, Touch::kFull));
+      Dist("fixed:" + std::to_string(kFullTouchLimit + (32 << 20))), Touching(1, 20, Touch::kFull));
   EXPECT_EQ(run.outcome, Outcome::kOk);
   EXPECT_EQ(run.total.gets, 20u);
   EXPECT_EQ(run.total.violations.failures(), 0u);
-}
-
-PoolRun RunNamed(const char* pool, const char* dist, const RunOptions& o) {
-  std::string error;
-  auto spec = ParsePoolSpec(pool, &error);
-  EXPECT_TRUE(spec.has_value()) << error;
-  return RunSpec(*spec, Dist(dist), o);
-}
-
-TEST(Round32Test, TheThirtyTwoBitRoundingIsShortCapacityAtEdgeSizes) {
-  EXPECT_EQ(Round32Pool::BinaryCeil(5000), 8192u);
-  EXPECT_EQ(Round32Pool::BinaryCeil((1u << 31) + 1), 0u);  // the wrap the pool inherits
-  // edges:3G ends with 2^31 + 1, the first size the rounding gets wrong; its 93 sizes twice.
-  const PoolRun run = RunNamed("faulty:round32", "edges:3G", Short(1, 186, Touch::kEnds));
-  const Violations& v = run.total.violations;
-  EXPECT_EQ(v.count(Violation::kShortCapacity), 2u);  // 2^31 + 1, once in each of two passes
-  EXPECT_EQ(v.failures(), v.count(Violation::kShortCapacity));
-  ASSERT_GT(v.num_examples(), 0u);
-  EXPECT_EQ(v.example(0).size, (uint64_t{1} << 31) + 1);
-  EXPECT_EQ(v.example(0).capacity, Round32Pool::kBegin);
-  // Below 2 GiB the same pool is correct.
-  EXPECT_EQ(RunNamed("faulty:round32", "edges:1G", Short(1, 200, Touch::kEnds))
-                .total.violations.failures(),
-            0u);
 }
 
 class EdgesCleanTest : public ::testing::TestWithParam<const char*> {};
@@ -158,9 +130,9 @@ class EdgesCleanTest : public ::testing::TestWithParam<const char*> {};
 // Correct pools serve every edge size; 4 GiB of virtual memory at once is far below the machine,
 // and sanitizer builds (whose shadow makes each freed gigabyte costly) stop at 64 MiB.
 TEST_P(EdgesCleanTest, NoFindings) {
-  RunOptions o = Short(2, 150, Touch::kEnds);
+  RunOptions o = Touching(2, 150, Touch::kEnds);
   o.hold = 1;
-  const PoolRun run = RunNamed(GetParam(), Sanitized() ? "edges:64M" : "edges:4G", o);
+  const PoolRun run = RunNamed(GetParam(), o, Sanitized() ? "edges:64M" : "edges:4G");
   EXPECT_EQ(run.total.violations.failures(), 0u) << GetParam();
   EXPECT_EQ(run.outcome, Outcome::kOk);
   EXPECT_EQ(run.total.gets, 300u);

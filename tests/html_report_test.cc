@@ -25,7 +25,7 @@ using nlohmann::json;
 constexpr const char kHostile[] = "<script>alert(1)</script>";
 
 // A report of real runs of `pools` with a note that needs escaping.
-json RealReport(const std::vector<std::string>& pools) {
+json NotedReport(const std::vector<std::string>& pools) {
   return testing::RealReport(
       pools, [](Report& r) { r.notes.push_back("note with <b>markup</b> & \"quotes\""); });
 }
@@ -33,7 +33,7 @@ json RealReport(const std::vector<std::string>& pools) {
 // Two real pools, the second renamed to a script tag.
 const json& Hostile() {
   static const json report = [] {
-    json r = RealReport({"sized", "fixed"});
+    json r = NotedReport({"sized", "fixed"});
     r["pools"][1]["pool"] = kHostile;
     return r;
   }();

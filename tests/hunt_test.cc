@@ -26,12 +26,12 @@ std::vector<std::string> FaultyPoolEnv() {
   return {"TSAN_OPTIONS=report_bugs=0:halt_on_error=0"};
 }
 
-struct BadArgs {
+struct HuntBadArgs {
   std::vector<std::string> args;
   std::string mentions;
 };
 
-class HuntUsageError : public ::testing::TestWithParam<BadArgs> {};
+class HuntUsageError : public ::testing::TestWithParam<HuntBadArgs> {};
 
 TEST_P(HuntUsageError, ExitsTwoWithOneLine) {
   std::vector<std::string> args = GetParam().args;
@@ -45,19 +45,22 @@ TEST_P(HuntUsageError, ExitsTwoWithOneLine) {
 
 INSTANTIATE_TEST_SUITE_P(
     BadValues, HuntUsageError,
-    ::testing::Values(
-        BadArgs{{"--preempt", "fast"}, "--preempt"}, BadArgs{{"--preempt", "-5"}, "--preempt"},
-        BadArgs{{"--preempt", "20x"}, "--preempt"}, BadArgs{{"--preempt", "2M"}, "--preempt"},
-        BadArgs{{"--profile", "fast"}, "--profile"}, BadArgs{{"--churn", "often"}, "--churn"},
-        BadArgs{{"--churn", "-1"}, "--churn"}, BadArgs{{"--misuse", "triple-put"}, "--misuse"},
-        BadArgs{{"--misuse", "double-put:"}, "--misuse"},
-        BadArgs{{"--misuse", "double-put:1/0"}, "--misuse"},
-        BadArgs{{"--misuse", "double-put:2"}, "--misuse"},
-        BadArgs{{"--misuse", "double-put:0"}, "--misuse"},
-        BadArgs{{"--pool", "faulty:aba", "--workload", "json"}, "faulty:aba"}));
+    ::testing::Values(HuntBadArgs{{"--preempt", "fast"}, "--preempt"},
+                      HuntBadArgs{{"--preempt", "-5"}, "--preempt"},
+                      HuntBadArgs{{"--preempt", "20x"}, "--preempt"},
+                      HuntBadArgs{{"--preempt", "2M"}, "--preempt"},
+                      HuntBadArgs{{"--profile", "fast"}, "--profile"},
+                      HuntBadArgs{{"--churn", "often"}, "--churn"},
+                      HuntBadArgs{{"--churn", "-1"}, "--churn"},
+                      HuntBadArgs{{"--misuse", "triple-put"}, "--misuse"},
+                      HuntBadArgs{{"--misuse", "double-put:"}, "--misuse"},
+                      HuntBadArgs{{"--misuse", "double-put:1/0"}, "--misuse"},
+                      HuntBadArgs{{"--misuse", "double-put:2"}, "--misuse"},
+                      HuntBadArgs{{"--misuse", "double-put:0"}, "--misuse"},
+                      HuntBadArgs{{"--pool", "faulty:aba", "--workload", "json"}, "faulty:aba"}));
 
-json RunReport(std::vector<std::string> args, int* exit_code,
-               const std::vector<std::string>& env = {}) {
+json HuntReport(std::vector<std::string> args, int* exit_code,
+                const std::vector<std::string>& env = {}) {
   const std::string path = TempPath("hunt.json");
   args.insert(args.end(), {"--report", path, "--progress", "never", "--seed", "7"});
   const ProcessResult r = Bpstress(args, env);
@@ -96,7 +99,7 @@ TEST(Hunt, CorrectPoolsStayCleanUnderPreemptionAndChurn) {
 // injected. --preempt 0 and --profile bench leave only the measured run.
 TEST(Hunt, DefaultProfileHuntsFirstThenMeasuresClean) {
   int code = -1;
-  json rep = RunReport({"--pool", "malloc", "--threads", "2", "--duration", "600ms"}, &code);
+  json rep = HuntReport({"--pool", "malloc", "--threads", "2", "--duration", "600ms"}, &code);
   EXPECT_EQ(code, 0);
   EXPECT_EQ(rep["config"]["profile"], "hunt");
   EXPECT_GT(rep["config"]["hunt_rate"].get<double>(), 0.0);
@@ -114,7 +117,7 @@ TEST(Hunt, DefaultProfileHuntsFirstThenMeasuresClean) {
                                               std::vector<std::string>{"--profile", "bench"}}) {
     std::vector<std::string> args = {"--pool", "malloc", "--threads", "2", "--duration", "300ms"};
     args.insert(args.end(), off.begin(), off.end());
-    rep = RunReport(args, &code);
+    rep = HuntReport(args, &code);
     EXPECT_EQ(code, 0);
     EXPECT_EQ(rep["config"]["hunt_rate"].get<double>(), 0.0) << off[0];
     EXPECT_FALSE(rep["pools"][0].contains("hunt")) << off[0];
@@ -126,9 +129,9 @@ TEST(Hunt, DefaultProfileHuntsFirstThenMeasuresClean) {
 // margin, 60 s against well under a second, makes this no timing test).
 TEST(Hunt, StopOnViolationEndsTheRunAtTheFirstFinding) {
   int code = -1;
-  const json rep = RunReport({"--pool", "faulty:double-handout", "--threads", "2", "--duration",
-                              "60s", "--hold", "2", "--stop-on-violation", "--warmup", "0"},
-                             &code, FaultyPoolEnv());
+  const json rep = HuntReport({"--pool", "faulty:double-handout", "--threads", "2", "--duration",
+                               "60s", "--hold", "2", "--stop-on-violation", "--warmup", "0"},
+                              &code, FaultyPoolEnv());
   EXPECT_EQ(code, 1);
   const json& p = rep["pools"][0];
   EXPECT_GT(p["violations"]["double_handout"].get<uint64_t>(), 0u);
@@ -138,7 +141,7 @@ TEST(Hunt, StopOnViolationEndsTheRunAtTheFirstFinding) {
 // A planted bug has a first_violation_s within the run; verify accepts it.
 TEST(Hunt, FirstViolationIsTimed) {
   int code = -1;
-  const json rep = RunReport(
+  const json rep = HuntReport(
       {"--pool", "faulty:double-handout", "--threads", "2", "--ops", "2000", "--hold", "2"}, &code,
       FaultyPoolEnv());
   EXPECT_EQ(code, 1);
@@ -161,7 +164,7 @@ TEST(Hunt, DoublePutAcceptedIsAFindingApartFromViolations) {
   std::vector<std::string> args = {"--pool",   "faulty:aba",     "--threads", "4",
                                    "--ops",    "4000",           "--hold",    "2",
                                    "--misuse", "double-put:1/50"};
-  json rep = RunReport(args, &code, FaultyPoolEnv());
+  json rep = HuntReport(args, &code, FaultyPoolEnv());
   const json& p = rep["pools"][0];
   EXPECT_GT(p["double_puts"].get<uint64_t>(), 0u);
   EXPECT_GT(p["double_put_accepted"].get<uint64_t>(), 0u);
@@ -169,7 +172,7 @@ TEST(Hunt, DoublePutAcceptedIsAFindingApartFromViolations) {
   EXPECT_EQ(p["verdict"], "pass");
   EXPECT_EQ(code, 0);
   args.push_back("--misuse-fails");
-  rep = RunReport(args, &code, FaultyPoolEnv());
+  rep = HuntReport(args, &code, FaultyPoolEnv());
   EXPECT_EQ(code, 1);
   EXPECT_EQ(rep["config"]["misuse_fails"], true);
 }

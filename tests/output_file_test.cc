@@ -92,7 +92,7 @@ int MakeSocket(const std::string& path) {
 }
 
 // A short clean run of one pool.
-std::vector<std::string> ShortRun(const std::string& report) {
+std::vector<std::string> MallocRunArgs(const std::string& report) {
   return {"--pool", "malloc", "--threads",  "1",     "--ops",    "300",
           "--seed", "3",      "--progress", "never", "--report", report};
 }
@@ -173,7 +173,7 @@ TEST(OutputFileCli, RunReportIntoANullDeviceKeepsTheDevice) {
   const std::string null = dir / "null";
   std::string why;
   if (!MakeDevice(null, 3, &why)) GTEST_SKIP() << why;
-  const ProcessResult r = Bpstress(ShortRun(null));
+  const ProcessResult r = Bpstress(MallocRunArgs(null));
   EXPECT_EQ(r.exit_code, kExitOk) << r.err;
   EXPECT_EQ(TypeOf(null), static_cast<mode_t>(S_IFCHR));
   EXPECT_NE(r.out.find("report: " + null), std::string::npos) << r.out;
@@ -187,7 +187,7 @@ TEST(OutputFileCli, RunReportIntoAFullDeviceIsExitFiveAndKeepsTheTable) {
   const std::string full = dir / "full";
   std::string why;
   if (!MakeDevice(full, 7, &why)) GTEST_SKIP() << why;
-  const ProcessResult r = Bpstress(ShortRun(full));
+  const ProcessResult r = Bpstress(MallocRunArgs(full));
   EXPECT_EQ(r.exit_code, kExitWriteFailed) << r.err;
   EXPECT_EQ(TypeOf(full), static_cast<mode_t>(S_IFCHR));
   EXPECT_EQ(Lines(r.err), 1u) << r.err;
@@ -204,7 +204,7 @@ TEST(OutputFileCli, HtmlAndHuntReportsIntoDevices) {
   const std::string null = dir / "null", full = dir / "full", report = dir / "r.json";
   std::string why;
   if (!MakeDevice(null, 3, &why) || !MakeDevice(full, 7, &why)) GTEST_SKIP() << why;
-  ASSERT_EQ(Bpstress(ShortRun(report)).exit_code, kExitOk);
+  ASSERT_EQ(Bpstress(MallocRunArgs(report)).exit_code, kExitOk);
   ProcessResult r = Bpstress({"report", report, "--html", null});
   EXPECT_EQ(r.exit_code, kExitOk) << r.err;
   r = Bpstress({"report", report, "--html", full});
@@ -241,7 +241,7 @@ TEST(OutputFileCli, RunReportIntoAFifoReachesItsReader) {
       }
     }
   });
-  const ProcessResult r = Bpstress(ShortRun(fifo));
+  const ProcessResult r = Bpstress(MallocRunArgs(fifo));
   finished.store(true);
   reader.join();
   close(fd);
@@ -257,7 +257,7 @@ TEST(OutputFileCli, RunReportOntoASocketIsRefusedBeforeTheRun) {
   const std::string sock = dir / "sock";
   const int fd = MakeSocket(sock);
   ASSERT_GE(fd, 0) << std::strerror(errno);
-  const ProcessResult r = Bpstress(ShortRun(sock));
+  const ProcessResult r = Bpstress(MallocRunArgs(sock));
   close(fd);
   EXPECT_EQ(r.exit_code, kExitUsage) << r.err;
   EXPECT_EQ(Lines(r.err), 1u) << r.err;
@@ -276,7 +276,7 @@ TEST_P(StdoutIntoFullDevice, IsExitFive) {
   TempDir dir;
   ASSERT_TRUE(dir.ok());
   const std::string report = dir / "r.json";
-  ASSERT_EQ(Bpstress(ShortRun(report)).exit_code, kExitOk);
+  ASSERT_EQ(Bpstress(MallocRunArgs(report)).exit_code, kExitOk);
   std::vector<std::string> args = GetParam();
   for (std::string& a : args) {
     if (a == "REPORT") a = report;

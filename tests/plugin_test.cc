@@ -13,6 +13,7 @@
 
 #include "build_info.h"
 #include "tests/support/cli.h"
+#include "tests/support/runs.h"
 #include "tool/process/isolate.h"
 #include "tool/process/plugin_probe.h"
 #include "tool/report/report.h"
@@ -30,14 +31,10 @@ namespace {
 using bp::testing::Dist;
 using bp::testing::PluginPath;
 
-RunOptions Short(unsigned threads, uint64_t ops) {
-  RunOptions o;
-  o.threads = threads;
-  o.ops_per_thread = ops;
-  o.seed = 99;
+RunOptions Crossing(unsigned threads, uint64_t ops) {
+  RunOptions o = bp::testing::ShortOptions(threads, ops, 99);
   o.hold = 2;
   o.cross_thread = 0.25;
-  o.deadline = std::chrono::seconds(120);
   return o;
 }
 
@@ -205,7 +202,7 @@ void ExpectNoFindingButSanitizerLeak(const PoolRun& run) {
 
 void ExpectClean(const char* file, const char* options, const char* name) {
   const PluginSpec spec = MustLoad(PluginPath(file) + options);
-  const RunOptions o = Short(8, 3000);
+  const RunOptions o = Crossing(8, 3000);
   const PoolRun run = RunPlugin(spec, Dist("random65k"), o);
   EXPECT_EQ(run.name, name);
   EXPECT_EQ(run.spec, PluginSpecText(spec));
@@ -225,7 +222,7 @@ TEST(PluginRun, CxxPluginRunsClean) { ExpectClean("cxx_pool", ":min=64,max=65536
 
 TEST(PluginRun, BuggyPluginIsCaught) {
   const PluginSpec spec = MustLoad(PluginPath("buggy_pool"));
-  RunOptions o = Short(8, 20000);
+  RunOptions o = Crossing(8, 20000);
   o.cross_thread = 0;
   o.preempt_rate = 20000;  // its window is two instructions: the hunt phase's injection
 #ifdef BP_TEST_TSAN
@@ -248,7 +245,7 @@ TEST(PluginRun, BuggyPluginIsCaught) {
 TEST(PluginRun, UntrustedNameGivesAValidReport) {
   const PluginSpec spec = MustLoad(PluginPath("evil_name_pool"));
   EXPECT_EQ(spec.name, "\xff\"<x>\n");
-  const PoolRun run = RunPlugin(spec, Dist("uniform:1:4K"), Short(2, 500));
+  const PoolRun run = RunPlugin(spec, Dist("uniform:1:4K"), Crossing(2, 500));
   EXPECT_EQ(run.outcome, Outcome::kOk);
   EXPECT_EQ(run.name, spec.name);
   Report report;
@@ -276,7 +273,7 @@ TEST(PluginRun, LiveSamplesTrailTheRunAndEndExact) {
   constexpr uint64_t kOps = 400000;
   const PluginSpec spec = MustLoad(PluginPath("buggy_pool"));
 #endif
-  RunOptions o = Short(4, kOps);
+  RunOptions o = Crossing(4, kOps);
   o.cross_thread = 0;
   o.preempt_rate = 20000;  // the buggy plugin's window is two instructions
   o.stop_on_violation = true;

@@ -11,6 +11,7 @@
 #include "build_info.h"
 #include "pool/registry.h"
 #include "tests/support/cli.h"
+#include "tests/support/runs.h"
 #include "tool/run/run_spec.h"
 
 namespace bp {
@@ -18,20 +19,10 @@ namespace {
 
 using bp::testing::Dist;
 
-PoolRun RunNamed(const char* pool, RunOptions o, const char* dist = "random65k") {
-  std::string error;
-  auto spec = ParsePoolSpec(pool, &error);
-  EXPECT_TRUE(spec.has_value()) << error;
-  return RunSpec(*spec, Dist(dist), o);
-}
+using bp::testing::RunNamed;
 
 RunOptions Short(unsigned threads, uint64_t ops) {
-  RunOptions o;
-  o.threads = threads;
-  o.ops_per_thread = ops;
-  o.seed = 1234;
-  o.deadline = std::chrono::seconds(120);
-  return o;
+  return bp::testing::ShortOptions(threads, ops, 1234);
 }
 
 struct Planted {

@@ -19,12 +19,6 @@
 // The scheduler hands the one running thread over through raw futex system calls, an ordering
 // ThreadSanitizer does not see: it would report every hand-off as a race. The scheduler is a
 // release-build runtime (`bpstress sched` refuses sanitizer builds); its tests run there.
-#define BP_SKIP_UNDER_TSAN()                                                            \
-  do {                                                                                  \
-    if (std::string_view(build::kSanitizers).find("thread") != std::string_view::npos)  \
-      GTEST_SKIP() << "the scheduler's futex hand-off is invisible to ThreadSanitizer"; \
-  } while (0)
-
 namespace bp::sched {
 namespace {
 

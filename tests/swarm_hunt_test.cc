@@ -32,7 +32,7 @@ testing::ProcessResult Shell(const std::string& line, const std::string& extra) 
                       {"-c", std::string(BPSTRESS_EXE) + " " + line.substr(prefix.size()) + extra});
 }
 
-std::vector<std::string> Lines(const std::string& text, const std::string& prefix) {
+std::vector<std::string> LinesAfter(const std::string& text, const std::string& prefix) {
   std::vector<std::string> out;
   size_t start = 0;
   while (start < text.size()) {
@@ -109,7 +109,7 @@ TEST(ReproduceTest, LineParsesBackToTheSameConfig) {
                            "--ops", "400", "--dist", "pow2:1:64K", "--hold", "2", "--cross-thread",
                            "0.25", "--touch", "head", "--report", first});
   ASSERT_EQ(r.exit_code, 1) << r.err;
-  const auto lines = Lines(r.out, "reproduce: ");
+  const auto lines = LinesAfter(r.out, "reproduce: ");
   ASSERT_EQ(lines.size(), 1u) << r.out;  // the failing pool only
   EXPECT_NE(lines[0].find("--pool faulty:short-capacity "), std::string::npos) << lines[0];
   EXPECT_NE(lines[0].find("--seed "), std::string::npos);
@@ -127,7 +127,7 @@ TEST(ReproduceTest, LineParsesBackToTheSameConfig) {
   EXPECT_EQ(b.at("pools"), json::array({"faulty:short-capacity"}));
   EXPECT_GT(ReadJson(second).at("pools").at(0).at("violations").at("short_capacity").get<int>(), 0);
   // Its own reproduce line is the same line.
-  EXPECT_EQ(Lines(again.out, "reproduce: "), lines);
+  EXPECT_EQ(LinesAfter(again.out, "reproduce: "), lines);
   unlink(first.c_str());
   unlink(second.c_str());
 }
@@ -143,7 +143,7 @@ TEST(HuntTest, FindsAPlantedBugAndItsReproduceLineFindsItAgain) {
   const auto r = Bpstress({"hunt", "--pool", "faulty:short-capacity", "--budget", "60s", "--seed",
                            "3", "--report", report});
   ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
-  const auto lines = Lines(r.out, "reproduce: ");
+  const auto lines = LinesAfter(r.out, "reproduce: ");
   ASSERT_EQ(lines.size(), 1u) << r.out;
   EXPECT_NE(r.out.find("finding: trial "), std::string::npos);
   const json h = ReadJson(report);
@@ -216,7 +216,7 @@ TEST(HuntTest, CleanOnACorrectPoolWithinItsBudget) {
   const auto r = Bpstress({"hunt", "--pool", "malloc", "--budget", "1500ms", "--seed", "8",
                            "--report", report, "--progress"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_TRUE(Lines(r.out, "reproduce: ").empty());
+  EXPECT_TRUE(LinesAfter(r.out, "reproduce: ").empty());
   EXPECT_NE(r.err.find("hunt: trial 1,"), std::string::npos) << r.err;  // --progress
   const json h = ReadJson(report);
   EXPECT_EQ(h.at("stopped"), "budget");

@@ -22,6 +22,7 @@ namespace {
 
 using nlohmann::json;
 
+using testing::Lines;
 using testing::RealReport;
 
 const json& Sized() {
@@ -33,12 +34,6 @@ Findings Verify(const json& report) {
   Findings f;
   VerifyReport(report, &f);
   return f;
-}
-
-std::string Lines(const Findings& f) {
-  std::string out;
-  for (const std::string& line : f.lines) out += line + "\n";
-  return out;
 }
 
 // True when one FAIL line holds every one of `parts`.
@@ -336,7 +331,7 @@ TEST(VerifyTest, HostileNamesAreShownEscaped) {
   for (const std::string& line : f.lines) EXPECT_EQ(line.find('\x1b'), std::string::npos);
 }
 
-std::string ParseError(std::string_view text) {
+std::string RefusedReport(std::string_view text) {
   json j;
   std::string error;
   EXPECT_FALSE(ParseReport(text, &j, &error)) << text.substr(0, 80);
@@ -344,20 +339,20 @@ std::string ParseError(std::string_view text) {
 }
 
 TEST(ParseReportTest, RefusesWhatIsNotAReport) {
-  EXPECT_NE(ParseError("").find("empty"), std::string::npos);
-  EXPECT_NE(ParseError("hello").find("not valid JSON at byte 1"), std::string::npos)
-      << ParseError("hello");
+  EXPECT_NE(RefusedReport("").find("empty"), std::string::npos);
+  EXPECT_NE(RefusedReport("hello").find("not valid JSON at byte 1"), std::string::npos)
+      << RefusedReport("hello");
   const std::string text = Sized().dump();
-  const std::string half = ParseError(text.substr(0, text.size() / 2));
+  const std::string half = RefusedReport(text.substr(0, text.size() / 2));
   EXPECT_NE(half.find("not valid JSON at byte " + std::to_string(text.size() / 2 + 1)),
             std::string::npos)
       << half;
-  EXPECT_NE(ParseError("[1, 2]").find("top level is array"), std::string::npos);
-  EXPECT_NE(ParseError("{}").find("no \"schema\""), std::string::npos);
-  EXPECT_NE(ParseError(R"({"schema": 1})").find("\"schema\" is number"), std::string::npos);
-  EXPECT_NE(ParseError(R"({"schema": "bpstress-report/2"})").find("'bpstress-report/2'"),
+  EXPECT_NE(RefusedReport("[1, 2]").find("top level is array"), std::string::npos);
+  EXPECT_NE(RefusedReport("{}").find("no \"schema\""), std::string::npos);
+  EXPECT_NE(RefusedReport(R"({"schema": 1})").find("\"schema\" is number"), std::string::npos);
+  EXPECT_NE(RefusedReport(R"({"schema": "bpstress-report/2"})").find("'bpstress-report/2'"),
             std::string::npos);
-  EXPECT_NE(ParseError("[1e999]").find("not valid JSON"), std::string::npos);
+  EXPECT_NE(RefusedReport("[1e999]").find("not valid JSON"), std::string::npos);
 }
 
 TEST(ParseReportTest, DeepNestingIsRefusedBeforeParsing) {
@@ -367,7 +362,7 @@ TEST(ParseReportTest, DeepNestingIsRefusedBeforeParsing) {
       deep.clear();
       for (int i = 0; i < 100000; ++i) deep += "{\"a\":";
     }
-    EXPECT_NE(ParseError(deep).find("nested deeper than 256"), std::string::npos);
+    EXPECT_NE(RefusedReport(deep).find("nested deeper than 256"), std::string::npos);
   }
   // Brackets inside strings do not count; nesting up to the limit parses.
   json report = Sized();

@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include "tool/report/findings.h"
 #include "tool/report/report.h"
 #include "tool/report/report_reader.h"
 #include "tool/run/run_spec.h"
@@ -46,6 +47,13 @@ inline nlohmann::json RealReport(const std::vector<std::string>& pools,
   std::string error;
   EXPECT_TRUE(ParseReport(RenderReport(report), &j, &error)) << error;
   return j;
+}
+
+// The findings' lines, one line each, to print beside a failed expectation.
+inline std::string Lines(const Findings& f) {
+  std::string out;
+  for (const std::string& line : f.lines) out += line + "\n";
+  return out;
 }
 
 }  // namespace bp::testing

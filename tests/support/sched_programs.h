@@ -3,10 +3,21 @@
 // of a plugin would report.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <cstdint>
+#include <string_view>
 
+#include "build_info.h"
 #include "tool/sched/scheduler.h"
+
+// Skips the calling test in a ThreadSanitizer build.
+#define BP_SKIP_UNDER_TSAN()                                                            \
+  do {                                                                                  \
+    if (std::string_view(build::kSanitizers).find("thread") != std::string_view::npos)  \
+      GTEST_SKIP() << "the scheduler's futex hand-off is invisible to ThreadSanitizer"; \
+  } while (0)
 
 namespace bp::testing {
 
