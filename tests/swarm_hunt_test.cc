@@ -137,18 +137,18 @@ TEST(HuntTest, FindsAPlantedBugAndItsReproduceLineFindsItAgain) {
   // 5-15x, so a trial draws too few ops or passes its deadline. Release and ASan run these.
   if (build::kThreadSanitizer) GTEST_SKIP() << "wall-time budgets under ThreadSanitizer";
   const std::string report = testing::TempPath("hunt-find.json");
-  // Its second trial finds the bug (about 10 s in on a quiet machine: the first one runs 256
-  // threads into its deadline); the budget leaves room for a busy machine, the hunt stops at the
-  // finding.
+  // In release its second trial finds the bug (the first, with --misuse, ends in a misuse fault,
+  // which is no finding), in ASan its first; about 1 s on a quiet machine. The budget leaves room
+  // for a busy one, the hunt stops at the finding.
   const auto r = Bpstress({"hunt", "--pool", "faulty:short-capacity", "--budget", "60s", "--seed",
-                           "3", "--report", report});
+                           "9", "--report", report});
   ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
   const auto lines = LinesAfter(r.out, "reproduce: ");
   ASSERT_EQ(lines.size(), 1u) << r.out;
   EXPECT_NE(r.out.find("finding: trial "), std::string::npos);
   const json h = ReadJson(report);
   EXPECT_EQ(h.at("schema"), "bpstress-hunt/1");
-  EXPECT_EQ(h.at("seed"), 3u);
+  EXPECT_EQ(h.at("seed"), 9u);
   EXPECT_TRUE(h.at("seed_given").get<bool>());
   EXPECT_EQ(h.at("target").at("pool"), "faulty:short-capacity");
   EXPECT_EQ(h.at("stopped"), "finding");
@@ -198,7 +198,7 @@ TEST(HuntTest, FindsAPlantedBugAndItsReproduceLineFindsItAgain) {
   EXPECT_EQ(again.exit_code, 1) << again.err;
   // The same seed draws the same trials.
   const std::string report2 = testing::TempPath("hunt-find2.json");
-  Bpstress({"hunt", "--pool", "faulty:short-capacity", "--budget", "20s", "--seed", "3", "--report",
+  Bpstress({"hunt", "--pool", "faulty:short-capacity", "--budget", "20s", "--seed", "9", "--report",
             report2});
   EXPECT_EQ(ReadJson(report2).at("trials").at(0).at("args"), trials.at(0).at("args"));
   for (const auto& f : {report, rerun, report2, evidence + "/report.json", evidence + "/stdout",
